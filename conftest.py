@@ -1,0 +1,2 @@
+# stackprobe's pytest plugins; everything else lives in fixtures/.
+pytest_plugins = ["fixtures.plugin", "fixtures.reporting"]

@@ -1,0 +1,82 @@
+"""The one client factory: timeouts, adaptive retries, the read-only guard, call counting.
+
+Every boto3 client stackprobe uses comes from :class:`AwsSession`. Real AWS is reached
+through the standard credential chain; any AWS-compatible endpoint through
+``endpoint_url`` (or ``AWS_ENDPOINT_URL``, which botocore honours itself).
+"""
+from __future__ import annotations
+
+import collections
+import re
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Operation-name prefixes that change state. Reads never start with these.
+MUTATING_PREFIXES = (
+    "Create", "Put", "Update", "Delete", "Set", "Modify", "Authorize", "Revoke", "Invoke",
+    "Publish", "Attach", "Detach", "Associate", "Disassociate", "Register", "Deregister",
+    "Start", "Stop", "Terminate", "Reboot", "Enable", "Disable", "Tag", "Untag", "Add",
+    "Remove", "Reset", "Restore", "Send", "Subscribe", "Unsubscribe", "Confirm", "Admin",
+    "Change", "Replace", "Run", "Import", "Copy", "Upload",
+    "Execute", "Cancel", "Rotate", "Purge", "Receive", "Test", "Release", "Allocate",
+)
+# Cognito's Admin* family holds reads too.
+_READ_ADMIN = re.compile(r"^Admin(Get|List)")
+
+
+def is_mutating(operation: str) -> bool:
+    if _READ_ADMIN.match(operation):
+        return False
+    return operation.startswith(MUTATING_PREFIXES)
+
+
+class MutationRefused(RuntimeError):
+    """A state-changing AWS call against an environment that does not allow it."""
+
+
+class AwsSession:
+    """Clients for one target (region, endpoint, credentials) with shared counters."""
+
+    def __init__(self, region: str, endpoint_url: str | None = None, profile: str | None = None,
+                 allow_mutations: bool = False, credentials: dict[str, str] | None = None,
+                 connect_timeout: float = 5, read_timeout: float = 30, max_attempts: int = 8):
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.allow_mutations = allow_mutations
+        self._session = boto3.Session(profile_name=profile, region_name=region, **(credentials or {}))
+        self._config = Config(
+            connect_timeout=connect_timeout, read_timeout=read_timeout,
+            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            user_agent_extra="stackprobe",
+        )
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self.api_calls: collections.Counter[str] = collections.Counter()
+        self.mutations: list[str] = []
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        region = region or self.region
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                c = self._session.client(service, region_name=region, endpoint_url=self.endpoint_url,
+                                         config=self._config)
+                c.meta.events.register("before-call.*.*", self._before_call)
+                self._clients[key] = c
+            return self._clients[key]
+
+    def _before_call(self, model: Any, **_: Any) -> None:
+        name = f"{model.service_model.service_name}:{model.name}"
+        self.api_calls[name] += 1
+        if is_mutating(model.name):
+            if not self.allow_mutations:
+                raise MutationRefused(
+                    f"refused {name}: this environment does not allow mutations "
+                    "(set allow_mutations: true in the environment file to permit them)")
+            self.mutations.append(name)
+
+    def account_id(self) -> str:
+        return self.client("sts").get_caller_identity()["Account"]

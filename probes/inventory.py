@@ -1,0 +1,286 @@
+"""The inventory: every AWS read a probe makes goes through here, once per run.
+
+It finds a stack's resources by type (nested stacks followed), since users' stacks were
+not built from our template; our Outputs are only a shortcut, and explicit ids from the
+environment file (``resources:``) settle ambiguity. Each distinct read (service,
+operation, parameters) is made once and shared; calls are counted for the benchmark
+and the tests.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from probes.aws import AwsSession
+
+_MISSING_CODES = (
+    "NotFound", "NoSuch", "ResourceNotFoundException", "DoesNotExist", "InvalidGroup.NotFound",
+    "InvalidVpcID.NotFound", "DBInstanceNotFound", "NotFoundException", "ValidationError",
+)
+
+# Which explicit id in the environment file's ``resources:`` answers which type.
+ROLE_TYPES = {
+    "vpc": "AWS::EC2::VPC",
+    "app_security_group": "AWS::EC2::SecurityGroup",
+    "db_security_group": "AWS::EC2::SecurityGroup",
+    "nlb": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    "target_group": "AWS::ElasticLoadBalancingV2::TargetGroup",
+    "auto_scaling_group": "AWS::AutoScaling::AutoScalingGroup",
+    "launch_template": "AWS::EC2::LaunchTemplate",
+    "instance_role": "AWS::IAM::Role",
+    "db_instance": "AWS::RDS::DBInstance",
+    "rest_api": "AWS::ApiGateway::RestApi",
+    "api_stage": "AWS::ApiGateway::Stage",
+    "vpc_link": "AWS::ApiGateway::VpcLink",
+    "user_pool": "AWS::Cognito::UserPool",
+    "user_pool_client": "AWS::Cognito::UserPoolClient",
+    "distribution": "AWS::CloudFront::Distribution",
+    "site_bucket": "AWS::S3::Bucket",
+    "log_bucket": "AWS::S3::Bucket",
+    "flow_log_bucket": "AWS::S3::Bucket",
+    "web_acl": "AWS::WAFv2::WebACL",
+    "alarm_topic": "AWS::SNS::Topic",
+    "trail": "AWS::CloudTrail::Trail",
+    "dashboard": "AWS::CloudWatch::Dashboard",
+    "hosted_zone": "AWS::Route53::HostedZone",
+    "certificate": "AWS::CertificateManager::Certificate",
+    "db_secret": "AWS::SecretsManager::Secret",
+}
+# Our template's Outputs, used as a shortcut when a stack has several of a type.
+ROLE_OUTPUTS = {
+    "vpc": "VpcId", "app_security_group": "AppSecurityGroupId",
+    "db_security_group": "DbSecurityGroupId", "nlb": "NlbArn", "target_group": "TargetGroupArn",
+    "auto_scaling_group": "AutoScalingGroupName", "launch_template": "LaunchTemplateId",
+    "instance_role": "InstanceRoleName", "db_instance": "DbInstanceIdentifier",
+    "rest_api": "RestApiId", "api_stage": "ApiStageName", "vpc_link": "VpcLinkId",
+    "user_pool": "UserPoolId", "user_pool_client": "UserPoolClientId",
+    "distribution": "DistributionId", "site_bucket": "SiteBucketName",
+    "log_bucket": "LogBucketName", "flow_log_bucket": "FlowLogBucketName",
+    "web_acl": "WebAclArn", "alarm_topic": "AlarmTopicArn", "trail": "TrailName",
+    "dashboard": "DashboardName", "hosted_zone": "HostedZoneIdOut",
+    "certificate": "CertificateArn", "db_secret": "DbSecretArn",
+}
+
+
+class InventoryError(RuntimeError):
+    """The stack cannot be read at all (missing, no credentials, ambiguous)."""
+
+
+class Ambiguous(InventoryError):
+    pass
+
+
+def describe_error(exc: BaseException) -> str:
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        op = getattr(exc, "operation_name", "?")
+        return f"{err.get('Code', 'ClientError')} from {op}: {err.get('Message', '')}".strip()
+    if isinstance(exc, NoCredentialsError):
+        return "no AWS credentials found"
+    if isinstance(exc, BotoCoreError):
+        return f"{type(exc).__name__}: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def is_missing(exc: BaseException) -> bool:
+    if not isinstance(exc, ClientError):
+        return False
+    code = exc.response.get("Error", {}).get("Code", "")
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status == 404 or any(c in code for c in _MISSING_CODES)
+
+
+@dataclass
+class CallRecord:
+    service: str
+    operation: str
+    params: str
+    cached: bool
+    seconds: float
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()
+
+
+class Inventory:
+    def __init__(self, session: AwsSession, stack_name: str | None,
+                 resources: dict[str, str] | None = None):
+        self.session = session
+        self.stack_name = stack_name
+        self.explicit = dict(resources or {})
+        self._cache: dict[tuple[str, str, str, str], Any] = {}
+        self._key_locks: dict[tuple[str, str, str, str], threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.log: list[CallRecord] = []
+
+    # ---- reads -------------------------------------------------------------------------
+    def call(self, service: str, operation: str, *, region: str | None = None,
+             missing_ok: bool = False, **params: Any) -> Any:
+        """One AWS read, made once per run for the same arguments and shared.
+
+        ``missing_ok`` turns "not found" errors into ``None`` (a probe then reports the
+        resource as absent) instead of raising.
+        """
+        key = (service, region or self.session.region, operation,
+               json.dumps(params, sort_keys=True, default=str))
+        with self._lock:
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key in self._cache:
+                self.log.append(CallRecord(service, operation, key[3], True, 0.0))
+                value = self._cache[key]
+            else:
+                start = time.perf_counter()
+                try:
+                    value = getattr(self.session.client(service, region), operation)(**params)
+                except ClientError as exc:
+                    if not is_missing(exc):
+                        raise
+                    value = _MISSING
+                    self._cache[key] = value
+                    self.log.append(CallRecord(service, operation, key[3], False,
+                                               time.perf_counter() - start))
+                    if not missing_ok:
+                        raise
+                    return None
+                self._cache[key] = value
+                self.log.append(CallRecord(service, operation, key[3], False,
+                                           time.perf_counter() - start))
+        if value is _MISSING:
+            if not missing_ok:
+                raise InventoryError(f"{service}:{operation} {key[3]} was not found")
+            return None
+        return value
+
+    def paginate(self, service: str, operation: str, result_key: str, *,
+                 region: str | None = None, missing_ok: bool = False, **params: Any) -> list[Any]:
+        """All pages of a list/describe call, merged on ``result_key``; once per run."""
+        key = (service, region or self.session.region, f"{operation}[*]",
+               json.dumps(params, sort_keys=True, default=str))
+        with self._lock:
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key in self._cache:
+                self.log.append(CallRecord(service, operation, key[3], True, 0.0))
+                return self._cache[key]
+            start = time.perf_counter()
+            client = self.session.client(service, region)
+            items: list[Any] = []
+            try:
+                if client.can_paginate(operation):
+                    for page in client.get_paginator(operation).paginate(**params):
+                        items.extend(page.get(result_key, []))
+                else:
+                    items = getattr(client, operation)(**params).get(result_key, [])
+            except ClientError as exc:
+                if not (missing_ok and is_missing(exc)):
+                    raise
+            self._cache[key] = items
+            self.log.append(CallRecord(service, operation, key[3], False,
+                                       time.perf_counter() - start))
+            return items
+
+    # ---- the stack ---------------------------------------------------------------------
+    def stack(self) -> dict[str, Any]:
+        if not self.stack_name:
+            raise InventoryError("no stack name: pass --stack-name or set stack.name in the "
+                                 "environment file")
+        resp = self.call("cloudformation", "describe_stacks", missing_ok=True,
+                         StackName=self.stack_name)
+        if not resp or not resp.get("Stacks"):
+            raise InventoryError(
+                f"stack {self.stack_name!r} does not exist in {self.session.region}; check "
+                "--stack-name / stack.name, the region and the account")
+        return resp["Stacks"][0]
+
+    def outputs(self) -> dict[str, str]:
+        return {o["OutputKey"]: o.get("OutputValue", "") for o in self.stack().get("Outputs", [])}
+
+    def resources(self) -> list[dict[str, Any]]:
+        """Every resource of the stack, nested stacks followed (each read once)."""
+        self.stack()
+        out: list[dict[str, Any]] = []
+        pending = [self.stack_name]
+        seen: set[str] = set()
+        while pending:
+            name = pending.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            for r in self.paginate("cloudformation", "list_stack_resources",
+                                   "StackResourceSummaries", StackName=name):
+                r = dict(r, StackName=name)
+                if r["ResourceType"] == "AWS::CloudFormation::Stack" and r.get("PhysicalResourceId"):
+                    pending.append(r["PhysicalResourceId"])
+                out.append(r)
+        return out
+
+    def of_type(self, resource_type: str) -> list[dict[str, Any]]:
+        return [r for r in self.resources()
+                if r["ResourceType"] == resource_type and r.get("PhysicalResourceId")]
+
+    def ids(self, resource_type: str) -> list[str]:
+        return [r["PhysicalResourceId"] for r in self.of_type(resource_type)]
+
+    def logical(self, resource_type: str, logical_id: str) -> str | None:
+        for r in self.of_type(resource_type):
+            if r["LogicalResourceId"] == logical_id:
+                return r["PhysicalResourceId"]
+        return None
+
+    def one(self, role: str, logical_hint: str | None = None) -> str | None:
+        """The physical id playing ``role`` (see ROLE_TYPES), or None if the stack has none.
+
+        Order: explicit id in the environment file; our Output; the only resource of the
+        type; the one whose logical id is ``logical_hint``. Several candidates and no way to
+        choose is an :class:`Ambiguous` error naming the key to set.
+        """
+        if role in self.explicit:
+            return self.explicit[role]
+        output = ROLE_OUTPUTS.get(role)
+        outputs = self.outputs()
+        if output and outputs.get(output):
+            return outputs[output]
+        rtype = ROLE_TYPES[role]
+        candidates = self.of_type(rtype)
+        if not candidates:
+            return None
+        if len(candidates) == 1:
+            return candidates[0]["PhysicalResourceId"]
+        if logical_hint:
+            for r in candidates:
+                if r["LogicalResourceId"] == logical_hint:
+                    return r["PhysicalResourceId"]
+        names = ", ".join(r["LogicalResourceId"] for r in candidates)
+        raise Ambiguous(
+            f"stack {self.stack_name} has {len(candidates)} {rtype} resources ({names}) and "
+            f"nothing says which is the {role.replace('_', ' ')}; set resources.{role} in the "
+            "environment file")
+
+    # ---- call accounting ---------------------------------------------------------------
+    def mark(self) -> int:
+        return len(self.log)
+
+    def calls_since(self, mark: int) -> list[str]:
+        return [f"{r.service}:{r.operation}{' (shared)' if r.cached else ''}"
+                for r in self.log[mark:]]
+
+    def stats(self) -> dict[str, Any]:
+        made = [r for r in self.log if not r.cached]
+        distinct = {(r.service, r.operation, r.params) for r in made}
+        return {
+            "reads_requested": len(self.log),
+            "aws_reads_made": len(made),
+            "distinct_reads": len(distinct),
+            "shared_reads": len(self.log) - len(made),
+            "api_calls": dict(self.session.api_calls),
+        }

@@ -1,0 +1,309 @@
+"""Canonical reads: one accessor per resource kind, shared by every probe.
+
+Probes call these instead of making their own ``inv.call`` with slightly different
+parameters, so that each resource is described once per run (the inventory memoizes
+on the exact call). Each returns the described object, or None/[] when absent.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from probes.inventory import Inventory
+
+CLOUDFRONT_REGION = "us-east-1"  # CloudFront, its WAF scope and its certificates live here
+
+
+# ---- network ----------------------------------------------------------------------------
+def vpc_id(inv: Inventory) -> str | None:
+    return inv.one("vpc")
+
+
+def vpc(inv: Inventory) -> dict | None:
+    vid = vpc_id(inv)
+    if not vid:
+        return None
+    resp = inv.call("ec2", "describe_vpcs", missing_ok=True, VpcIds=[vid])
+    return (resp or {}).get("Vpcs", [None])[0] if resp else None
+
+
+def _in_vpc(inv: Inventory, operation: str, key: str) -> list[dict]:
+    vid = vpc_id(inv)
+    if not vid:
+        return []
+    return inv.paginate("ec2", operation, key, Filters=[{"Name": "vpc-id", "Values": [vid]}])
+
+
+def subnets(inv: Inventory) -> list[dict]:
+    return _in_vpc(inv, "describe_subnets", "Subnets")
+
+
+def route_tables(inv: Inventory) -> list[dict]:
+    return _in_vpc(inv, "describe_route_tables", "RouteTables")
+
+
+def security_groups(inv: Inventory) -> list[dict]:
+    return _in_vpc(inv, "describe_security_groups", "SecurityGroups")
+
+
+def nat_gateways(inv: Inventory) -> list[dict]:
+    return _in_vpc(inv, "describe_nat_gateways", "NatGateways")
+
+
+def internet_gateways(inv: Inventory) -> list[dict]:
+    vid = vpc_id(inv)
+    if not vid:
+        return []
+    return inv.paginate("ec2", "describe_internet_gateways", "InternetGateways",
+                        Filters=[{"Name": "attachment.vpc-id", "Values": [vid]}])
+
+
+def flow_logs(inv: Inventory) -> list[dict]:
+    vid = vpc_id(inv)
+    if not vid:
+        return []
+    return inv.paginate("ec2", "describe_flow_logs", "FlowLogs",
+                        Filters=[{"Name": "resource-id", "Values": [vid]}])
+
+
+def subnet_ids_from_output(inv: Inventory, output: str) -> list[str]:
+    value = inv.outputs().get(output, "")
+    return [s for s in value.split(",") if s]
+
+
+def security_group(inv: Inventory, group_id: str) -> dict | None:
+    return next((g for g in security_groups(inv) if g["GroupId"] == group_id), None)
+
+
+# ---- logs -------------------------------------------------------------------------------
+def log_groups(inv: Inventory) -> list[dict]:
+    """Every log group in the region, once (a stack's groups are matched by name)."""
+    return inv.paginate("logs", "describe_log_groups", "logGroups")
+
+
+def log_group(inv: Inventory, name: str) -> dict | None:
+    return next((g for g in log_groups(inv) if g["logGroupName"] == name), None)
+
+
+# ---- compute ----------------------------------------------------------------------------
+def auto_scaling_group(inv: Inventory) -> dict | None:
+    name = inv.one("auto_scaling_group")
+    if not name:
+        return None
+    groups = inv.paginate("autoscaling", "describe_auto_scaling_groups", "AutoScalingGroups",
+                          AutoScalingGroupNames=[name])
+    return groups[0] if groups else None
+
+
+def launch_template_data(inv: Inventory) -> tuple[str | None, dict | None]:
+    """(launch template id, data of the version the ASG uses, else the default version)."""
+    lt_id = inv.one("launch_template")
+    if not lt_id:
+        return None, None
+    version = "$Default"
+    asg = auto_scaling_group(inv)
+    spec = (asg or {}).get("LaunchTemplate") or {}
+    if spec.get("LaunchTemplateId") == lt_id and spec.get("Version"):
+        version = str(spec["Version"])
+    resp = inv.call("ec2", "describe_launch_template_versions", missing_ok=True,
+                    LaunchTemplateId=lt_id, Versions=[version])
+    versions = (resp or {}).get("LaunchTemplateVersions", [])
+    return lt_id, (versions[0]["LaunchTemplateData"] if versions else None)
+
+
+def instances(inv: Inventory, ids: list[str]) -> list[dict]:
+    if not ids:
+        return []
+    resp = inv.call("ec2", "describe_instances", InstanceIds=sorted(ids))
+    return [i for r in resp.get("Reservations", []) for i in r.get("Instances", [])]
+
+
+def images(inv: Inventory, image_id: str) -> list[dict]:
+    resp = inv.call("ec2", "describe_images", missing_ok=True, ImageIds=[image_id])
+    return (resp or {}).get("Images", [])
+
+
+def load_balancer(inv: Inventory) -> dict | None:
+    arn = inv.one("nlb")
+    if not arn:
+        return None
+    resp = inv.call("elbv2", "describe_load_balancers", missing_ok=True, LoadBalancerArns=[arn])
+    lbs = (resp or {}).get("LoadBalancers", [])
+    return lbs[0] if lbs else None
+
+
+def listeners(inv: Inventory) -> list[dict]:
+    arn = inv.one("nlb")
+    if not arn:
+        return []
+    return inv.paginate("elbv2", "describe_listeners", "Listeners", missing_ok=True,
+                        LoadBalancerArn=arn)
+
+
+def target_group(inv: Inventory) -> dict | None:
+    arn = inv.one("target_group")
+    if not arn:
+        return None
+    resp = inv.call("elbv2", "describe_target_groups", missing_ok=True, TargetGroupArns=[arn])
+    tgs = (resp or {}).get("TargetGroups", [])
+    return tgs[0] if tgs else None
+
+
+def target_health(inv: Inventory) -> list[dict]:
+    arn = inv.one("target_group")
+    if not arn:
+        return []
+    resp = inv.call("elbv2", "describe_target_health", missing_ok=True, TargetGroupArn=arn)
+    return (resp or {}).get("TargetHealthDescriptions", [])
+
+
+def role(inv: Inventory, name: str) -> dict | None:
+    resp = inv.call("iam", "get_role", missing_ok=True, RoleName=name)
+    return resp["Role"] if resp else None
+
+
+def role_policies(inv: Inventory, name: str) -> tuple[list[dict], dict[str, dict]]:
+    """(attached managed policies, {inline policy name: document})."""
+    attached = inv.paginate("iam", "list_attached_role_policies", "AttachedPolicies",
+                            missing_ok=True, RoleName=name)
+    inline = {}
+    for pname in inv.paginate("iam", "list_role_policies", "PolicyNames", missing_ok=True,
+                              RoleName=name):
+        doc = inv.call("iam", "get_role_policy", RoleName=name, PolicyName=pname)["PolicyDocument"]
+        inline[pname] = json.loads(unquote(doc)) if isinstance(doc, str) else doc
+    return attached, inline
+
+
+# ---- database ---------------------------------------------------------------------------
+def db_instance(inv: Inventory) -> dict | None:
+    ident = inv.one("db_instance")
+    if not ident:
+        return None
+    resp = inv.call("rds", "describe_db_instances", missing_ok=True, DBInstanceIdentifier=ident)
+    dbs = (resp or {}).get("DBInstances", [])
+    return dbs[0] if dbs else None
+
+
+def secret(inv: Inventory, secret_id: str) -> dict | None:
+    return inv.call("secretsmanager", "describe_secret", missing_ok=True, SecretId=secret_id)
+
+
+# ---- api / auth -------------------------------------------------------------------------
+def rest_api_id(inv: Inventory) -> str | None:
+    return inv.one("rest_api")
+
+
+def api_resources(inv: Inventory) -> list[dict]:
+    api = rest_api_id(inv)
+    if not api:
+        return []
+    return inv.paginate("apigateway", "get_resources", "items", missing_ok=True, restApiId=api,
+                        embed=["methods"])
+
+
+def api_stage(inv: Inventory) -> dict | None:
+    api, stage = rest_api_id(inv), inv.one("api_stage")
+    if not api or not stage:
+        return None
+    return inv.call("apigateway", "get_stage", missing_ok=True, restApiId=api, stageName=stage)
+
+
+def authorizers(inv: Inventory) -> list[dict]:
+    api = rest_api_id(inv)
+    if not api:
+        return []
+    return inv.paginate("apigateway", "get_authorizers", "items", missing_ok=True, restApiId=api)
+
+
+def vpc_link(inv: Inventory, link_id: str) -> dict | None:
+    return inv.call("apigateway", "get_vpc_link", missing_ok=True, vpcLinkId=link_id)
+
+
+def user_pool(inv: Inventory) -> dict | None:
+    pid = inv.one("user_pool")
+    if not pid:
+        return None
+    resp = inv.call("cognito-idp", "describe_user_pool", missing_ok=True, UserPoolId=pid)
+    return resp["UserPool"] if resp else None
+
+
+def user_pool_client(inv: Inventory) -> dict | None:
+    pid, cid = inv.one("user_pool"), inv.one("user_pool_client")
+    if not pid or not cid:
+        return None
+    resp = inv.call("cognito-idp", "describe_user_pool_client", missing_ok=True,
+                    UserPoolId=pid, ClientId=cid)
+    return resp["UserPoolClient"] if resp else None
+
+
+# ---- edge / waf / dns -------------------------------------------------------------------
+def distribution(inv: Inventory) -> dict | None:
+    did = inv.one("distribution")
+    if not did:
+        return None
+    resp = inv.call("cloudfront", "get_distribution", missing_ok=True, Id=did)
+    return resp["Distribution"] if resp else None
+
+
+def bucket_policy(inv: Inventory, bucket: str) -> dict | None:
+    resp = inv.call("s3", "get_bucket_policy", missing_ok=True, Bucket=bucket)
+    return json.loads(resp["Policy"]) if resp else None
+
+
+def web_acl_ref(inv: Inventory) -> tuple[str, str, str] | None:
+    """(name, id, scope) of the stack's web ACL, from its ARN or its physical id."""
+    ref = inv.one("web_acl")
+    if not ref:
+        return None
+    if ref.startswith("arn:"):
+        # arn:aws:wafv2:us-east-1:acct:global/webacl/NAME/ID
+        parts = ref.split(":", 5)[5].split("/")
+        scope = "CLOUDFRONT" if parts[0] == "global" else "REGIONAL"
+        return parts[2], parts[3], scope
+    name, wid, scope = ref.split("|")
+    return name, wid, scope
+
+
+def web_acl(inv: Inventory) -> dict | None:
+    ref = web_acl_ref(inv)
+    if not ref:
+        return None
+    name, wid, scope = ref
+    resp = inv.call("wafv2", "get_web_acl", missing_ok=True, Name=name, Id=wid, Scope=scope,
+                    region=CLOUDFRONT_REGION if scope == "CLOUDFRONT" else None)
+    return resp["WebACL"] if resp else None
+
+
+# ---- observability ----------------------------------------------------------------------
+def alarms(inv: Inventory) -> list[dict]:
+    names = inv.ids("AWS::CloudWatch::Alarm")
+    if not names:
+        return []
+    return inv.paginate("cloudwatch", "describe_alarms", "MetricAlarms", AlarmNames=sorted(names))
+
+
+def topic_subscriptions(inv: Inventory, topic_arn: str) -> list[dict]:
+    return inv.paginate("sns", "list_subscriptions_by_topic", "Subscriptions", missing_ok=True,
+                        TopicArn=topic_arn)
+
+
+def trail_status(inv: Inventory, trail: str) -> dict | None:
+    return inv.call("cloudtrail", "get_trail_status", missing_ok=True, Name=trail)
+
+
+def trail(inv: Inventory, name: str) -> dict | None:
+    resp = inv.call("cloudtrail", "describe_trails", trailNameList=[name])
+    trails = resp.get("trailList", [])
+    return trails[0] if trails else None
+
+
+def dashboard(inv: Inventory, name: str) -> dict | None:
+    resp = inv.call("cloudwatch", "get_dashboard", missing_ok=True, DashboardName=name)
+    if not resp:
+        return None
+    return json.loads(resp.get("DashboardBody") or "{}")
+
+
+def any_of(items: list[Any], **match: Any) -> Any:
+    return next((i for i in items if all(i.get(k) == v for k, v in match.items())), None)

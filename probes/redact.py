@@ -1,0 +1,73 @@
+"""Redaction: nothing secret leaves a probe, a log line or a report.
+
+Three nets, applied to strings and (recursively) to dicts/lists:
+- values registered at run time (:func:`register_secret`): DB passwords read for a
+  check, test-user passwords, tokens the suite obtained;
+- values under keys that name a secret (password, secret string, token, authorization);
+- shapes that are secret wherever they appear: JWTs, ``Bearer`` credentials,
+  AWS secret access keys in ``key=value`` form.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+MASK = "***REDACTED***"
+
+_SECRET_KEYS = re.compile(
+    r"(pass(word)?|secret(string|value|_?access_?key)?|token|authorization|"
+    r"session_?token|private_?key|credentials?)$",
+    re.IGNORECASE,
+)
+# Keys that look secret by name but only carry identifiers.
+_SAFE_KEYS = re.compile(r"(secret_?arn|secretarn|secret_?id|secretid|token_?use|"
+                        r"tokenvalidityunits|.*tokenvalidity|.*_token_validity)$", re.IGNORECASE)
+_PATTERNS = [
+    re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # JWT
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)(aws_secret_access_key\s*[=:]\s*)\S+"),
+    re.compile(r"(?i)(\"?password\"?\s*[=:]\s*\"?)[^\s\",}]+"),
+]
+
+_lock = threading.Lock()
+_known: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value so it is masked wherever it later appears."""
+    if value and len(value) >= 4:
+        with _lock:
+            _known.add(value)
+
+
+def redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return _redact_text(value)
+    if isinstance(value, dict):
+        return {
+            k: (MASK if _is_secret_key(k) and v not in (None, "", [], {}) and not isinstance(v, bool)
+                else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact(v) for v in value)
+    return value
+
+
+def _is_secret_key(key: Any) -> bool:
+    return isinstance(key, str) and bool(_SECRET_KEYS.search(key)) and not _SAFE_KEYS.match(key)
+
+
+def _redact_text(text: str) -> str:
+    with _lock:
+        known = sorted(_known, key=len, reverse=True)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    for pattern in _PATTERNS:
+        if pattern.groups:
+            text = pattern.sub(lambda m: m.group(1) + MASK, text)
+        else:
+            text = pattern.sub(MASK, text)
+    return text

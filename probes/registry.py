@@ -1,0 +1,145 @@
+"""Probe metadata and the registry every suite, report and self-test reads.
+
+A probe is a plain function ``fn(inventory, expectations) -> Finding | list[Finding]``
+decorated with :func:`probe`. The decorator is the one place its metadata lives:
+id, layer, component, title, severity, remediation, seed challenge, gate. The id is
+forced to ``<layer>.<function name>`` so names cannot drift.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from probes.result import ERROR, FAIL, PASS, SKIP, Finding
+
+LAYERS = (
+    "stack", "network", "compute", "database", "observability",
+    "dns", "edge", "waf", "api", "auth", "e2e",
+)
+SEVERITIES = ("blocker", "critical", "normal", "minor", "trivial")  # Allure's words
+# Modules that hold probes, imported once so the registry is complete.
+PROBE_MODULES = (
+    "probes.stack", "probes.network", "probes.compute", "probes.database",
+    "probes.observability", "probes.dns", "probes.edge", "probes.waf", "probes.api",
+    "probes.auth", "probes.path",
+)
+RUNBOOK = "README.md#runbook"
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    id: str
+    layer: str
+    component: str
+    title: str
+    severity: str
+    remediation: str
+    challenge: int | None
+    gate: bool
+    mutating: bool
+    fn: Callable[..., Any] = field(compare=False, repr=False)
+
+    @property
+    def runbook(self) -> str:
+        return f"{RUNBOOK}-{self.layer}"
+
+
+_REGISTRY: dict[str, ProbeSpec] = {}
+
+
+def probe(*, layer: str, component: str, title: str, severity: str, remediation: str,
+          challenge: int | None = None, gate: bool = False, mutating: bool = False):
+    """Register a probe. ``remediation`` is the default ``Fix:`` of its failures."""
+    if layer not in LAYERS:
+        raise ValueError(f"unknown layer {layer!r}; one of {LAYERS}")
+    if severity not in SEVERITIES:
+        raise ValueError(f"unknown severity {severity!r}; one of {SEVERITIES}")
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        spec = ProbeSpec(f"{layer}.{fn.__name__}", layer, component, title, severity,
+                         remediation, challenge, gate, mutating, fn)
+        if spec.id in _REGISTRY and _REGISTRY[spec.id].fn.__module__ != fn.__module__:
+            raise ValueError(f"probe id {spec.id} registered twice")
+        _REGISTRY[spec.id] = spec
+        fn.spec = spec  # type: ignore[attr-defined]
+        return fn
+
+    return decorate
+
+
+def load_all() -> dict[str, ProbeSpec]:
+    for name in PROBE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a real import error inside the module
+                raise
+    return dict(_REGISTRY)
+
+
+def get(probe_id: str) -> ProbeSpec:
+    load_all()
+    try:
+        return _REGISTRY[probe_id]
+    except KeyError:
+        raise KeyError(f"no probe {probe_id!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def for_layer(layer: str) -> list[ProbeSpec]:
+    return sorted((s for s in load_all().values() if s.layer == layer), key=lambda s: s.id)
+
+
+@dataclass
+class Outcome:
+    spec: ProbeSpec
+    findings: list[Finding]
+    duration: float
+    calls: list[str]
+
+    @property
+    def status(self) -> str:
+        statuses = {f.status for f in self.findings}
+        for status in (ERROR, FAIL, PASS):
+            if status in statuses:
+                return status
+        return SKIP
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.status in (FAIL, ERROR)]
+
+    def summary(self) -> str:
+        bad = self.failures
+        if bad:
+            head = f"{self.spec.id}: {len(bad)} of {len(self.findings)} finding(s) failed"
+            return head + "\n" + "\n".join(f"- {f.message}" for f in bad)
+        return "\n".join(f.message for f in self.findings)
+
+
+def run(probe_id: str, inventory: Any, expectations: Any) -> Outcome:
+    """Run one probe; fill metadata into its findings. Never raises for AWS errors."""
+    spec = get(probe_id)
+    start = time.perf_counter()
+    mark = inventory.mark() if hasattr(inventory, "mark") else None
+    try:
+        result = spec.fn(inventory, expectations)
+        findings = [result] if isinstance(result, Finding) else list(result or [])
+        if not findings:
+            raise RuntimeError(f"probe {spec.id} returned no finding")
+    except Exception as exc:  # an AWS error or a bug: reported, never swallowed
+        from probes.inventory import describe_error
+        findings = [Finding(ERROR, spec.id, f"could not complete: {describe_error(exc)}",
+                            "the probe's AWS reads to succeed",
+                            "Check credentials, region and that the stack exists; "
+                            "rerun with -x --tb=long for the traceback.",
+                            evidence={"exception": type(exc).__name__})]
+    for f in findings:
+        f.probe_id = spec.id
+        f.layer = spec.layer
+        f.severity = spec.severity
+        if f.status in (FAIL, ERROR) and not f.fix:
+            f.fix = spec.remediation
+    calls = inventory.calls_since(mark) if mark is not None else []
+    return Outcome(spec, findings, time.perf_counter() - start, calls)
