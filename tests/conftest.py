@@ -1,0 +1,89 @@
+"""Fixtures for the project's own tests: an embedded AWS per test process and a lab that
+deploys the bundled stack on it, so probes can be proven against injected faults."""
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from fixtures import environment as envmod
+from fixtures import stack as stackmod
+from probes import registry
+from probes.aws import AwsSession
+from probes.inventory import Inventory
+
+CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    from fixtures.emulator.server import start
+    emu = start(region="us-east-1")
+    yield emu
+    emu.stop()
+
+
+@dataclass
+class DeployedStack:
+    name: str
+    outputs: dict[str, str]
+    endpoint: str
+    region: str = "us-east-1"
+    resources: dict[str, str] = field(default_factory=dict)
+
+    def session(self, allow_mutations: bool = True) -> AwsSession:
+        return AwsSession(self.region, self.endpoint, allow_mutations=allow_mutations,
+                          credentials=CREDS)
+
+    def client(self, service: str) -> Any:
+        return self.session().client(service)
+
+    def inventory(self, resources: dict[str, str] | None = None) -> Inventory:
+        """A fresh, read-only inventory: nothing cached from before an injection."""
+        return Inventory(self.session(allow_mutations=False), self.name, resources or self.resources)
+
+    def physical(self, logical_id: str) -> str:
+        res = self.client("cloudformation").describe_stack_resource(
+            StackName=self.name, LogicalResourceId=logical_id)
+        return res["StackResourceDetail"]["PhysicalResourceId"]
+
+
+class Lab:
+    """Deploys fresh copies of the bundled stack and runs probes against them."""
+
+    def __init__(self, emulator: Any):
+        self.emulator = emulator
+        self.expectations = envmod.load("local").expectations_obj
+        self.parameters = envmod.load("local").stack.parameters
+
+    def deploy(self, template: str = envmod.DEFAULT_TEMPLATE, parameters: dict[str, str] | None = None) -> DeployedStack:
+        from fixtures.emulator.coverage import unmodelled_types
+        name = f"lab-{os.getpid()}-{next(_names)}"
+        session = AwsSession("us-east-1", self.emulator.endpoint, allow_mutations=True,
+                             credentials=CREDS)
+        outputs = stackmod.deploy(session, template, name, {**self.parameters, **(parameters or {})},
+                                  stackmod.run_tags("lab"), timeout=120, precheck=unmodelled_types,
+                                  out=lambda _: None)
+        return DeployedStack(name, outputs, self.emulator.endpoint)
+
+    def run(self, stack: DeployedStack, probe_ids: list[str] | None = None,
+            inventory: Inventory | None = None) -> dict[str, registry.Outcome]:
+        inv = inventory or stack.inventory()
+        ids = probe_ids or sorted(registry.load_all())
+        return {pid: registry.run(pid, inv, self.expectations) for pid in ids
+                if not registry.get(pid).mutating}
+
+
+@pytest.fixture(scope="session")
+def lab(emulator) -> Lab:
+    return Lab(emulator)
+
+
+@pytest.fixture(scope="session")
+def healthy(lab) -> DeployedStack:
+    """One healthy stack shared by read-only tests in this process. Never inject into it."""
+    return lab.deploy()

@@ -1,0 +1,44 @@
+"""Self-test: the healthy stack passes every probe; each fault fails exactly the probes it
+should, with a message an on-call engineer can act on, and leaves other layers passing."""
+from __future__ import annotations
+
+import pytest
+
+from probes import registry
+from tests.faults.catalog import all_faults
+
+FAULTS = all_faults()
+
+
+def test_healthy_stack_passes_every_probe(lab, healthy):
+    outcomes = lab.run(healthy)
+    bad = {pid: o.summary() for pid, o in outcomes.items() if o.status in ("failed", "error")}
+    assert not bad, "probes fail on the healthy stack:\n" + "\n".join(bad.values())
+
+
+def test_every_probe_has_a_fault_that_makes_it_fail():
+    covered = {pid for f in FAULTS for pid in f.breaks}
+    probes = {pid for pid, spec in registry.load_all().items()
+              if not spec.mutating and spec.layer not in ("e2e",)}
+    assert not probes - covered, f"probes without a fault: {sorted(probes - covered)}"
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=str)
+def test_fault_is_caught(lab, fault):
+    stack = lab.deploy()
+    fault.inject(stack)
+    outcomes = lab.run(stack)
+    for pid in fault.breaks:
+        outcome = outcomes[pid]
+        assert outcome.status == "failed", (
+            f"{fault.id} should make {pid} fail; it {outcome.status}: {outcome.summary()}")
+        for finding in outcome.failures:
+            assert "; expected " in finding.message and " Fix: " in finding.message, finding.message
+        text = outcome.summary()
+        for word in fault.mentions:
+            assert word in text, f"{pid} failure should mention {word!r}: {text}"
+    broken_layers = {registry.get(p).layer for p in fault.breaks}
+    unrelated = {pid: o.summary() for pid, o in outcomes.items()
+                 if o.status in ("failed", "error") and pid not in fault.breaks
+                 and pid not in fault.also_breaks and registry.get(pid).layer not in broken_layers}
+    assert not unrelated, f"{fault.id} also broke unrelated probes:\n" + "\n".join(unrelated.values())

@@ -1,0 +1,16 @@
+from probes.redact import MASK, redact, register_secret
+
+
+def test_registered_values_are_masked_everywhere():
+    register_secret("hunter2-very-secret")
+    assert "hunter2" not in redact("connect failed with password hunter2-very-secret for app")
+    assert redact({"note": ["x hunter2-very-secret y"]}) == {"note": [f"x {MASK} y"]}
+
+
+def test_secret_shapes_and_keys():
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl"
+    assert jwt not in redact(f"token={jwt}")
+    assert "abc123def456" not in redact("Authorization: Bearer abc123def456")
+    out = redact({"Password": "p", "SecretString": "{}x", "SecretArn": "arn:x", "token_use": "id"})
+    assert out["Password"] == MASK and out["SecretString"] == MASK
+    assert out["SecretArn"] == "arn:x" and out["token_use"] == "id"
