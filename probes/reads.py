@@ -307,3 +307,75 @@ def dashboard(inv: Inventory, name: str) -> dict | None:
 
 def any_of(items: list[Any], **match: Any) -> Any:
     return next((i for i in items if all(i.get(k) == v for k, v in match.items())), None)
+
+
+# ---- database parameters (read by database and observability) -------------------------
+def db_parameters(inv: Inventory, group_name: str) -> dict[str, str | None]:
+    """{parameter name: value} of a DB parameter group (None when unset), read once."""
+    params = inv.paginate("rds", "describe_db_parameters", "Parameters", missing_ok=True,
+                          DBParameterGroupName=group_name)
+    return {p["ParameterName"]: p.get("ParameterValue") for p in params}
+
+
+def db_parameter_group_name(inv: Inventory) -> str | None:
+    db = db_instance(inv)
+    groups = (db or {}).get("DBParameterGroups") or []
+    return groups[0].get("DBParameterGroupName") if groups else None
+
+
+# ---- shared by network / compute (appended) ---------------------------------------------
+def bucket_lifecycle_rules(inv: Inventory, bucket: str) -> list[dict]:
+    """The bucket's lifecycle rules ([] when it has no lifecycle configuration)."""
+    resp = inv.call("s3", "get_bucket_lifecycle_configuration", missing_ok=True, Bucket=bucket)
+    return (resp or {}).get("Rules", [])
+
+
+def policy_document(inv: Inventory, policy_arn: str) -> dict | None:
+    """The default version's document of a managed policy, or None if it cannot be read."""
+    pol = inv.call("iam", "get_policy", missing_ok=True, PolicyArn=policy_arn)
+    if not pol:
+        return None
+    version = pol["Policy"].get("DefaultVersionId")
+    resp = inv.call("iam", "get_policy_version", missing_ok=True, PolicyArn=policy_arn,
+                    VersionId=version) if version else None
+    if not resp:
+        return None
+    doc = resp["PolicyVersion"].get("Document")
+    return json.loads(unquote(doc)) if isinstance(doc, str) else doc
+
+
+def instance_profile(inv: Inventory, name: str) -> dict | None:
+    resp = inv.call("iam", "get_instance_profile", missing_ok=True, InstanceProfileName=name)
+    return resp["InstanceProfile"] if resp else None
+
+
+def scaling_policies(inv: Inventory) -> list[dict]:
+    asg = inv.one("auto_scaling_group")
+    if not asg:
+        return []
+    return inv.paginate("autoscaling", "describe_policies", "ScalingPolicies",
+                        AutoScalingGroupName=asg)
+
+
+# ---- stack parameters / certificates / buckets (dns, edge, and any layer that needs them) --
+def stack_parameter(inv: Inventory, key: str) -> str | None:
+    """A parameter value of the stack as deployed (None if the stack has no such parameter)."""
+    for p in inv.stack().get("Parameters", []):
+        if p.get("ParameterKey") == key:
+            return p.get("ResolvedValue") or p.get("ParameterValue")
+    return None
+
+
+def certificate(inv: Inventory, arn: str) -> dict | None:
+    """An ACM certificate, read in the region its ARN names (CloudFront's: us-east-1)."""
+    parts = arn.split(":")
+    region = parts[3] if len(parts) > 3 and parts[3] else CLOUDFRONT_REGION
+    resp = inv.call("acm", "describe_certificate", missing_ok=True, CertificateArn=arn,
+                    region=region)
+    return resp["Certificate"] if resp else None
+
+
+def public_access_block(inv: Inventory, bucket: str) -> dict | None:
+    """The bucket's PublicAccessBlockConfiguration, or None when it has none."""
+    resp = inv.call("s3", "get_public_access_block", missing_ok=True, Bucket=bucket)
+    return resp["PublicAccessBlockConfiguration"] if resp else None
