@@ -1,0 +1,463 @@
+"""Compute probes: the launch template (AMI available, settings, no SSH key, IMDSv2), the
+instance role (SSM, DB secret, least privilege), the Auto Scaling group (private subnets,
+capacity, target group, healthy targets, scaling policy) and SSM reachability.
+
+The instance role is the one the launch template's instance profile carries (what
+instances really get); the ``InstanceRoleName`` output is only a fallback.
+"""
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Any
+
+from probes import reads
+from probes.expectations import Strict, layer_expectations
+from probes.inventory import Ambiguous, Inventory
+from probes.registry import probe
+from probes.result import Finding, absent, failed, passed
+
+SSM_CORE = "AmazonSSMManagedInstanceCore"
+# What the SSM agent needs to register and take Run Command / Session Manager work.
+SSM_ACTIONS = ("ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel",
+               "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+               "ssmmessages:OpenDataChannel", "ec2messages:GetMessages")
+
+
+@layer_expectations("compute")
+class ComputeExpect(Strict):
+    instance_type: str = "t3.micro"
+    min_azs: int = 2
+    # Managed policies far broader than an app instance needs.
+    forbidden_policies: tuple[str, ...] = (
+        "AdministratorAccess", "PowerUserAccess", "IAMFullAccess", "AmazonEC2FullAccess",
+        "SecretsManagerReadWrite", "AmazonS3FullAccess", "AmazonSSMFullAccess",
+    )
+    scaling_policy_type: str = "TargetTrackingScaling"
+
+
+# ---- helpers ------------------------------------------------------------------------------
+def _lt_label(lt_id: str, data: dict | None, inv: Inventory) -> str:
+    asg = reads.auto_scaling_group(inv) or {}
+    version = ((asg.get("LaunchTemplate") or {}).get("Version")) or "$Default"
+    return f"launch template {lt_id} (version {version})"
+
+
+def _no_lt() -> Finding:
+    return absent("the launch template", "an AWS::EC2::LaunchTemplate used by the ASG",
+                  "Deploy the stack or set resources.launch_template")
+
+
+def _no_asg() -> Finding:
+    return absent("the Auto Scaling group", "an AWS::AutoScaling::AutoScalingGroup",
+                  "Deploy the stack or set resources.auto_scaling_group")
+
+
+def _app_group(inv: Inventory) -> str | None:
+    try:
+        return inv.one("app_security_group", "AppSecurityGroup")
+    except Ambiguous:
+        return None
+
+
+def _role_name(inv: Inventory) -> tuple[str | None, str]:
+    """(role name, where it came from): the launch template's profile first."""
+    _, data = reads.launch_template_data(inv)
+    ref = (data or {}).get("IamInstanceProfile") or {}
+    name = ref.get("Name") or (ref.get("Arn") or "").rsplit("/", 1)[-1]
+    if name:
+        profile = reads.instance_profile(inv, name)
+        roles = (profile or {}).get("Roles", [])
+        if roles:
+            return roles[0]["RoleName"], f"instance profile {name}"
+    try:
+        return inv.one("instance_role", "InstanceRole"), "the stack's instance role"
+    except Ambiguous:
+        return None, ""
+
+
+def _listify(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _statements(doc: dict | None) -> list[dict]:
+    stmts = (doc or {}).get("Statement", [])
+    return [stmts] if isinstance(stmts, dict) else list(stmts)
+
+
+def _role_documents(inv: Inventory, role: str) -> tuple[list[dict], list[tuple[str, dict]]]:
+    """(attached policies, [(policy label, document)]) for the role."""
+    attached, inline = reads.role_policies(inv, role)
+    docs = [(f"inline policy {n}", d) for n, d in inline.items()]
+    for pol in attached:
+        doc = reads.policy_document(inv, pol["PolicyArn"])
+        if doc:
+            docs.append((f"managed policy {pol['PolicyName']}", doc))
+    return attached, docs
+
+
+def _allows(docs: list[tuple[str, dict]], action: str, resource: str = "*") -> list[str]:
+    """Labels of the policies whose Allow statements grant ``action`` on ``resource``."""
+    hits = []
+    for label, doc in docs:
+        for st in _statements(doc):
+            if st.get("Effect") != "Allow" or "NotAction" in st or "NotResource" in st:
+                continue
+            acts = _listify(st.get("Action"))
+            if not any(fnmatchcase(action.lower(), a.lower()) for a in acts):
+                continue
+            if any(fnmatchcase(resource, r) for r in _listify(st.get("Resource"))):
+                hits.append(label)
+    return hits
+
+
+def _secret_arn(inv: Inventory) -> str | None:
+    db = reads.db_instance(inv) or {}
+    arn = (db.get("MasterUserSecret") or {}).get("SecretArn")
+    if arn:
+        return arn
+    try:
+        return inv.one("db_secret")
+    except Ambiguous:
+        return None
+
+
+def _in_service(asg: dict) -> list[dict]:
+    return [i for i in asg.get("Instances", []) if i.get("LifecycleState") == "InService"]
+
+
+# ---- launch template ---------------------------------------------------------------------
+@probe(layer="compute", component="launch-template",
+       title="The launch template's AMI exists and is available in this region",
+       severity="blocker", gate=True, challenge=8,
+       remediation="Point the launch template at an available AMI in this region (the public "
+                   "SSM parameter /aws/service/ami-amazon-linux-latest/... resolves one), create "
+                   "a new version and set it on the Auto Scaling group")
+def launch_template_ami_available(inv: Inventory, exp: Any) -> Finding:
+    lt_id, data = reads.launch_template_data(inv)
+    if not lt_id or data is None:
+        return _no_lt()
+    label = _lt_label(lt_id, data, inv)
+    ami = data.get("ImageId")
+    if not ami:
+        return failed(label, "names no AMI (ImageId)", "an available AMI in this region")
+    images = reads.images(inv, ami)
+    state = images[0].get("State") if images else "not found"
+    if state != "available":
+        return failed(f"{label} AMI {ami}", f"is {state} in {inv.session.region}",
+                      "an available AMI in this region", ami=ami, state=state)
+    return passed(f"{label} AMI {ami}", f"is available ({images[0].get('Name', '')})")
+
+
+@probe(layer="compute", component="launch-template",
+       title="Launch template: instance profile, app SG, instance type, user data, IMDSv2",
+       severity="critical", gate=True, challenge=8,
+       remediation="Create a launch template version with the instance profile, the app "
+                   "security group, the expected instance type, the user data and "
+                   "MetadataOptions HttpTokens=required; make it the ASG's version")
+def launch_template_settings(inv: Inventory, exp: Any) -> Finding:
+    lt_id, data = reads.launch_template_data(inv)
+    if not lt_id or data is None:
+        return _no_lt()
+    label = _lt_label(lt_id, data, inv)
+    problems = []
+    profile = data.get("IamInstanceProfile") or {}
+    if not (profile.get("Arn") or profile.get("Name")):
+        problems.append("no instance profile")
+    groups = set(data.get("SecurityGroupIds") or [])
+    for ni in data.get("NetworkInterfaces") or []:
+        groups.update(ni.get("Groups") or [])
+    app = _app_group(inv)
+    if not groups:
+        problems.append("no security group")
+    elif app and app not in groups:
+        problems.append(f"security groups {', '.join(sorted(groups))} without the app group {app}")
+    itype = data.get("InstanceType")
+    if itype != exp.compute.instance_type:
+        problems.append(f"instance type {itype or 'unset'}")
+    if not data.get("UserData"):
+        problems.append("no user data")
+    tokens = (data.get("MetadataOptions") or {}).get("HttpTokens", "optional")
+    if tokens != "required":
+        problems.append(f"IMDS HttpTokens={tokens} (IMDSv1 allowed)")
+    evidence = {"instance_type": itype, "security_groups": sorted(groups),
+                "instance_profile": profile, "http_tokens": tokens}
+    expected = (f"an instance profile, app security group {app or '(the app SG)'}, "
+                f"{exp.compute.instance_type}, user data and HttpTokens=required")
+    if problems:
+        return failed(label, f"has {'; '.join(problems)}", expected, **evidence)
+    return passed(label, f"has profile, app SG, {itype}, user data and IMDSv2 required", **evidence)
+
+
+@probe(layer="compute", component="launch-template",
+       title="The launch template has no SSH key pair (SSH-less operation)",
+       severity="critical", gate=True, challenge=5,
+       remediation="Create a launch template version without KeyName, make it the default and "
+                   "the ASG's version; operate instances through SSM")
+def launch_template_no_key_pair(inv: Inventory, exp: Any) -> Finding:
+    lt_id, data = reads.launch_template_data(inv)
+    if not lt_id or data is None:
+        return _no_lt()
+    label = _lt_label(lt_id, data, inv)
+    key = data.get("KeyName")
+    if key:
+        return failed(label, f"sets SSH key pair {key}", "no key pair (SSM Session Manager "
+                      "instead of SSH)", key_name=key)
+    return passed(label, "sets no SSH key pair")
+
+
+# ---- instance role -----------------------------------------------------------------------
+@probe(layer="compute", component="instance-role",
+       title="The instance role allows SSM management", severity="critical", gate=True,
+       challenge=5,
+       remediation="Attach arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore to the instance "
+                   "role (aws iam attach-role-policy)")
+def instance_role_allows_ssm(inv: Inventory, exp: Any) -> Finding:
+    role, source = _role_name(inv)
+    if not role:
+        return absent("the instance role", "a role in the launch template's instance profile")
+    label = f"instance role {role} (from {source})"
+    attached, docs = _role_documents(inv, role)
+    if any(p["PolicyName"] == SSM_CORE for p in attached):
+        return passed(label, f"has {SSM_CORE} attached")
+    missing = [a for a in SSM_ACTIONS if not _allows(docs, a)]
+    policies = [p["PolicyName"] for p in attached] + [n for n, _ in docs if n.startswith("inline")]
+    if missing:
+        return failed(label, f"lacks {', '.join(missing)} (policies: {', '.join(policies) or 'none'})",
+                      f"{SSM_CORE} attached or equivalent ssm/ssmmessages/ec2messages actions",
+                      policies=policies, missing=missing)
+    return passed(label, "allows the SSM agent's actions", policies=policies)
+
+
+@probe(layer="compute", component="instance-role",
+       title="The instance role can read the database secret", severity="critical", gate=True,
+       challenge=3,
+       remediation="Allow secretsmanager:GetSecretValue on the database secret's ARN in the "
+                   "instance role's policy")
+def instance_role_reads_db_secret(inv: Inventory, exp: Any) -> Finding:
+    role, source = _role_name(inv)
+    if not role:
+        return absent("the instance role", "a role in the launch template's instance profile")
+    arn = _secret_arn(inv)
+    if not arn:
+        return absent("the database secret", "the RDS MasterUserSecret or output DbSecretArn")
+    label = f"instance role {role} (from {source})"
+    _, docs = _role_documents(inv, role)
+    hits = _allows(docs, "secretsmanager:GetSecretValue", arn)
+    if not hits:
+        return failed(label, f"cannot call secretsmanager:GetSecretValue on {arn}",
+                      "GetSecretValue allowed on the database secret", secret=arn,
+                      policies=[n for n, _ in docs])
+    return passed(label, f"can read the database secret through {', '.join(hits)}", secret=arn)
+
+
+@probe(layer="compute", component="instance-role",
+       title="The instance role grants nothing broader than it needs", severity="critical",
+       gate=True, challenge=5,
+       remediation="Detach broad managed policies and replace wildcard statements with the "
+                   "exact actions and resources (SSM core + GetSecretValue on the DB secret)")
+def instance_role_least_privilege(inv: Inventory, exp: Any) -> Finding:
+    role, source = _role_name(inv)
+    if not role:
+        return absent("the instance role", "a role in the launch template's instance profile")
+    label = f"instance role {role} (from {source})"
+    attached, docs = _role_documents(inv, role)
+    secret = _secret_arn(inv)
+    problems = [f"managed policy {p['PolicyName']} attached" for p in attached
+                if p["PolicyName"] in exp.compute.forbidden_policies]
+    for name, doc in docs:
+        for st in _statements(doc):
+            if st.get("Effect") != "Allow":
+                continue
+            if "NotAction" in st:
+                problems.append(f"{name} allows NotAction {_listify(st['NotAction'])}")
+                continue
+            acts = [a.lower() for a in _listify(st.get("Action"))]
+            res = _listify(st.get("Resource")) or ["(NotResource)"]
+            wild = [a for a in acts if a in ("*", "*:*") or a.endswith(":*")
+                    and a.split(":")[0] in ("iam", "sts", "secretsmanager", "kms", "ec2", "s3")]
+            if wild:
+                problems.append(f"{name} allows action {', '.join(wild)} on {', '.join(res)}")
+                continue
+            sm = [a for a in acts if a.startswith("secretsmanager:") or a == "secretsmanager*"]
+            if sm:
+                broad = [r for r in res if "*" in r and not (secret and fnmatchcase(secret, r)
+                                                             and r.count("*") == 1
+                                                             and r.endswith("-*"))]
+                other = [r for r in res if r not in broad and secret and not fnmatchcase(secret, r)]
+                if broad or other:
+                    problems.append(f"{name} allows {', '.join(sm)} on {', '.join(broad + other)}")
+    evidence = {"attached": [p["PolicyName"] for p in attached], "secret": secret}
+    if problems:
+        return failed(label, f"grants too much: {'; '.join(problems)}",
+                      "no '*' actions, no broad managed policies, secrets access only to the "
+                      "database secret", **evidence)
+    return passed(label, "grants only scoped permissions", **evidence)
+
+
+# ---- auto scaling ------------------------------------------------------------------------
+@probe(layer="compute", component="auto-scaling",
+       title="The Auto Scaling group spans the private app subnets in at least two AZs",
+       severity="critical", gate=True, challenge=10,
+       remediation="Set the ASG's VPCZoneIdentifier to the private app subnets of every AZ "
+                   "(aws autoscaling update-auto-scaling-group --vpc-zone-identifier ...)")
+def asg_spans_private_subnets(inv: Inventory, exp: Any) -> Finding:
+    asg = reads.auto_scaling_group(inv)
+    if not asg:
+        return _no_asg()
+    label = f"Auto Scaling group {asg['AutoScalingGroupName']}"
+    subnets = [s for s in (asg.get("VPCZoneIdentifier") or "").split(",") if s]
+    app = reads.subnet_ids_from_output(inv, "AppSubnetIds")
+    public = set(reads.subnet_ids_from_output(inv, "PublicSubnetIds"))
+    described = {s["SubnetId"]: s for s in reads.subnets(inv)}
+    azs = sorted({described[s]["AvailabilityZone"] for s in subnets if s in described})
+    evidence = {"subnets": subnets, "azs": azs, "app_subnets": app}
+    want = exp.compute.min_azs
+    if app and sorted(subnets) != sorted(app):
+        return failed(label, f"launches into {', '.join(subnets) or 'no subnet'}",
+                      f"the private app subnets {', '.join(app)}", **evidence)
+    if public & set(subnets):
+        return failed(label, f"launches into public subnet(s) {', '.join(sorted(public & set(subnets)))}",
+                      "private app subnets only", **evidence)
+    if len(azs) < want:
+        return failed(label, f"spans {len(azs)} AZ(s) ({', '.join(azs) or 'none'})",
+                      f"at least {want} AZs", **evidence)
+    return passed(label, f"spans {len(subnets)} private subnets in {', '.join(azs)}", **evidence)
+
+
+@probe(layer="compute", component="auto-scaling",
+       title="The Auto Scaling group runs at least its minimum of healthy InService instances",
+       severity="blocker", gate=True, challenge=8,
+       remediation="Check the ASG's activity history (aws autoscaling describe-scaling-activities)"
+                   " for launch failures: AMI, instance profile, subnet capacity, quotas")
+def asg_capacity_in_service(inv: Inventory, exp: Any) -> Finding:
+    asg = reads.auto_scaling_group(inv)
+    if not asg:
+        return _no_asg()
+    label = f"Auto Scaling group {asg['AutoScalingGroupName']}"
+    lo, desired = asg.get("MinSize", 0), asg.get("DesiredCapacity", 0)
+    healthy = [i for i in _in_service(asg) if i.get("HealthStatus", "Healthy") == "Healthy"]
+    evidence = {"min": lo, "desired": desired, "max": asg.get("MaxSize"),
+                "instances": {i["InstanceId"]: f"{i.get('LifecycleState')}/{i.get('HealthStatus')}"
+                              for i in asg.get("Instances", [])}}
+    if lo < 1:
+        return failed(label, f"has MinSize {lo}", "MinSize of at least 1 (2 for two AZs)",
+                      "aws autoscaling update-auto-scaling-group --min-size 2", **evidence)
+    if desired < lo:
+        return failed(label, f"has desired capacity {desired} below min {lo}",
+                      f"desired >= min ({lo})", **evidence)
+    if len(healthy) < lo:
+        return failed(label, f"has {len(healthy)} healthy InService instance(s) of min {lo} "
+                             f"(desired {desired})", f"at least {lo} healthy InService instances",
+                      **evidence)
+    return passed(label, f"has {len(healthy)} healthy InService instances (min {lo}, desired "
+                         f"{desired})", **evidence)
+
+
+@probe(layer="compute", component="auto-scaling",
+       title="The Auto Scaling group is attached to the NLB target group", severity="blocker",
+       gate=True, challenge=2,
+       remediation="Attach the target group (aws autoscaling attach-load-balancer-target-groups "
+                   "--target-group-arns TG) so new instances are registered with the NLB")
+def asg_attached_to_target_group(inv: Inventory, exp: Any) -> Finding:
+    asg = reads.auto_scaling_group(inv)
+    if not asg:
+        return _no_asg()
+    label = f"Auto Scaling group {asg['AutoScalingGroupName']}"
+    tg = inv.one("target_group")
+    if not tg:
+        return absent("the NLB target group", "an AWS::ElasticLoadBalancingV2::TargetGroup")
+    arns = asg.get("TargetGroupARNs", [])
+    if tg not in arns:
+        return failed(label, f"is attached to {', '.join(arns) or 'no target group'}",
+                      f"target group {tg}", target_groups=arns)
+    return passed(label, f"registers its instances with {tg}")
+
+
+@probe(layer="compute", component="auto-scaling",
+       title="Every InService instance is a healthy NLB target", severity="blocker", gate=True,
+       challenge=10,
+       remediation="Check the app on the instance through SSM (systemctl status "
+                   "stackprobe-backend; curl localhost:APP_PORT/health) and the health check "
+                   "port/path of the target group")
+def targets_healthy(inv: Inventory, exp: Any) -> list[Finding]:
+    tg = inv.one("target_group")
+    if not tg:
+        return [absent("the NLB target group", "an AWS::ElasticLoadBalancingV2::TargetGroup")]
+    asg = reads.auto_scaling_group(inv) or {}
+    wanted = {i["InstanceId"] for i in _in_service(asg)}
+    health = {t["Target"]["Id"]: t.get("TargetHealth", {}) for t in reads.target_health(inv)}
+    label = f"target group {tg.rsplit(':', 1)[-1]}"
+    states = {k: v.get("State") for k, v in health.items()}
+    healthy = [k for k, s in states.items() if s == "healthy"]
+    if not healthy:
+        return [failed(label, f"has no healthy target ({states or 'no targets registered'})",
+                       "every InService instance registered and healthy", targets=states)]
+    out = []
+    for iid in sorted(wanted | set(health)):
+        h = health.get(iid)
+        if h is None:
+            out.append(failed(f"instance {iid}", f"is InService but not registered in {label}",
+                              "registered and healthy",
+                              "Attach the target group to the ASG or register the instance"))
+        elif h.get("State") != "healthy":
+            why = h.get("Description") or h.get("Reason") or ""
+            out.append(failed(f"instance {iid} in {label}", f"is {h.get('State')}"
+                              + (f" ({why})" if why else ""), "healthy", targets=states))
+        else:
+            out.append(passed(f"instance {iid} in {label}", "is healthy"))
+    return out
+
+
+@probe(layer="compute", component="auto-scaling",
+       title="A target-tracking scaling policy is attached to the ASG", severity="normal",
+       challenge=10,
+       remediation="Add a target-tracking policy (aws autoscaling put-scaling-policy "
+                   "--policy-type TargetTrackingScaling, e.g. ASGAverageCPUUtilization 60)")
+def scaling_policy_present(inv: Inventory, exp: Any) -> Finding:
+    asg = reads.auto_scaling_group(inv)
+    if not asg:
+        return _no_asg()
+    label = f"Auto Scaling group {asg['AutoScalingGroupName']}"
+    policies = reads.scaling_policies(inv)
+    want = exp.compute.scaling_policy_type
+    seen = [f"{p['PolicyName']} ({p.get('PolicyType')})" for p in policies]
+    hit = [p for p in policies if p.get("PolicyType") == want and p.get("Enabled", True)]
+    if not hit:
+        return failed(label, f"has {'policies ' + ', '.join(seen) if seen else 'no scaling policy'}",
+                      f"an enabled {want} policy", policies=seen)
+    cfg = hit[0].get("TargetTrackingConfiguration") or {}
+    metric = (cfg.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType", "custom")
+    return passed(label, f"scales with {hit[0]['PolicyName']} ({metric} target "
+                         f"{cfg.get('TargetValue')})", policies=seen)
+
+
+# ---- SSM reachability --------------------------------------------------------------------
+@probe(layer="compute", component="ssm",
+       title="Every InService instance is Online in SSM (SSH-less management works)",
+       severity="critical", gate=True, challenge=5,
+       remediation="Check the instance role has AmazonSSMManagedInstanceCore, the app subnets "
+                   "route 443 out via NAT (or SSM VPC endpoints), and the SSM agent runs")
+def instances_managed_by_ssm(inv: Inventory, exp: Any) -> list[Finding]:
+    asg = reads.auto_scaling_group(inv)
+    if not asg:
+        return [_no_asg()]
+    ids = sorted(i["InstanceId"] for i in _in_service(asg))
+    if not ids:
+        return [failed(f"Auto Scaling group {asg['AutoScalingGroupName']}",
+                       "has no InService instance to manage", "InService instances Online in SSM",
+                       "See compute.asg_capacity_in_service")]
+    infos = inv.paginate("ssm", "describe_instance_information", "InstanceInformationList",
+                         Filters=[{"Key": "InstanceIds", "Values": ids}])
+    status = {i["InstanceId"]: i.get("PingStatus") for i in infos}
+    out = []
+    for iid in ids:
+        ping = status.get(iid)
+        if ping != "Online":
+            out.append(failed(f"instance {iid}", "is not registered with SSM" if ping is None
+                              else f"has SSM ping status {ping}", "Online in SSM",
+                              ssm=status))
+        else:
+            out.append(passed(f"instance {iid}", "is Online in SSM"))
+    return out

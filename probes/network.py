@@ -1,0 +1,572 @@
+"""Network probes: subnet tiers and AZ spread, private routing through NAT, security-group
+exposure (no SSH, nothing open to the world, app tier from the VPC only, database from the
+app tier only) and VPC Flow Logs with a retention policy.
+
+Tiers come from the stack's outputs (``PublicSubnetIds``, ``AppSubnetIds``, ``DbSubnetIds``)
+or ``resources:`` in the environment file; without them, from what uses the subnets: the
+Auto Scaling group (app), the database's subnet group (db), an internet route (public).
+"""
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from probes import reads
+from probes.expectations import Strict, layer_expectations
+from probes.inventory import Ambiguous, Inventory
+from probes.registry import probe
+from probes.result import Finding, absent, failed, passed, skipped
+
+WORLD = ("0.0.0.0/0", "::/0")
+DEFAULTS = ("0.0.0.0/0", "::/0")
+TIER_OUTPUTS = {"public": "PublicSubnetIds", "app": "AppSubnetIds", "db": "DbSubnetIds"}
+TIER_NAMES = {"public": "public", "app": "private app", "db": "private db"}
+
+
+@layer_expectations("network")
+class NetworkExpect(Strict):
+    min_azs: int = 2
+    app_port: int = 8080
+    db_port: int = 5432
+    flow_log_retention_days: int = 7
+    # Ports a design deliberately opens to 0.0.0.0/0 or ::/0 (none in the bundled stack).
+    world_open_ports: tuple[int, ...] = ()
+    # Flow-log destination types that must each exist ("cloud-watch-logs", "s3",
+    # "kinesis-data-firehose"); empty means any one destination with traffic type ALL.
+    flow_log_destinations: tuple[str, ...] = ()
+
+
+# ---- helpers ------------------------------------------------------------------------------
+def _vpc_label(inv: Inventory) -> str:
+    return f"VPC {reads.vpc_id(inv)}"
+
+
+def _tiers(inv: Inventory) -> dict[str, list[str]]:
+    """Tier -> subnet ids; outputs first, else derived from what uses the subnets."""
+    tiers = {t: reads.subnet_ids_from_output(inv, out) for t, out in TIER_OUTPUTS.items()}
+    if not tiers["app"]:
+        asg = reads.auto_scaling_group(inv) or {}
+        tiers["app"] = [s for s in (asg.get("VPCZoneIdentifier") or "").split(",") if s]
+    if not tiers["db"]:
+        db = reads.db_instance(inv) or {}
+        tiers["db"] = [s["SubnetIdentifier"] for s in
+                       (db.get("DBSubnetGroup") or {}).get("Subnets", [])]
+    if not tiers["public"]:
+        private = set(tiers["app"]) | set(tiers["db"])
+        tiers["public"] = [s["SubnetId"] for s in reads.subnets(inv)
+                           if s["SubnetId"] not in private
+                           and _default_target(_route_table_of(inv, s["SubnetId"]))[0] == "igw"]
+    return tiers
+
+
+def _route_table_of(inv: Inventory, subnet_id: str) -> dict | None:
+    """The subnet's effective route table: its explicit association, else the main table."""
+    tables = reads.route_tables(inv)
+    for rt in tables:
+        if any(a.get("SubnetId") == subnet_id for a in rt.get("Associations", [])):
+            return rt
+    return next((rt for rt in tables if any(a.get("Main") for a in rt.get("Associations", []))),
+                None)
+
+
+def _default_routes(rt: dict | None) -> list[dict]:
+    if not rt:
+        return []
+    return [r for r in rt.get("Routes", [])
+            if r.get("DestinationCidrBlock") in DEFAULTS
+            or r.get("DestinationIpv6CidrBlock") in DEFAULTS]
+
+
+def _target(route: dict) -> tuple[str, str]:
+    """(kind, id) of a route's target; kind in igw/nat/eigw/other."""
+    gw = route.get("GatewayId") or ""
+    if gw.startswith("igw-"):
+        return "igw", gw
+    if route.get("NatGatewayId"):
+        return "nat", route["NatGatewayId"]
+    if route.get("EgressOnlyInternetGatewayId"):
+        return "eigw", route["EgressOnlyInternetGatewayId"]
+    for key in ("TransitGatewayId", "NetworkInterfaceId", "InstanceId", "VpcPeeringConnectionId",
+                "GatewayId", "LocalGatewayId", "CarrierGatewayId", "CoreNetworkArn"):
+        if route.get(key):
+            return "other", route[key]
+    return "other", "?"
+
+
+def _default_target(rt: dict | None) -> tuple[str, str]:
+    v4 = [r for r in _default_routes(rt) if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+    return _target(v4[0]) if v4 else ("none", "")
+
+
+def _route_text(route: dict) -> str:
+    dest = route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
+    kind, tid = _target(route)
+    word = {"igw": "internet gateway", "nat": "NAT gateway",
+            "eigw": "egress-only internet gateway"}.get(kind, "target")
+    state = f" ({route['State']})" if route.get("State") not in (None, "active") else ""
+    return f"{dest} -> {word} {tid}{state}"
+
+
+def _ports(perm: dict) -> tuple[int, int] | None:
+    """(from, to) port range of a rule; None means every port (protocol -1)."""
+    proto = str(perm.get("IpProtocol"))
+    if proto in ("-1", "all"):
+        return None
+    if proto not in ("tcp", "6", "udp", "17"):
+        return (-1, -1)  # icmp and others carry types, not ports
+    lo, hi = perm.get("FromPort"), perm.get("ToPort")
+    if lo in (None, -1) and hi in (None, -1):
+        return None
+    return (int(lo), int(hi))
+
+
+def _is_tcp(perm: dict) -> bool:
+    return str(perm.get("IpProtocol")) in ("-1", "all", "tcp", "6")
+
+
+def _covers(perm: dict, port: int) -> bool:
+    rng = _ports(perm)
+    return rng is None or rng[0] <= port <= rng[1]
+
+
+def _sources(perm: dict) -> list[str]:
+    return ([r["CidrIp"] for r in perm.get("IpRanges", [])]
+            + [r["CidrIpv6"] for r in perm.get("Ipv6Ranges", [])]
+            + [g.get("GroupId") or g.get("GroupName", "?") for g in perm.get("UserIdGroupPairs", [])]
+            + [p["PrefixListId"] for p in perm.get("PrefixListIds", [])])
+
+
+def _rule_text(perm: dict, source: str | None = None) -> str:
+    proto = str(perm.get("IpProtocol"))
+    rng = _ports(perm)
+    if rng is None:
+        what = "all traffic" if proto in ("-1", "all") else f"{proto} all ports"
+    elif rng == (-1, -1):
+        what = f"protocol {proto}"
+    else:
+        what = f"{proto} {rng[0]}" if rng[0] == rng[1] else f"{proto} {rng[0]}-{rng[1]}"
+    src = source if source is not None else ", ".join(_sources(perm)) or "nowhere"
+    return f"{what} from {src}"
+
+
+def _group_label(group: dict) -> str:
+    name = group.get("GroupName", "")
+    return f"security group {group['GroupId']}" + (f" ({name})" if name else "")
+
+
+def _role_group(inv: Inventory, role: str, hint: str) -> str | None:
+    try:
+        return inv.one(role, hint)
+    except Ambiguous:
+        return None
+
+
+def _app_group_ids(inv: Inventory) -> list[str]:
+    gid = _role_group(inv, "app_security_group", "AppSecurityGroup")
+    if gid:
+        return [gid]
+    _, data = reads.launch_template_data(inv)
+    data = data or {}
+    ids = list(data.get("SecurityGroupIds") or [])
+    for ni in data.get("NetworkInterfaces") or []:
+        ids.extend(ni.get("Groups") or [])
+    return ids
+
+
+def _db_group_ids(inv: Inventory) -> list[str]:
+    ids = []
+    gid = _role_group(inv, "db_security_group", "DbSecurityGroup")
+    if gid:
+        ids.append(gid)
+    db = reads.db_instance(inv) or {}
+    for g in db.get("VpcSecurityGroups", []):
+        if g.get("VpcSecurityGroupId") not in ids:
+            ids.append(g["VpcSecurityGroupId"])
+    return ids
+
+
+def _vpc_cidrs(inv: Inventory) -> list[Any]:
+    vpc = reads.vpc(inv) or {}
+    blocks = [a["CidrBlock"] for a in vpc.get("CidrBlockAssociationSet", [])
+              if a.get("CidrBlockState", {}).get("State", "associated") == "associated"]
+    blocks += [a["Ipv6CidrBlock"] for a in vpc.get("Ipv6CidrBlockAssociationSet", [])
+               if a.get("Ipv6CidrBlock")]
+    if not blocks and vpc.get("CidrBlock"):
+        blocks = [vpc["CidrBlock"]]
+    return [ipaddress.ip_network(b) for b in blocks]
+
+
+def _inside(cidr: str, networks: list[Any]) -> bool:
+    net = ipaddress.ip_network(cidr, strict=False)
+    return any(net.version == n.version and net.subnet_of(n) for n in networks)
+
+
+def _no_vpc() -> Finding:
+    return absent("the stack's VPC", "an AWS::EC2::VPC in the stack (or resources.vpc)",
+                  "Deploy the stack or set resources.vpc in the environment file")
+
+
+# ---- subnets and routes ------------------------------------------------------------------
+@probe(layer="network", component="subnets",
+       title="Public, private app and private db subnets each span the expected AZs",
+       severity="critical", gate=True, challenge=10,
+       remediation="Create the missing subnet in a second Availability Zone (and associate it "
+                   "with the tier's route table) so one AZ outage does not take the tier down")
+def subnet_tiers_span_azs(inv: Inventory, exp: Any) -> list[Finding]:
+    if not reads.vpc_id(inv):
+        return [_no_vpc()]
+    want = exp.network.min_azs
+    described = {s["SubnetId"]: s for s in reads.subnets(inv)}
+    out = []
+    for tier, ids in _tiers(inv).items():
+        label = f"{TIER_NAMES[tier]} subnet tier of {_vpc_label(inv)}"
+        if not ids:
+            out.append(absent(f"the {TIER_NAMES[tier]} subnet tier",
+                              f"at least {want} subnets in distinct AZs",
+                              f"Add {TIER_NAMES[tier]} subnets, or name them in the stack output "
+                              f"{TIER_OUTPUTS[tier]}"))
+            continue
+        gone = [s for s in ids if s not in described]
+        azs = sorted({described[s]["AvailabilityZone"] for s in ids if s in described})
+        evidence = {"subnets": {s: described.get(s, {}).get("AvailabilityZone", "missing")
+                                for s in ids}}
+        if gone:
+            out.append(failed(label, f"lists subnet(s) {', '.join(gone)} that do not exist in the "
+                                     f"VPC (remaining AZs: {', '.join(azs) or 'none'})",
+                              f"every listed subnet to exist, across at least {want} AZs",
+                              "Recreate the deleted subnet (redeploy the stack) or remove it from "
+                              "the tier's configuration", **evidence))
+        elif len(azs) < want:
+            out.append(failed(label, f"spans {len(azs)} AZ(s) ({', '.join(azs)})",
+                              f"at least {want} AZs", **evidence))
+        else:
+            out.append(passed(label, f"spans {len(azs)} AZs ({', '.join(azs)})", **evidence))
+    return out
+
+
+@probe(layer="network", component="routing",
+       title="Private subnets reach the internet only through a NAT gateway, never an IGW",
+       severity="blocker", gate=True, challenge=10,
+       remediation="Point the private route table's 0.0.0.0/0 route at the NAT gateway "
+                   "(aws ec2 replace-route --route-table-id RTB --destination-cidr-block 0.0.0.0/0 "
+                   "--nat-gateway-id NAT) and remove any internet-gateway route")
+def private_subnets_egress_via_nat(inv: Inventory, exp: Any) -> list[Finding]:
+    if not reads.vpc_id(inv):
+        return [_no_vpc()]
+    tiers = _tiers(inv)
+    if not tiers["app"] and not tiers["db"]:
+        return [absent("private subnets of the stack", "private app and db subnets",
+                       "Name them in the outputs AppSubnetIds / DbSubnetIds")]
+    nats = {n["NatGatewayId"]: n for n in reads.nat_gateways(inv)}
+    out = []
+    for tier in ("app", "db"):
+        for sid in tiers[tier]:
+            rt = _route_table_of(inv, sid)
+            label = f"route table {rt['RouteTableId'] if rt else '(none)'} of {TIER_NAMES[tier]} subnet {sid}"
+            defaults = _default_routes(rt)
+            evidence = {"routes": [_route_text(r) for r in (rt or {}).get("Routes", [])]}
+            igw = [r for r in defaults if _target(r)[0] == "igw"]
+            if igw:
+                out.append(failed(label, f"routes {'; '.join(_route_text(r) for r in igw)}",
+                                  "private subnets never to route to an internet gateway "
+                                  "(default route through a NAT gateway, or none for db)",
+                                  **evidence))
+                continue
+            if tier == "db":
+                out.append(passed(label, "has no internet-gateway route", **evidence))
+                continue
+            kind, tid = _default_target(rt)
+            if kind != "nat":
+                seen = "has no 0.0.0.0/0 route" if kind == "none" else (
+                    f"sends 0.0.0.0/0 to {tid}, not a NAT gateway")
+                out.append(failed(label, seen, "0.0.0.0/0 through an available NAT gateway",
+                                  **evidence))
+                continue
+            nat = nats.get(tid)
+            state = (nat or {}).get("State", "not found")
+            if state != "available":
+                out.append(failed(label, f"sends 0.0.0.0/0 to NAT gateway {tid} which is {state}",
+                                  "0.0.0.0/0 through an available NAT gateway",
+                                  "Recreate the NAT gateway in a public subnet (redeploy the "
+                                  "stack) and point the route at it", **evidence))
+                continue
+            nat_rt = _route_table_of(inv, nat.get("SubnetId", ""))
+            if _default_target(nat_rt)[0] != "igw":
+                out.append(failed(label, f"sends 0.0.0.0/0 to NAT gateway {tid}, whose subnet "
+                                         f"{nat.get('SubnetId')} has no internet-gateway route",
+                                  "the NAT gateway to sit in a public subnet routed to the IGW",
+                                  "Add 0.0.0.0/0 -> internet gateway to the NAT subnet's route "
+                                  "table", **evidence))
+                continue
+            out.append(passed(label, f"sends 0.0.0.0/0 through available NAT gateway {tid}",
+                              **evidence))
+    return out
+
+
+@probe(layer="network", component="routing",
+       title="Database subnets have no internet route at all", severity="normal",
+       remediation="Remove the 0.0.0.0/0 (and ::/0) routes from the database subnets' route "
+                   "table; the database needs no internet access")
+def db_subnets_have_no_internet_route(inv: Inventory, exp: Any) -> list[Finding]:
+    if not reads.vpc_id(inv):
+        return [_no_vpc()]
+    ids = _tiers(inv)["db"]
+    if not ids:
+        return [absent("the private db subnet tier", "database subnets without internet routes",
+                       "Name them in the output DbSubnetIds")]
+    out = []
+    for sid in ids:
+        rt = _route_table_of(inv, sid)
+        label = f"route table {rt['RouteTableId'] if rt else '(none)'} of private db subnet {sid}"
+        defaults = _default_routes(rt)
+        if defaults:
+            out.append(failed(label, f"has internet route(s) {'; '.join(_route_text(r) for r in defaults)}",
+                              "no default route (local VPC routes only)"))
+        else:
+            out.append(passed(label, "has no internet route"))
+    return out
+
+
+# ---- security groups ---------------------------------------------------------------------
+@probe(layer="network", component="security-groups",
+       title="No security group in the VPC allows port 22 (SSH-less operation)",
+       severity="critical", gate=True, challenge=5,
+       remediation="Revoke the rule (aws ec2 revoke-security-group-ingress --group-id SG "
+                   "--ip-permissions ...); reach instances with SSM Session Manager instead")
+def no_ssh_ingress(inv: Inventory, exp: Any) -> list[Finding]:
+    if not reads.vpc_id(inv):
+        return [_no_vpc()]
+    groups = reads.security_groups(inv)
+    out = []
+    for g in groups:
+        bad = [_rule_text(p) for p in g.get("IpPermissions", []) if _is_tcp(p) and _covers(p, 22)]
+        if bad:
+            out.append(failed(_group_label(g), f"allows {'; '.join(bad)}",
+                              "port 22 closed everywhere (SSH-less: use SSM Session Manager)",
+                              f"Revoke the rule(s) from {g['GroupId']} (aws ec2 "
+                              "revoke-security-group-ingress); use SSM Session Manager for access",
+                              rules=g.get("IpPermissions", [])))
+    if not out:
+        out.append(passed(_vpc_label(inv), f"has no rule admitting port 22 in its {len(groups)} "
+                                           "security groups"))
+    return out
+
+
+@probe(layer="network", component="security-groups",
+       title="No security group in the VPC is open to the world (0.0.0.0/0 or ::/0)",
+       severity="critical", gate=True, challenge=10,
+       remediation="Revoke the world-open rule; traffic enters only through CloudFront/API "
+                   "Gateway and the VPC link, so nothing in the VPC needs 0.0.0.0/0 ingress")
+def no_world_open_ingress(inv: Inventory, exp: Any) -> list[Finding]:
+    if not reads.vpc_id(inv):
+        return [_no_vpc()]
+    allowed = set(exp.network.world_open_ports)
+    groups = reads.security_groups(inv)
+    out = []
+    for g in groups:
+        bad = []
+        for p in g.get("IpPermissions", []):
+            rng = _ports(p)
+            ok_port = rng is not None and rng[0] == rng[1] and rng[0] in allowed and _is_tcp(p)
+            for src in _sources(p):
+                if src in WORLD and not ok_port:
+                    bad.append(_rule_text(p, src))
+        if bad:
+            out.append(failed(_group_label(g), f"allows {'; '.join(bad)}",
+                              "no ingress from 0.0.0.0/0 or ::/0"
+                              + (f" except tcp {sorted(allowed)}" if allowed else ""),
+                              f"Revoke the rule(s) from {g['GroupId']} (aws ec2 "
+                              "revoke-security-group-ingress)", rules=g.get("IpPermissions", [])))
+    if not out:
+        out.append(passed(_vpc_label(inv), f"has no world-open ingress in its {len(groups)} "
+                                           "security groups"))
+    return out
+
+
+@probe(layer="network", component="security-groups",
+       title="App tier admits only the app port, only from inside the VPC",
+       severity="critical", gate=True, challenge=2,
+       remediation="Leave exactly one ingress rule on the app security group: tcp APP_PORT from "
+                   "the VPC CIDR (NLB health checks and VPC-link traffic); revoke the others")
+def app_port_only_from_vpc(inv: Inventory, exp: Any) -> list[Finding]:
+    if not reads.vpc_id(inv):
+        return [_no_vpc()]
+    port = exp.network.app_port
+    ids = _app_group_ids(inv)
+    if not ids:
+        return [absent("the app security group", "the launch template's security group",
+                       "Set resources.app_security_group or output AppSecurityGroupId")]
+    nets = _vpc_cidrs(inv)
+    vpc_groups = {g["GroupId"] for g in reads.security_groups(inv)}
+    out = []
+    for gid in ids:
+        g = reads.security_group(inv, gid)
+        if not g:
+            out.append(absent(f"app security group {gid}", "it to exist in the stack's VPC"))
+            continue
+        bad, admits = [], False
+        for p in g.get("IpPermissions", []):
+            exact = _is_tcp(p) and _ports(p) == (port, port) and str(p.get("IpProtocol")) != "-1"
+            for src in _sources(p):
+                inside = (src in vpc_groups) or ("/" in src and _inside(src, nets))
+                if exact and inside:
+                    admits = True
+                else:
+                    bad.append(_rule_text(p, src))
+        label = _group_label(g)
+        expected = f"only tcp {port} from the VPC CIDR ({', '.join(map(str, nets))})"
+        evidence = {"rules": g.get("IpPermissions", [])}
+        if bad:
+            out.append(failed(label, f"also allows {'; '.join(bad)}", expected,
+                              f"Revoke the extra rule(s) from {gid}; keep tcp {port} from the VPC "
+                              "CIDR", **evidence))
+        elif not admits:
+            out.append(failed(label, f"does not admit tcp {port} from inside the VPC (NLB health "
+                                     "checks and the VPC link cannot reach the app)", expected,
+                              f"Authorize tcp {port} from the VPC CIDR on {gid}", **evidence))
+        else:
+            out.append(passed(label, f"admits only tcp {port} from inside the VPC", **evidence))
+    return out
+
+
+@probe(layer="network", component="security-groups",
+       title="Database admits the DB port only from the app security group",
+       severity="critical", gate=True, challenge=3,
+       remediation="Leave exactly one ingress rule on the database security group: tcp DB_PORT "
+                   "from the app security group; revoke CIDR rules and other groups")
+def db_port_only_from_app_sg(inv: Inventory, exp: Any) -> list[Finding]:
+    if not reads.vpc_id(inv):
+        return [_no_vpc()]
+    port = exp.network.db_port
+    db_ids, app_ids = _db_group_ids(inv), set(_app_group_ids(inv))
+    if not db_ids:
+        return [absent("the database security group", "the RDS instance's VPC security group",
+                       "Set resources.db_security_group or output DbSecurityGroupId")]
+    if not app_ids:
+        return [absent("the app security group", "the group the database admits",
+                       "Set resources.app_security_group or output AppSecurityGroupId")]
+    out = []
+    for gid in db_ids:
+        g = reads.security_group(inv, gid)
+        if not g:
+            out.append(absent(f"database security group {gid}", "it to exist in the stack's VPC"))
+            continue
+        bad, admits = [], False
+        for p in g.get("IpPermissions", []):
+            exact = _ports(p) == (port, port) and str(p.get("IpProtocol")) in ("tcp", "6")
+            for src in _sources(p):
+                if exact and src in app_ids:
+                    admits = True
+                else:
+                    bad.append(_rule_text(p, src))
+        label = _group_label(g)
+        expected = f"only tcp {port} from the app security group {', '.join(sorted(app_ids))}"
+        evidence = {"rules": g.get("IpPermissions", [])}
+        if bad:
+            out.append(failed(label, f"also allows {'; '.join(bad)}", expected,
+                              f"Revoke the extra rule(s) from {gid}; the app tier reaches the "
+                              "database through its security group", **evidence))
+        elif not admits:
+            out.append(failed(label, f"does not admit tcp {port} from the app security group "
+                                     "(the app cannot connect to the database)", expected,
+                              f"Authorize tcp {port} from the app security group on {gid}",
+                              **evidence))
+        else:
+            out.append(passed(label, f"admits only tcp {port} from the app security group",
+                              **evidence))
+    return out
+
+
+# ---- flow logs ---------------------------------------------------------------------------
+def _active(fl: dict) -> bool:
+    return fl.get("FlowLogStatus", "ACTIVE") == "ACTIVE"
+
+
+@probe(layer="network", component="flow-logs",
+       title="VPC Flow Logs capture ALL traffic of the VPC", severity="normal", challenge=9,
+       remediation="Create a flow log on the VPC with traffic type ALL (aws ec2 create-flow-logs "
+                   "--resource-type VPC --traffic-type ALL ...) to CloudWatch Logs or S3")
+def flow_logs_enabled(inv: Inventory, exp: Any) -> list[Finding]:
+    if not reads.vpc_id(inv):
+        return [_no_vpc()]
+    logs = reads.flow_logs(inv)
+    label = _vpc_label(inv)
+    seen = [f"{fl['FlowLogId']} ({fl.get('TrafficType')} to {fl.get('LogDestinationType')}, "
+            f"{fl.get('FlowLogStatus')})" for fl in logs]
+    good = [fl for fl in logs if fl.get("TrafficType") == "ALL" and _active(fl)]
+    wanted = exp.network.flow_log_destinations
+    if not wanted:
+        if good:
+            return [passed(label, f"has flow log(s) {', '.join(seen)}", flow_logs=seen)]
+        return [failed(label, f"has {'flow logs ' + ', '.join(seen) if seen else 'no flow log'}",
+                       "an ACTIVE flow log with traffic type ALL", flow_logs=seen)]
+    out = []
+    for dest in wanted:
+        hit = [fl for fl in good if fl.get("LogDestinationType") == dest]
+        if hit:
+            out.append(passed(label, f"has ALL-traffic flow log {hit[0]['FlowLogId']} to {dest}"))
+        else:
+            out.append(failed(label, f"has no ACTIVE ALL-traffic flow log to {dest} "
+                                     f"(has: {', '.join(seen) or 'none'})",
+                              f"an ACTIVE flow log with traffic type ALL to {dest}",
+                              flow_logs=seen))
+    return out
+
+
+@probe(layer="network", component="flow-logs",
+       title="Flow-log destinations have a retention policy (log group retention, S3 lifecycle)",
+       severity="normal", challenge=9,
+       remediation="Set the flow-log group's retention (aws logs put-retention-policy) and give "
+                   "the S3 destination a lifecycle rule that transitions to a cheaper class")
+def flow_log_retention(inv: Inventory, exp: Any) -> list[Finding]:
+    if not reads.vpc_id(inv):
+        return [_no_vpc()]
+    days = exp.network.flow_log_retention_days
+    logs = reads.flow_logs(inv)
+    if not logs:
+        return [absent(f"flow log of {_vpc_label(inv)}", "a flow log whose destination has a "
+                       "retention policy", "Create the flow log first (see network.flow_logs_enabled)")]
+    out = []
+    for fl in logs:
+        kind = fl.get("LogDestinationType") or "cloud-watch-logs"
+        fid = fl["FlowLogId"]
+        if kind == "cloud-watch-logs":
+            name = fl.get("LogGroupName") or (fl.get("LogDestination") or "").split(":log-group:")[-1]
+            name = name.removesuffix(":*")
+            group = reads.log_group(inv, name)
+            label = f"flow log {fid} log group {name}"
+            if not group:
+                out.append(absent(label, "the destination log group to exist with a retention "
+                                         "policy", f"Create log group {name} with "
+                                                   f"--retention-in-days {days}"))
+            elif group.get("retentionInDays") != days:
+                seen = group.get("retentionInDays")
+                out.append(failed(label, "never expires" if seen is None else f"keeps {seen} days",
+                                  f"retention of {days} days",
+                                  f"aws logs put-retention-policy --log-group-name {name} "
+                                  f"--retention-in-days {days}", retention=seen))
+            else:
+                out.append(passed(label, f"keeps {days} days"))
+        elif kind == "s3":
+            arn = fl.get("LogDestination") or ""
+            bucket = arn.split(":::", 1)[-1].split("/", 1)[0]
+            label = f"flow log {fid} bucket {bucket}"
+            rules = [r for r in reads.bucket_lifecycle_rules(inv, bucket)
+                     if r.get("Status") == "Enabled"]
+            tiers = sorted({t.get("StorageClass") for r in rules
+                            for t in r.get("Transitions", []) if t.get("StorageClass")})
+            evidence = {"rules": rules}
+            if not tiers:
+                out.append(failed(label, "has no enabled lifecycle transition"
+                                  + (f" ({len(rules)} enabled rule(s) without transitions)"
+                                     if rules else ""),
+                                  "a lifecycle rule transitioning logs to a cheaper storage class",
+                                  f"aws s3api put-bucket-lifecycle-configuration --bucket {bucket} "
+                                  "with Transitions to STANDARD_IA/GLACIER and an Expiration",
+                                  **evidence))
+            else:
+                out.append(passed(label, f"transitions logs to {', '.join(tiers)}", **evidence))
+        else:
+            out.append(skipped(f"flow log {fid}", f"delivers to {kind}; its retention is set "
+                                                  "downstream and not visible to this probe"))
+    return out
