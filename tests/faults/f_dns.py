@@ -1,0 +1,139 @@
+"""DNS faults: hosted zone, alias records and certificate. The bundled stack deploys without
+a domain, so every fault here first turns the lab stack into one with a domain
+(:func:`with_domain`): a fresh public hosted zone, then the bundled template deployed with
+DomainName + HostedZoneId (the template's HasDomain condition), as an operator would.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tests.faults.catalog import Fault
+
+CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
+_ids = itertools.count()
+
+
+def with_domain(stack: Any) -> str:
+    """Deploy the bundled stack with a domain and point ``stack`` at it; returns the domain.
+
+    The fault harness deploys without parameters; the DeployedStack it hands us is
+    re-pointed (name, outputs) at the domain stack, so the harness probes that one.
+    """
+    from fixtures import environment as envmod
+    from fixtures import stack as stackmod
+    from fixtures.emulator.coverage import unmodelled_types
+
+    n = next(_ids)
+    domain = f"www.lab{os.getpid()}x{n}.example.com"
+    zone = stack.client("route53").create_hosted_zone(
+        Name=domain.split(".", 1)[1], CallerReference=f"stackprobe-{os.getpid()}-{n}")
+    zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+    name = f"{stack.name}-dom{n}"
+    params = {**envmod.load("local").stack.parameters, "DomainName": domain,
+              "HostedZoneId": zone_id}
+    outputs = stackmod.deploy(stack.session(), envmod.DEFAULT_TEMPLATE, name, params,
+                              stackmod.run_tags("lab"), timeout=120, precheck=unmodelled_types,
+                              out=lambda _: None)
+    stack.name, stack.outputs = name, outputs
+    return domain
+
+
+def update_distribution(stack: Any, change) -> None:
+    """Read-modify-write the distribution's config, as the console and CLI do."""
+    cf = stack.client("cloudfront")
+    did = stack.outputs["DistributionId"]
+    cur = cf.get_distribution_config(Id=did)
+    config = cur["DistributionConfig"]
+    change(config)
+    cf.update_distribution(Id=did, IfMatch=cur["ETag"], DistributionConfig=config)
+
+
+def _records(stack: Any, domain: str) -> list[dict]:
+    zone = stack.outputs["HostedZoneIdOut"]
+    resp = stack.client("route53").list_resource_record_sets(HostedZoneId=zone)
+    return [r for r in resp["ResourceRecordSets"] if r["Name"].rstrip(".") == domain]
+
+
+# ---- injections -------------------------------------------------------------------------
+def zone_deleted(stack: Any) -> None:
+    domain = with_domain(stack)
+    r53, zone = stack.client("route53"), stack.outputs["HostedZoneIdOut"]
+    records = [r for r in r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+               if r["Type"] not in ("SOA", "NS") or r["Name"].rstrip(".") != domain.split(".", 1)[1]]
+    if records:
+        r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+            {"Action": "DELETE", "ResourceRecordSet": r} for r in records]})
+    r53.delete_hosted_zone(Id=zone)
+
+
+def alias_elsewhere(stack: Any) -> None:
+    domain = with_domain(stack)
+    rec = next(r for r in _records(stack, domain) if r["Type"] == "A")
+    rec["AliasTarget"] = dict(rec["AliasTarget"], DNSName="d1other2dist3.cloudfront.net.")
+    stack.client("route53").change_resource_record_sets(
+        HostedZoneId=stack.outputs["HostedZoneIdOut"],
+        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": rec}]})
+
+
+def aaaa_deleted(stack: Any) -> None:
+    domain = with_domain(stack)
+    rec = next(r for r in _records(stack, domain) if r["Type"] == "AAAA")
+    stack.client("route53").change_resource_record_sets(
+        HostedZoneId=stack.outputs["HostedZoneIdOut"],
+        ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": rec}]})
+
+
+def certificate_near_expiry(stack: Any) -> None:
+    """Re-issue the stack's certificate body so that it expires in 10 days (same ARN)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+    from moto.acm.models import acm_backends
+
+    domain = with_domain(stack)
+    arn = stack.outputs["CertificateArn"]
+    bundle = acm_backends[arn.split(":")[4]][arn.split(":")[3]]._certificates[arn]
+    key = bundle._key
+    now = datetime.now(timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Amazon RSA 2048 M02")]))
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=355)).not_valid_after(now + timedelta(days=10))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+        .sign(key, hashes.SHA256()))
+    bundle._cert = cert
+    bundle.cert = cert.public_bytes(serialization.Encoding.PEM)
+
+
+def other_certificate(stack: Any) -> None:
+    """An operator swaps in another (wildcard) certificate that also covers the domain."""
+    domain = with_domain(stack)
+    acm = stack.client("acm")
+    arn = acm.request_certificate(DomainName="*." + domain.split(".", 1)[1],
+                                  ValidationMethod="DNS")["CertificateArn"]
+
+    def change(cfg: dict) -> None:
+        cfg["ViewerCertificate"]["ACMCertificateArn"] = arn
+    update_distribution(stack, change)
+
+
+FAULTS = [
+    Fault(id="dns-hosted-zone-deleted", inject=zone_deleted,
+          breaks=("dns.hosted_zone_exists", "dns.alias_records"),
+          mentions=("hosted zone",)),
+    Fault(id="dns-alias-points-elsewhere", inject=alias_elsewhere, breaks=("dns.alias_records",),
+          mentions=("d1other2dist3.cloudfront.net",)),
+    Fault(id="dns-aaaa-record-deleted", inject=aaaa_deleted, breaks=("dns.alias_records",),
+          mentions=("AAAA",)),
+    Fault(id="dns-certificate-near-expiry", inject=certificate_near_expiry,
+          breaks=("dns.certificate_valid",), mentions=("expires in",), via="emulator-state",
+          why="ACM cannot shorten a certificate's validity through its API and moto issues "
+              "requested certificates for a year; the certificate body is re-issued in moto's "
+              "ACM backend with NotAfter in 10 days (same ARN), as if renewal had failed"),
+    Fault(id="dns-other-certificate-on-distribution", inject=other_certificate,
+          breaks=("dns.certificate_on_distribution",), mentions=("serves certificate",)),
+]

@@ -1,0 +1,231 @@
+"""Unit tests of the dns / edge / waf probe logic on canned AWS responses (no emulator):
+the parts whose real-AWS shapes the emulator does not produce (wildcard certificates,
+legacy forwarded values, OAI strings, stuck invalidations, WAF's missing-logging error)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from probes import dns, edge, registry, waf
+from probes.expectations import build
+
+DIST_ARN = "arn:aws:cloudfront::123456789012:distribution/E1"
+ACL_ARN = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/acl/abc"
+CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/c1"
+
+
+class FakeSession:
+    region = "us-east-1"
+
+
+class FakeInv:
+    """Answers ``call``/``paginate`` from a dict keyed by operation (or (operation, id))."""
+
+    def __init__(self, responses: dict[Any, Any], outputs: dict[str, str] | None = None,
+                 parameters: dict[str, str] | None = None):
+        self.responses = responses
+        self._outputs = outputs or {}
+        self.parameters = parameters or {}
+        self.session = FakeSession()
+        self.explicit: dict[str, str] = {}
+
+    def call(self, service: str, op: str, missing_ok: bool = False, region: str | None = None,
+             **params: Any) -> Any:
+        for key in ((op, params.get("Id")), (op, params.get("Bucket")), op):
+            if key in self.responses:
+                value = self.responses[key]
+                if isinstance(value, Exception):
+                    raise value
+                return value
+        return None
+
+    def paginate(self, service: str, op: str, key: str, **params: Any) -> list:
+        return self.responses.get(op, [])
+
+    def stack(self) -> dict:
+        return {"Parameters": [{"ParameterKey": k, "ParameterValue": v}
+                               for k, v in self.parameters.items()]}
+
+    def outputs(self) -> dict[str, str]:
+        return self._outputs
+
+    def one(self, role: str, hint: str | None = None) -> str | None:
+        from probes.inventory import ROLE_OUTPUTS
+        return self._outputs.get(ROLE_OUTPUTS[role])
+
+
+def distribution(**over: Any) -> dict:
+    cfg = {
+        "Enabled": True,
+        "Aliases": {"Quantity": 1, "Items": ["www.example.com"]},
+        "Origins": {"Quantity": 2, "Items": [
+            {"Id": "SiteOrigin", "DomainName": "site.s3.us-east-1.amazonaws.com",
+             "OriginAccessControlId": "OAC1", "S3OriginConfig": {"OriginAccessIdentity": ""}},
+            {"Id": "ApiOrigin", "DomainName": "api1.execute-api.us-east-1.amazonaws.com",
+             "CustomOriginConfig": {"OriginProtocolPolicy": "https-only"}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "SiteOrigin",
+                                 "ViewerProtocolPolicy": "redirect-to-https"},
+        "CacheBehaviors": {"Quantity": 1, "Items": [
+            {"PathPattern": "/api/*", "TargetOriginId": "ApiOrigin",
+             "ViewerProtocolPolicy": "https-only", "CachePolicyId": "CP1"}]},
+        "Logging": {"Enabled": True, "Bucket": "logs.s3.amazonaws.com", "Prefix": "cf/"},
+        "ViewerCertificate": {"ACMCertificateArn": CERT_ARN, "SSLSupportMethod": "sni-only",
+                              "MinimumProtocolVersion": "TLSv1.2_2021"},
+        "WebACLId": ACL_ARN,
+    }
+    cfg.update(over)
+    return {"Distribution": {"Id": "E1", "ARN": DIST_ARN, "Status": "Deployed",
+                             "DomainName": "d1.cloudfront.net", "DistributionConfig": cfg}}
+
+
+def good_policy() -> dict:
+    return {"Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*",
+        "Condition": {"StringEquals": {"AWS:SourceArn": DIST_ARN}}}]}
+
+
+def inv(**over: Any) -> FakeInv:
+    responses = {
+        "get_distribution": distribution(),
+        "describe_certificate": {"Certificate": {
+            "DomainName": "example.com", "SubjectAlternativeNames": ["example.com", "*.example.com"],
+            "Status": "ISSUED", "NotAfter": datetime.now(timezone.utc) + timedelta(days=200)}},
+        "get_bucket_policy": {"Policy": json.dumps(good_policy())},
+        ("get_cache_policy", "CP1"): {"CachePolicy": {"CachePolicyConfig": {
+            "Name": "api", "MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 1,
+            "ParametersInCacheKeyAndForwardedToOrigin": {"HeadersConfig": {
+                "HeaderBehavior": "whitelist",
+                "Headers": {"Quantity": 1, "Items": ["Authorization"]}}}}}},
+        "list_invalidations": {"InvalidationList": {"Items": []}},
+    }
+    responses.update(over)
+    return FakeInv(responses, outputs={"DistributionId": "E1", "SiteBucketName": "site",
+                                       "RestApiId": "api1", "CertificateArn": CERT_ARN},
+                   parameters={"DomainName": "www.example.com", "HostedZoneId": "Z1"})
+
+
+EXP = build({})
+
+
+def status(probe_fn, fake: FakeInv, exp=EXP) -> tuple[str, str]:
+    outcome = registry.run(probe_fn.spec.id, fake, exp)
+    return outcome.status, outcome.summary()
+
+
+@pytest.mark.parametrize("name,cert_names,ok", [
+    ("www.example.com", ["*.example.com"], True),
+    ("a.b.example.com", ["*.example.com"], False),
+    ("example.com", ["*.example.com"], False),
+    ("WWW.Example.com.", ["www.example.com"], True),
+])
+def test_wildcard_covers_one_label(name, cert_names, ok):
+    assert dns.covers(name, cert_names) is ok
+
+
+def test_healthy_canned_distribution_passes_edge_probes():
+    fake = inv()
+    for fn in (edge.distribution_enabled, edge.viewer_https_only, edge.minimum_tls_policy,
+               edge.certificate_matches_domain, edge.site_bucket_policy_cloudfront_only,
+               edge.behaviours_route_to_origins, edge.api_forwards_authorization,
+               edge.api_not_cached, edge.no_stuck_invalidations):
+        assert status(fn, fake)[0] == "passed", status(fn, fake)
+
+
+def test_oai_string_fails_oac_probe():
+    d = distribution()
+    d["Distribution"]["DistributionConfig"]["Origins"]["Items"][0].update(
+        OriginAccessControlId="", S3OriginConfig={
+            "OriginAccessIdentity": "origin-access-identity/cloudfront/E2OAI"})
+    st, text = status(edge.s3_origin_uses_oac, inv(get_distribution=d))
+    assert st == "failed" and "Origin Access Identity origin-access-identity/cloudfront/E2OAI" in text
+
+
+@pytest.mark.parametrize("statement,needle", [
+    ({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}, "principal"),
+    ({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:*"}, "principal"),
+    ({"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+      "Action": "s3:GetObject"}, "no AWS:SourceArn"),
+    ({"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+      "Action": ["s3:GetObject", "s3:PutObject"],
+      "Condition": {"StringEquals": {"AWS:SourceArn": DIST_ARN}}}, "PutObject"),
+])
+def test_bucket_policy_extra_grants_fail(statement, needle):
+    policy = good_policy()
+    policy["Statement"].append(statement)
+    st, text = status(edge.site_bucket_policy_cloudfront_only,
+                      inv(get_bucket_policy={"Policy": json.dumps(policy)}))
+    assert st == "failed" and needle in text, text
+
+
+def test_deny_statements_are_fine():
+    policy = good_policy()
+    policy["Statement"].append({"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+    assert status(edge.site_bucket_policy_cloudfront_only,
+                  inv(get_bucket_policy={"Policy": json.dumps(policy)}))[0] == "passed"
+
+
+def test_legacy_forwarded_values_count_as_forwarding():
+    d = distribution()
+    b = d["Distribution"]["DistributionConfig"]["CacheBehaviors"]["Items"][0]
+    b.pop("CachePolicyId")
+    b.update(ForwardedValues={"Headers": {"Quantity": 1, "Items": ["Authorization"]}},
+             MinTTL=0, DefaultTTL=0, MaxTTL=0)
+    fake = inv(get_distribution=d)
+    assert status(edge.api_forwards_authorization, fake)[0] == "passed"
+    assert status(edge.api_not_cached, fake)[0] == "passed"
+
+
+def test_weak_tls_policy_fails_and_default_certificate_is_skipped():
+    d = distribution()
+    d["Distribution"]["DistributionConfig"]["ViewerCertificate"]["MinimumProtocolVersion"] = "TLSv1"
+    assert status(edge.minimum_tls_policy, inv(get_distribution=d))[0] == "failed"
+    d["Distribution"]["DistributionConfig"]["ViewerCertificate"] = {
+        "CloudFrontDefaultCertificate": True}
+    assert status(edge.minimum_tls_policy, inv(get_distribution=d))[0] == "skipped"
+
+
+def test_stuck_invalidation_names_id_and_paths():
+    old = datetime.now(timezone.utc) - timedelta(minutes=40)
+    fake = inv(list_invalidations={"InvalidationList": {"Items": [
+                   {"Id": "I1", "Status": "InProgress", "CreateTime": old},
+                   {"Id": "I2", "Status": "InProgress", "CreateTime": datetime.now(timezone.utc)},
+                   {"Id": "I3", "Status": "Completed", "CreateTime": old}]}},
+               get_invalidation={"Invalidation": {"InvalidationBatch": {
+                   "Paths": {"Items": ["/index.html"]}}}})
+    st, text = status(edge.no_stuck_invalidations, fake)
+    assert st == "failed" and "I1 (InProgress for 40 min" in text and "I2" not in text
+
+
+def test_expiring_and_wrong_region_certificate_fail():
+    cert = {"Certificate": {"DomainName": "www.example.com", "Status": "ISSUED",
+                            "NotAfter": datetime.now(timezone.utc) + timedelta(days=5)}}
+    st, text = status(dns.certificate_valid, inv(describe_certificate=cert))
+    assert st == "failed" and "expires in" in text
+    fake = inv(describe_certificate=cert)
+    fake._outputs["CertificateArn"] = CERT_ARN.replace("us-east-1", "eu-west-1")
+    assert "CloudFront only uses certificates in us-east-1" in status(dns.certificate_valid, fake)[1]
+
+
+def test_dns_probes_skip_without_domain():
+    fake = inv()
+    fake.parameters = {}
+    for fn in (dns.hosted_zone_exists, dns.alias_records, dns.certificate_valid,
+               dns.certificate_on_distribution):
+        st, text = status(fn, fake)
+        assert st == "skipped" and "no domain configured" in text
+
+
+def test_waf_missing_logging_error_is_a_failure_not_an_error():
+    err = ClientError({"Error": {"Code": "WAFNonexistentItemException", "Message": "x"}},
+                      "GetLoggingConfiguration")
+    fake = inv(get_logging_configuration=err, get_web_acl={"WebACL": {
+        "Name": "acl", "ARN": ACL_ARN, "Rules": [], "DefaultAction": {"Allow": {}}}})
+    fake._outputs["WebAclArn"] = ACL_ARN
+    st, text = status(waf.logging_enabled, fake)
+    assert st == "failed" and "no logging configuration" in text
