@@ -291,26 +291,12 @@ def _statement_covers(stmt: dict, action: str, resource: str) -> bool:
     return False
 
 
-def _managed_document(inv: Inventory, policy_arn: str) -> dict | None:
-    pol = inv.call("iam", "get_policy", missing_ok=True, PolicyArn=policy_arn)
-    version = ((pol or {}).get("Policy") or {}).get("DefaultVersionId")
-    if not version:
-        return None
-    resp = inv.call("iam", "get_policy_version", missing_ok=True, PolicyArn=policy_arn,
-                    VersionId=version)
-    doc = ((resp or {}).get("PolicyVersion") or {}).get("Document")
-    if isinstance(doc, str):
-        from urllib.parse import unquote
-        doc = json.loads(unquote(doc))
-    return doc
-
-
 def _role_decision(inv: Inventory, role: str, action: str, resource: str) -> tuple[str, list[str]]:
     """('allow' | 'deny' | 'none', [policy names that decided]) from identity policies."""
     attached, inline = reads.role_policies(inv, role)
     docs = dict(inline)
     for pol in attached:
-        doc = _managed_document(inv, pol["PolicyArn"])
+        doc = reads.policy_document(inv, pol["PolicyArn"])
         if doc:
             docs[pol.get("PolicyName") or pol["PolicyArn"]] = doc
     allow, deny = [], []

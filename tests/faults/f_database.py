@@ -1,0 +1,128 @@
+"""Faults for the database layer: what an operator does to an RDS instance, its
+credentials and its logs that the database probes must catch (Challenges 3 and 10)."""
+import base64
+import json
+
+from tests.faults.catalog import Fault
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+
+
+def _db_id(stack):
+    return stack.outputs["DbInstanceIdentifier"]
+
+
+def _modify(**params):
+    def inject(stack):
+        stack.client("rds").modify_db_instance(DBInstanceIdentifier=_db_id(stack),
+                                               ApplyImmediately=True, **params)
+    return inject
+
+
+def _stop(stack):
+    stack.client("rds").stop_db_instance(DBInstanceIdentifier=_db_id(stack))
+
+
+def _internet_route_on_db_subnets(stack):
+    stack.client("ec2").create_route(RouteTableId=stack.physical("DbRouteTable"),
+                                     DestinationCidrBlock="0.0.0.0/0",
+                                     GatewayId=stack.physical("InternetGateway"))
+
+
+def _unencrypted(stack):
+    from moto.rds.models import rds_backends
+    rds_backends[ACCOUNT][REGION].databases[_db_id(stack)].storage_encrypted = False
+
+
+def _secret_arn(stack):
+    db = stack.client("rds").describe_db_instances(DBInstanceIdentifier=_db_id(stack))
+    return db["DBInstances"][0]["MasterUserSecret"]["SecretArn"]
+
+
+def _delete_secret(force):
+    def inject(stack):
+        kwargs = ({"ForceDeleteWithoutRecovery": True} if force
+                  else {"RecoveryWindowInDays": 7})
+        stack.client("secretsmanager").delete_secret(SecretId=_secret_arn(stack), **kwargs)
+    return inject
+
+
+def _role_reads_other_secret(stack):
+    # The app role's grant points at a secret that is not the DB's (e.g. after the secret
+    # was recreated by hand and the policy kept the old ARN).
+    arn = _secret_arn(stack).rsplit(":", 1)[0] + ":rds!db-old-secret-AbCdEf"
+    stack.client("iam").put_role_policy(
+        RoleName=stack.outputs["InstanceRoleName"], PolicyName="ReadDbSecret",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Resource": arn}]}))
+
+
+def _password_in_user_data(stack):
+    sm, ec2 = stack.client("secretsmanager"), stack.client("ec2")
+    password = json.loads(sm.get_secret_value(SecretId=_secret_arn(stack))["SecretString"])["password"]
+    lt = stack.outputs["LaunchTemplateId"]
+    current = ec2.describe_launch_template_versions(LaunchTemplateId=lt, Versions=["$Latest"])
+    old = base64.b64decode(current["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+                           .get("UserData", "")).decode()
+    lines = old.splitlines() or ["#!/bin/bash"]
+    # "Quick fix" an operator makes when the app cannot reach Secrets Manager.
+    lines.insert(1, f"export PGPASSWORD={password}")
+    version = ec2.create_launch_template_version(
+        LaunchTemplateId=lt, SourceVersion=str(current["LaunchTemplateVersions"][0]["VersionNumber"]),
+        LaunchTemplateData={"UserData": base64.b64encode("\n".join(lines).encode()).decode()},
+    )["LaunchTemplateVersion"]["VersionNumber"]
+    stack.client("autoscaling").update_auto_scaling_group(
+        AutoScalingGroupName=stack.outputs["AutoScalingGroupName"],
+        LaunchTemplate={"LaunchTemplateId": lt, "Version": str(version)})
+
+
+def _slow_query_log_off(stack):
+    stack.client("rds").modify_db_parameter_group(
+        DBParameterGroupName=stack.physical("DbParameterGroup"),
+        Parameters=[{"ParameterName": "log_min_duration_statement", "ParameterValue": "-1",
+                     "ApplyMethod": "immediate"}])
+
+
+FAULTS = [
+    Fault("db-stopped", _stop, ("database.instance_available",), challenge=3,
+          mentions=("stopped",)),
+    Fault("db-publicly-accessible", _modify(PubliclyAccessible=True),
+          ("database.not_publicly_accessible",), challenge=3, mentions=("publicly accessible",)),
+    Fault("db-subnet-internet-route", _internet_route_on_db_subnets,
+          ("database.subnets_without_internet_route",), challenge=3,
+          mentions=("0.0.0.0/0 -> igw-",)),
+    Fault("db-storage-unencrypted", _unencrypted, ("database.storage_encrypted",),
+          via="emulator-state",
+          why="RDS has no API to turn storage encryption off (or on) for an existing instance; "
+              "a real stack gets here when the instance was created or restored unencrypted",
+          mentions=("StorageEncrypted=false",)),
+    Fault("db-backups-off", _modify(BackupRetentionPeriod=0), ("database.backups_retained",),
+          mentions=("BackupRetentionPeriod=0",)),
+    Fault("db-backups-one-day", _modify(BackupRetentionPeriod=1), ("database.backups_retained",),
+          mentions=("1 day",)),
+    Fault("db-multi-az-unexpected", _modify(MultiAZ=True), ("database.multi_az_as_expected",),
+          mentions=("MultiAZ=true",)),
+    Fault("db-deletion-protection-unexpected", _modify(DeletionProtection=True),
+          ("database.deletion_protection_as_expected",), mentions=("DeletionProtection=true",)),
+    Fault("db-password-unmanaged",
+          _modify(ManageMasterUserPassword=False, MasterUserPassword="Chang3-me-now-pls"),
+          ("database.master_secret_managed",), challenge=3, mentions=("MasterUserSecret",)),
+    Fault("db-secret-force-deleted", _delete_secret(force=True), ("database.master_secret_exists",),
+          challenge=3, mentions=("does not exist",)),
+    Fault("db-secret-scheduled-deletion", _delete_secret(force=False),
+          ("database.master_secret_exists",), challenge=3,
+          mentions=("scheduled for deletion",)),
+    Fault("db-secret-not-readable-by-app", _role_reads_other_secret,
+          ("database.app_role_reads_master_secret",), challenge=3,
+          mentions=("GetSecretValue",)),
+    Fault("db-password-in-user-data", _password_in_user_data,
+          ("database.no_password_in_plaintext",), challenge=3,
+          mentions=("PGPASSWORD", "secret's literal value")),
+    Fault("db-log-exports-removed",
+          _modify(CloudwatchLogsExportConfiguration={"DisableLogTypes": ["postgresql"]}),
+          ("database.log_exports_enabled",), challenge=10, mentions=("postgresql",)),
+    Fault("db-slow-query-log-off", _slow_query_log_off, ("database.slow_query_logging",),
+          challenge=10, mentions=("log_min_duration_statement=-1",)),
+]

@@ -1,0 +1,115 @@
+"""Faults for the observability layer: alarms that cannot fire or notify nobody (Challenge
+6), a trail that stopped, logs that never expire and a dashboard missing a layer
+(Challenge 10)."""
+import json
+
+from tests.faults.catalog import Fault
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+_PUT_KEYS = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
+             "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "Dimensions",
+             "Period", "EvaluationPeriods", "DatapointsToAlarm", "Threshold",
+             "ComparisonOperator", "TreatMissingData")
+
+
+def _repoint_alarm(logical_id, **changes):
+    """put-metric-alarm over an existing alarm, as an operator 'tuning' it would."""
+    def inject(stack):
+        cw = stack.client("cloudwatch")
+        alarm = cw.describe_alarms(AlarmNames=[stack.physical(logical_id)])["MetricAlarms"][0]
+        params = {k: alarm[k] for k in _PUT_KEYS if k in alarm and alarm[k] is not None}
+        params.update(changes)
+        cw.put_metric_alarm(**params)
+    return inject
+
+
+def _disable_actions(stack):
+    stack.client("cloudwatch").disable_alarm_actions(
+        AlarmNames=[stack.physical("AsgCpuHighAlarm")])
+
+
+def _subscriptions(stack):
+    return stack.client("sns").list_subscriptions_by_topic(
+        TopicArn=stack.outputs["AlarmTopicArn"])["Subscriptions"]
+
+
+def _unsubscribe(stack):
+    for s in _subscriptions(stack):
+        stack.client("sns").unsubscribe(SubscriptionArn=s["SubscriptionArn"])
+
+
+def _subscription_pending(stack):
+    # moto confirms every subscription at once; real AWS leaves an email subscription
+    # pending until somebody clicks the link (Challenge 6).
+    from moto.sns.models import sns_backends
+    backend = sns_backends[ACCOUNT][REGION]
+    for s in _subscriptions(stack):
+        backend.subscriptions[s["SubscriptionArn"]].attributes["PendingConfirmation"] = "true"
+
+
+def _trail(stack):
+    return stack.outputs["TrailName"]
+
+
+def _stop_logging(stack):
+    stack.client("cloudtrail").stop_logging(Name=_trail(stack))
+
+
+def _update_trail(**params):
+    def inject(stack):
+        stack.client("cloudtrail").update_trail(Name=_trail(stack), **params)
+    return inject
+
+
+def _drop_retention(stack):
+    stack.client("logs").delete_retention_policy(logGroupName=stack.physical("DbLogGroup"))
+
+
+def _dashboard_without(namespace):
+    def inject(stack):
+        cw, name = stack.client("cloudwatch"), stack.outputs["DashboardName"]
+        body = json.loads(cw.get_dashboard(DashboardName=name)["DashboardBody"])
+        body["widgets"] = [w for w in body["widgets"]
+                           if not any(isinstance(r, list) and r and r[0] == namespace
+                                      for r in w.get("properties", {}).get("metrics", []))]
+        cw.put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
+    return inject
+
+
+FAULTS = [
+    Fault("alarm-cpu-threshold-95", _repoint_alarm("AsgCpuHighAlarm", Threshold=95.0),
+          ("observability.alarms_configured",), challenge=6, mentions=("threshold 95",)),
+    Fault("alarm-cpu-period-changed", _repoint_alarm("AsgCpuHighAlarm", Period=300),
+          ("observability.alarms_configured",), challenge=6, mentions=("1500 s",)),
+    Fault("alarm-connections-threshold-max", _repoint_alarm("RdsConnectionsHighAlarm",
+                                                            Threshold=80.0),
+          ("observability.alarms_configured",), challenge=6, mentions=("80 % of 80",)),
+    Fault("alarm-storage-wrong-comparison",
+          _repoint_alarm("RdsFreeStorageAlarm", ComparisonOperator="GreaterThanThreshold"),
+          ("observability.alarms_configured",), challenge=6, mentions=("LessThanThreshold",)),
+    Fault("alarm-actions-disabled", _disable_actions, ("observability.alarm_actions_notify_topic",),
+          challenge=6, mentions=("ActionsEnabled=false",)),
+    Fault("alarm-actions-removed", _repoint_alarm("Api5xxAlarm", AlarmActions=[]),
+          ("observability.alarm_actions_notify_topic",), challenge=6,
+          mentions=("do not include the topic",)),
+    Fault("alarm-topic-unsubscribed", _unsubscribe, ("observability.alarm_topic_subscribed",),
+          challenge=6, mentions=("no confirmed subscription",),
+          # the smoke probe sees the stack's AWS::SNS::Subscription gone (drift)
+          also_breaks=("stack.resources_exist",)),
+    Fault("alarm-subscription-pending", _subscription_pending,
+          ("observability.alarm_topic_subscribed",), challenge=6, via="emulator-state",
+          why="moto confirms every SNS subscription immediately; real AWS keeps an email "
+              "subscription PendingConfirmation until the link is clicked",
+          mentions=("pending confirmation",)),
+    Fault("trail-stopped", _stop_logging, ("observability.cloudtrail_logging",),
+          mentions=("IsLogging=false",)),
+    Fault("trail-validation-off", _update_trail(EnableLogFileValidation=False),
+          ("observability.cloudtrail_log_file_validation",), mentions=("validation off",)),
+    Fault("trail-single-region", _update_trail(IsMultiRegionTrail=False),
+          ("observability.cloudtrail_multi_region",), mentions=("IsMultiRegionTrail=false",)),
+    Fault("log-group-retention-removed", _drop_retention,
+          ("observability.log_groups_have_retention",), challenge=10,
+          mentions=("never expires",)),
+    Fault("dashboard-database-widgets-removed", _dashboard_without("AWS/RDS"),
+          ("observability.dashboard_covers_layers",), challenge=10, mentions=("database",)),
+]
