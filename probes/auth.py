@@ -1,0 +1,386 @@
+"""Auth layer probes: the Cognito user pool and app client, and the JWT journey a client
+goes through before the API accepts it (seed Challenge 7).
+
+The app client is read once (``reads.user_pool_client``); its secret, if any, is
+registered for redaction the moment a probe sees it. The JWT journey obtains real tokens
+(from credentials the environment names, or from a test user the suite creates and
+deletes where mutations are allowed) and verifies them as the API's authorizer would,
+with :mod:`probes.jwt_check`.
+"""
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
+import uuid
+from typing import Any, Callable, Iterator
+
+from probes import jwt_check, reads
+from probes.api import cognito_authorizers_in_use
+from probes.expectations import Strict, layer_expectations
+from probes.inventory import Inventory, describe_error
+from probes.redact import register_secret
+from probes.registry import probe
+from probes.result import Finding, absent, failed, passed, skipped
+
+PASSWORD_FLOW = "ALLOW_USER_PASSWORD_AUTH"
+# Cognito's defaults when TokenValidityUnits omits a token.
+_DEFAULT_UNITS = {"AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"}
+_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+
+
+@layer_expectations("auth")
+class AuthExpect(Strict):
+    # The app client's ExplicitAuthFlows, exactly (the template's list).
+    explicit_auth_flows: tuple[str, ...] = (
+        "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH")
+    # A browser (public) client cannot keep a secret.
+    client_secret: bool = False
+    # OAuth flows, exactly; empty means the client must not use the hosted UI at all.
+    oauth_flows: tuple[str, ...] = ("code",)
+    max_access_token_minutes: int = 60
+    max_id_token_minutes: int = 60
+    max_refresh_token_days: int = 30
+    # Names of the environment variables holding a test user's credentials (read-only runs).
+    username_env: str = "STACKPROBE_TEST_USERNAME"
+    password_env: str = "STACKPROBE_TEST_PASSWORD"
+    # JWKS URL override; may hold {pool_id} and {region}. Default: the pool's issuer URL
+    # on AWS, the same path on an AWS-compatible endpoint.
+    jwks_url: str | None = None
+
+
+def _client(inv: Inventory) -> dict | None:
+    client = reads.user_pool_client(inv)
+    if client:
+        register_secret(client.get("ClientSecret"))
+    return client
+
+
+def _client_name(client: dict) -> str:
+    return f"app client {client.get('ClientName') or ''} ({client['ClientId']})".replace("  ", " ")
+
+
+def _need_client(inv: Inventory) -> dict | Finding:
+    if not inv.one("user_pool"):
+        return absent("Cognito user pool", fix="Deploy the user pool or set resources.user_pool")
+    if not inv.one("user_pool_client"):
+        return absent("Cognito app client",
+                      fix="Deploy the app client or set resources.user_pool_client")
+    client = _client(inv)
+    if not client:
+        return absent(f"app client {inv.one('user_pool_client')} of user pool "
+                      f"{inv.one('user_pool')}",
+                      fix="Recreate the app client (and update the SPA's client id)")
+    return client
+
+
+# ---- configuration ----------------------------------------------------------------------
+@probe(layer="auth", component="user-pool", title="The user pool and its app client exist",
+       severity="blocker", gate=True, challenge=7,
+       remediation="Redeploy the stack: the user pool or app client was deleted outside "
+                   "CloudFormation; tokens of a deleted client are rejected")
+def pool_and_client_exist(inv: Inventory, exp: Any) -> Finding:
+    pid = inv.one("user_pool")
+    pool = reads.user_pool(inv) if pid else None
+    if not pool:
+        return absent(f"user pool {pid}" if pid else "Cognito user pool",
+                      fix="Redeploy the stack or set resources.user_pool")
+    client = _need_client(inv)
+    if isinstance(client, Finding):
+        return client
+    return passed(f"user pool {pool['Id']}", f"exists with {_client_name(client)}",
+                  userPoolArn=pool.get("Arn"))
+
+
+@probe(layer="auth", component="app-client", title="The app client allows exactly the expected "
+       "auth flows", severity="critical", gate=True, challenge=7,
+       remediation="Set the client's ExplicitAuthFlows to the expected list (update-user-pool-"
+                   "client resets every field you omit: pass the full configuration)")
+def client_auth_flows(inv: Inventory, exp: Any) -> Finding:
+    client = _need_client(inv)
+    if isinstance(client, Finding):
+        return client
+    have, want = set(client.get("ExplicitAuthFlows") or []), set(exp.auth.explicit_auth_flows)
+    extra, missing = sorted(have - want), sorted(want - have)
+    if extra or missing:
+        parts = ([f"also allows {', '.join(extra)}"] if extra else []) + (
+            [f"does not allow {', '.join(missing)}"] if missing else [])
+        return failed(_client_name(client), " and ".join(parts),
+                      f"exactly {', '.join(sorted(want))}", ExplicitAuthFlows=sorted(have))
+    return passed(_client_name(client), f"allows exactly {', '.join(sorted(have))}")
+
+
+@probe(layer="auth", component="app-client", title="A public app client has no secret",
+       severity="normal", challenge=7,
+       remediation="Browsers cannot keep a client secret and Cognito then demands SECRET_HASH: "
+                   "create a client without a secret (GenerateSecret false; it cannot be "
+                   "removed in place) and update the SPA's client id")
+def client_secret(inv: Inventory, exp: Any) -> Finding:
+    client = _need_client(inv)
+    if isinstance(client, Finding):
+        return client
+    has = bool(client.get("ClientSecret"))
+    if has != exp.auth.client_secret:
+        return failed(_client_name(client), "has a client secret" if has else "has no secret",
+                      "a client secret" if exp.auth.client_secret else
+                      "a public client without a secret",
+                      fix="" if has else "Create a confidential client with GenerateSecret true")
+    return passed(_client_name(client), "has a secret" if has else "has no secret (public client)")
+
+
+@probe(layer="auth", component="app-client", title="The app client's OAuth flows are explicit",
+       severity="critical", challenge=7,
+       remediation="Set AllowedOAuthFlowsUserPoolClient true and AllowedOAuthFlows to the "
+                   "expected flows (the implicit flow exposes tokens in URLs)")
+def client_oauth_flows(inv: Inventory, exp: Any) -> Finding:
+    client = _need_client(inv)
+    if isinstance(client, Finding):
+        return client
+    enabled = bool(client.get("AllowedOAuthFlowsUserPoolClient"))
+    flows = sorted(client.get("AllowedOAuthFlows") or [])
+    want = sorted(exp.auth.oauth_flows)
+    evidence = {"AllowedOAuthFlowsUserPoolClient": enabled, "AllowedOAuthFlows": flows,
+                "AllowedOAuthScopes": client.get("AllowedOAuthScopes") or []}
+    observed = (f"allows OAuth flows {', '.join(flows) or 'none'}" if enabled
+                else "has OAuth disabled")
+    if (want and (not enabled or flows != want)) or (not want and enabled and flows):
+        return failed(_client_name(client), observed,
+                      f"OAuth enabled with exactly {', '.join(want)}" if want else "no OAuth flows",
+                      **evidence)
+    return passed(_client_name(client), observed, **evidence)
+
+
+@probe(layer="auth", component="app-client",
+       title="The app client's callback and logout URLs are explicit and HTTPS",
+       severity="critical", challenge=7,
+       remediation="List the exact https:// callback and logout URLs of the site (no http://, "
+                   "no wildcards) in the app client")
+def client_callback_urls_https(inv: Inventory, exp: Any) -> Finding:
+    client = _need_client(inv)
+    if isinstance(client, Finding):
+        return client
+    name = _client_name(client)
+    callbacks, logouts = client.get("CallbackURLs") or [], client.get("LogoutURLs") or []
+    default = [client["DefaultRedirectURI"]] if client.get("DefaultRedirectURI") else []
+    evidence = {"CallbackURLs": callbacks, "LogoutURLs": logouts,
+                "DefaultRedirectURI": client.get("DefaultRedirectURI")}
+    if not client.get("AllowedOAuthFlowsUserPoolClient") and not callbacks and not logouts:
+        if exp.auth.oauth_flows:
+            return failed(name, "has no callback or logout URLs",
+                          "explicit https callback and logout URLs", **evidence)
+        return passed(name, "uses no OAuth redirects", **evidence)
+    bad = [u for u in callbacks + logouts + default if not u.startswith("https://") or "*" in u]
+    missing = [k for k, v in (("callback", callbacks), ("logout", logouts)) if not v]
+    if bad or missing:
+        parts = ([f"redirects to non-HTTPS or wildcard URL(s) {', '.join(sorted(set(bad)))}"]
+                 if bad else []) + [f"has no {k} URL" for k in missing]
+        return failed(name, " and ".join(parts), "only explicit https:// callback and logout URLs",
+                      **evidence)
+    return passed(name, f"redirects only to {', '.join(sorted(set(callbacks + logouts)))}",
+                  **evidence)
+
+
+@probe(layer="auth", component="app-client", title="Token lifetimes stay within bounds",
+       severity="normal", challenge=7,
+       remediation="Lower the client's token validity (AccessTokenValidity/IdTokenValidity "
+                   "with TokenValidityUnits; RefreshTokenValidity): a stolen token stays "
+                   "usable for its whole lifetime")
+def client_token_validity(inv: Inventory, exp: Any) -> Finding:
+    client = _need_client(inv)
+    if isinstance(client, Finding):
+        return client
+    units = {**_DEFAULT_UNITS, **(client.get("TokenValidityUnits") or {})}
+    # Cognito's defaults when the client does not set a validity: 1 h, 1 h, 30 days.
+    values = {k: client.get(f"{k}Validity") or default
+              for k, default in (("AccessToken", 1), ("IdToken", 1), ("RefreshToken", 30))}
+    limits = {"AccessToken": exp.auth.max_access_token_minutes * 60,
+              "IdToken": exp.auth.max_id_token_minutes * 60,
+              "RefreshToken": exp.auth.max_refresh_token_days * 86400}
+    shown = {k: f"{values[k]} {units[k]}" for k in values}
+    too_long = [f"{k} {shown[k]}" for k in values
+                if values[k] * _SECONDS.get(units[k], 1) > limits[k]]
+    evidence = {"validity": shown, "limits_seconds": limits}
+    if too_long:
+        return failed(_client_name(client), f"issues tokens valid too long: {', '.join(too_long)}",
+                      f"access <= {exp.auth.max_access_token_minutes} min, id <= "
+                      f"{exp.auth.max_id_token_minutes} min, refresh <= "
+                      f"{exp.auth.max_refresh_token_days} days", **evidence)
+    return passed(_client_name(client), "issues access {AccessToken}, id {IdToken}, refresh "
+                                        "{RefreshToken} tokens".format(**shown), **evidence)
+
+
+# ---- the JWT journey (Challenge 7) ------------------------------------------------------
+Credentials = Callable[[Inventory, Any, dict, dict], contextlib.AbstractContextManager]
+
+
+def _secret_hash(client: dict, username: str) -> dict[str, str]:
+    secret = client.get("ClientSecret")
+    if not secret:
+        return {}
+    digest = hmac.new(secret.encode(), (username + client["ClientId"]).encode(),
+                      hashlib.sha256).digest()
+    return {"SECRET_HASH": base64.b64encode(digest).decode()}
+
+
+def _journey(inv: Inventory, exp: Any, credentials: Credentials) -> Finding:
+    """Step by step: the API trusts this pool; its JWKS is published; a user signs in with
+    the client; the ID and access tokens verify as the authorizer verifies them."""
+    client = _need_client(inv)
+    if isinstance(client, Finding):
+        return client
+    pool = reads.user_pool(inv)
+    if not pool:
+        return absent(f"user pool {inv.one('user_pool')}")
+    pool_id, pool_arn, client_id = pool["Id"], pool.get("Arn", ""), client["ClientId"]
+    name = f"JWT journey for {_client_name(client)} of user pool {pool_id}"
+    issuer = jwt_check.issuer_for(pool_id)
+    evidence: dict[str, Any] = {"issuer": issuer}
+
+    # 1. The authorizer the protected methods use must trust the pool that issues the tokens.
+    if reads.rest_api_id(inv):
+        for a in cognito_authorizers_in_use(inv, exp):
+            if pool_arn not in (a.get("providerARNs") or []):
+                return failed(name, f"stops at the authorizer: tokens of user pool {pool_id} are "
+                                    f"rejected (401) by authorizer {a.get('name')} ({a['id']}), "
+                                    f"which trusts {', '.join(a.get('providerARNs') or []) or 'no pool'}",
+                              f"the API's authorizer to trust {pool_arn}",
+                              "Point the authorizer's provider ARNs at the stack's user pool and "
+                              "redeploy the stage", **evidence)
+
+    # 2. The pool publishes the keys its tokens are signed with.
+    endpoint = inv.session.client("cognito-idp").meta.endpoint_url
+    url = jwt_check.jwks_url_for(pool_id, endpoint, exp.auth.jwks_url)
+    evidence["jwks_url"] = url
+    try:
+        jwks = jwt_check.fetch_jwks(url)
+    except jwt_check.JwksUnavailable as exc:
+        return failed(name, f"stops at the JWKS: {exc}", "the pool's JWKS to be served",
+                      "Check auth.jwks_url and network egress to cognito-idp", **evidence)
+    evidence["kids"] = sorted(str(k.get("kid")) for k in jwks["keys"])
+
+    # 3. Sign in (USER_PASSWORD_AUTH: no SRP implementation needed).
+    if PASSWORD_FLOW not in (client.get("ExplicitAuthFlows") or []):
+        return skipped(name, f"trust chain and JWKS checked; token step not run: the client does "
+                             f"not allow {PASSWORD_FLOW}, the flow this probe signs in with",
+                       **evidence)
+    with credentials(inv, exp, pool, client) as creds:
+        if isinstance(creds, Finding):
+            creds.evidence.update(evidence)
+            return creds
+        username, password = creds
+        evidence["username"] = username
+        try:
+            resp = inv.session.client("cognito-idp").initiate_auth(
+                ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": username, "PASSWORD": password,
+                                **_secret_hash(client, username)})
+        except Exception as exc:  # any sign-in error is the finding
+            return failed(name, f"stops at sign-in: user {username} cannot sign in with "
+                                f"{_client_name(client)} ({describe_error(exc)})",
+                          "USER_PASSWORD_AUTH to return tokens",
+                          "Check the user exists, is confirmed and enabled, and the password "
+                          f"in {exp.auth.password_env} is current", **evidence)
+    result = resp.get("AuthenticationResult") or {}
+    for t in ("IdToken", "AccessToken", "RefreshToken"):
+        register_secret(result.get(t))
+    if not result.get("IdToken") or not result.get("AccessToken"):
+        return failed(name, f"stops at sign-in: Cognito answered challenge "
+                            f"{resp.get('ChallengeName') or 'none'} instead of tokens",
+                      "ID and access tokens", "Complete the user's pending challenge (e.g. set a "
+                      "permanent password) or use a user without MFA for the probe", **evidence)
+
+    # 4. Verify each token as the Cognito authorizer does.
+    expiry = {}
+    for use, key in (("id", "IdToken"), ("access", "AccessToken")):
+        try:
+            claims = jwt_check.verify(result[key], jwks, issuer=issuer, client_id=client_id,
+                                      token_use=use, jwks_url=url)
+        except jwt_check.TokenRejected as exc:
+            return failed(name, f"stops at {use} token verification ({exc.step}): {exc}",
+                          "tokens the API's authorizer accepts", _FIX_BY_STEP.get(exc.step, ""),
+                          step=exc.step, **evidence)
+        expiry[use] = claims.get("exp")
+    evidence["expires"] = expiry
+    return passed(name, f"signs in user {username} and gets ID and access tokens signed by a key "
+                        f"of {url}, issued by {issuer} for client {client_id}, unexpired",
+                  **evidence)
+
+
+_FIX_BY_STEP = {
+    "kid": "The token comes from another user pool than the JWKS: check auth.jwks_url and that "
+           "the client belongs to the pool the authorizer trusts",
+    "signature": "The token was not signed by this pool: check auth.jwks_url and the pool id",
+    "issuer": "The token's pool is not the stack's pool: use the app client of the stack's pool",
+    "audience": "The token was issued to another app client: use the stack's app client id",
+    "token_use": "Send the ID token in the Authorization header (the authorizer has no scopes)",
+    "expiry": "Refresh the token; check the client's clock and token validity",
+}
+
+
+@contextlib.contextmanager
+def _env_credentials(inv: Inventory, exp: Any, pool: dict, client: dict) -> Iterator[Any]:
+    names = (exp.auth.username_env, exp.auth.password_env)
+    user, password = (os.environ.get(n) for n in names)
+    register_secret(password)
+    if not user or not password:
+        unset = [n for n in names if not os.environ.get(n)]
+        yield skipped(f"JWT journey for {_client_name(client)} of user pool {pool['Id']}",
+                      f"trust chain and JWKS checked; token step not run: set {' and '.join(unset)} "
+                      "to a test user's credentials (or allow mutations so the suite creates one)")
+        return
+    yield user, password
+
+
+@contextlib.contextmanager
+def _test_user(inv: Inventory, exp: Any, pool: dict, client: dict) -> Iterator[Any]:
+    """A throw-away confirmed user with a permanent password; always deleted afterwards."""
+    if not inv.session.allow_mutations:
+        yield skipped(f"JWT journey for {_client_name(client)} of user pool {pool['Id']}",
+                      "needs to create a test user and this environment does not allow mutations")
+        return
+    cognito = inv.session.client("cognito-idp")
+    username = f"stackprobe-{uuid.uuid4().hex[:12]}@example.com"
+    # Meets any Cognito password policy: upper, lower, digit, symbol, 32+ characters.
+    password = f"{secrets.token_urlsafe(24)}Aa1!"
+    register_secret(password)
+    created = False
+    try:
+        cognito.admin_create_user(
+            UserPoolId=pool["Id"], Username=username, MessageAction="SUPPRESS",
+            TemporaryPassword=f"{secrets.token_urlsafe(24)}Bb2#",
+            UserAttributes=[{"Name": "email", "Value": username},
+                            {"Name": "email_verified", "Value": "true"}])
+        created = True
+        cognito.admin_set_user_password(UserPoolId=pool["Id"], Username=username,
+                                        Password=password, Permanent=True)
+        yield username, password
+    except Exception as exc:
+        if created:
+            raise
+        yield failed(f"user pool {pool['Id']}", f"refused to create test user {username} "
+                                                f"({describe_error(exc)})",
+                     "admin_create_user to succeed", "Check the caller's cognito-idp:AdminCreateUser "
+                     "permission and the pool's username attributes")
+    finally:
+        if created:
+            with contextlib.suppress(Exception):
+                cognito.admin_delete_user(UserPoolId=pool["Id"], Username=username)
+
+
+@probe(layer="auth", component="jwt", title="A user of the environment signs in and gets tokens "
+       "the API's authorizer accepts", severity="blocker", gate=True, challenge=7,
+       remediation="Follow the failing step: authorizer pool, JWKS, sign-in, or the token claim "
+                   "named in the message")
+def jwt_flow(inv: Inventory, exp: Any) -> Finding:
+    return _journey(inv, exp, _env_credentials)
+
+
+@probe(layer="auth", component="jwt", title="A freshly created test user signs in and gets "
+       "tokens the API's authorizer accepts", severity="blocker", challenge=7, mutating=True,
+       remediation="Follow the failing step: authorizer pool, JWKS, sign-in, or the token claim "
+                   "named in the message")
+def jwt_flow_test_user(inv: Inventory, exp: Any) -> Finding:
+    return _journey(inv, exp, _test_user)
