@@ -1,0 +1,177 @@
+"""The artifacts of a real run: JSON summary (against its schema), JUnit XML, Allure
+results and their metadata files, the terminal table, exit codes, and no secret anywhere."""
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from fixtures import reporting
+from tests.reports.conftest import (
+    FAILING_PROBE,
+    FAILING_TITLE,
+    ROOT,
+    SECRET_KEY,
+    SESSION_TOKEN,
+    run_suite,
+)
+
+pytestmark = pytest.mark.xdist_group("reports")
+SCHEMA = json.loads((ROOT / "reports" / "summary.schema.json").read_text())
+
+
+def _results(run) -> list[dict]:
+    return [json.loads(p.read_text()) for p in run.allure.glob("*-result.json")]
+
+
+def test_exit_codes_pass_0_fail_1(report_runs):
+    assert report_runs["healthy"].returncode == 0, report_runs["healthy"].output
+    assert report_runs["faulted"].returncode == 1, report_runs["faulted"].output
+
+
+def test_bad_environment_exits_4_with_one_line(tmp_path):
+    run = run_suite(tmp_path, "bad", None, env_arg="no-such-environment")
+    assert run.returncode == 4, run.output
+    assert "stackprobe could not run" in run.output
+    assert "Traceback" not in run.output
+
+
+@pytest.mark.parametrize("name", ["healthy", "faulted"])
+def test_summary_validates_against_schema(report_runs, name):
+    summary = json.loads(report_runs[name].summary.read_text())
+    jsonschema.validate(summary, SCHEMA)
+
+
+def test_summary_names_first_failure_fix_and_counts_calls_across_workers(report_runs):
+    s = json.loads(report_runs["faulted"].summary.read_text())
+    assert s["verdict"] == "failed" and s["exit_status"] == 1
+    assert s["layers"]["stack"]["failed"] == 1 and s["layers"]["stack"]["passed"] == 1
+    first = s["first_failure"]
+    assert first["probe_id"] == FAILING_PROBE and first["title"] == FAILING_TITLE
+    assert "VpcId" in first["message"] and first["fix"].startswith("Redeploy the stack")
+    assert first["command"] == f"pytest -m stack --env {report_runs['faulted'].dir / 'faulted.yaml'}"
+    assert s["account"] == "1234****9012"
+    # Two workers, each with its own inventory: both counted.
+    assert s["aws_calls"]["processes"] == 2, s["aws_calls"]
+    assert s["aws_calls"]["aws_reads_made"] >= 2
+    assert s["aws_calls"]["api_calls"].get("cloudformation:DescribeStacks", 0) >= 2
+
+
+def test_junit_xml_has_the_failure(report_runs):
+    root = ET.parse(report_runs["faulted"].junit).getroot()
+    failures = [tc for tc in root.iter("testcase") if tc.find("failure") is not None]
+    assert [tc.get("name") for tc in failures] == [f"test_stack[{FAILING_PROBE}]"]
+    assert "Fix:" in failures[0].find("failure").get("message", "") + (failures[0].find("failure").text or "")
+
+
+def test_allure_labels_come_from_probe_metadata(report_runs):
+    results = {r["name"]: r for r in _results(report_runs["faulted"])}
+    failing = results[FAILING_TITLE]
+    labels = {(label["name"], label["value"]) for label in failing["labels"]}
+    assert {("epic", "stack"), ("feature", "outputs"), ("severity", "critical"),
+            ("parentSuite", "stack"), ("suite", "outputs"), ("subSuite", FAILING_PROBE),
+            ("probe_id", FAILING_PROBE), ("stackprobe_env", "faulted-us-east-1")} <= labels
+    assert any(link["name"] == "runbook: stack" and "README.md#runbook" in link["url"]
+               for link in failing["links"])
+    assert failing["status"] == "failed" and "Fix:" in failing["statusDetails"]["message"]
+    steps = [s["name"] for s in failing["steps"]]
+    assert steps[0].startswith("AWS reads:") and failing["steps"][0]["steps"], steps
+    evidence = next(a for a in failing["attachments"] if a["name"] == "evidence (findings)")
+    data = json.loads((report_runs["faulted"].allure / evidence["source"]).read_text())
+    assert data[0]["probe_id"] == FAILING_PROBE and data[0]["evidence"]["outputs"]
+
+
+def test_environment_properties_and_categories_in_results(report_runs):
+    allure = report_runs["faulted"].allure
+    props = dict(line.split(" = ", 1) for line in
+                 (allure / "environment.properties").read_text().splitlines())
+    assert props["environment"] == "faulted" and props["region"] == "us-east-1"
+    assert props["account"] == "1234****9012" and props["target"] == "endpoint"
+    assert re.fullmatch(r"[0-9a-f]{64}", props["template.sha256"])
+    for key in ("version.python", "version.stackprobe", "version.boto3", "version.moto"):
+        assert props[key]
+    assert json.loads((allure / "categories.json").read_text()) == json.loads(
+        (ROOT / "reports" / "categories.json").read_text())
+    assert not (allure / "executor.json").exists()  # not on a CI
+
+
+def test_terminal_table_is_the_last_word(report_runs):
+    out = report_runs["faulted"].output
+    table = out[out.index("stackprobe: verdict by layer"):]
+    row = next(line for line in table.splitlines() if line.startswith("stack "))
+    assert re.match(r"stack\s+1\s+1\s+0\s+stack\.outputs_present: stack faulted-\S+ has missing", row)
+    assert "-> pytest -m stack --env" in row
+    assert re.search(r"^total\s+1\s+1\s+0", table, re.M)
+    assert "first failure's fix (stack.outputs_present): Redeploy" in table
+    assert "summary.json" in table and "tox -e report" in table
+
+
+def test_no_secret_in_any_artifact(report_runs):
+    for run in report_runs.values():
+        for path in [p for p in run.dir.rglob("*") if p.is_file()]:
+            text = path.read_text(errors="replace")
+            assert SECRET_KEY not in text and SESSION_TOKEN not in text, path
+        assert SECRET_KEY not in run.output
+
+
+# ---- pure functions ------------------------------------------------------------------
+def test_mask_account():
+    assert reporting.mask_account("123456789012") == "1234****9012"
+    assert reporting.mask_account("1234") == "****"
+    assert reporting.mask_account(None) is None
+
+
+def test_executor_from_github_and_gitlab(monkeypatch):
+    for var in ("GITHUB_ACTIONS", "GITLAB_CI"):
+        monkeypatch.delenv(var, raising=False)
+    assert reporting.executor() is None
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/stackprobe")
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
+    monkeypatch.setenv("GITHUB_RUN_NUMBER", "7")
+    monkeypatch.setenv("GITHUB_WORKFLOW", "stackprobe")
+    gh = reporting.executor()
+    assert gh["type"] == "github" and gh["buildUrl"] == "https://github.com/acme/stackprobe/actions/runs/42"
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    monkeypatch.setenv("GITLAB_CI", "true")
+    monkeypatch.setenv("CI_PROJECT_URL", "https://gitlab.example.com/acme/stackprobe")
+    monkeypatch.setenv("CI_JOB_URL", "https://gitlab.example.com/acme/stackprobe/-/jobs/9")
+    monkeypatch.setenv("CI_PIPELINE_IID", "3")
+    monkeypatch.setenv("CI_JOB_NAME", "nightly")
+    gl = reporting.executor()
+    assert gl["type"] == "gitlab" and gl["buildName"] == "nightly #3" and gl["buildUrl"].endswith("/jobs/9")
+
+
+CATEGORY_CASES = [
+    ("environment unreachable / credentials", "failed",
+     "stack.outputs_present: 1 of 1 finding(s) failed\n- stack.outputs_present could not complete: "
+     "ExpiredToken. Fix: Check credentials"),
+    ("emulator limitation", "skipped", "the emulator has no data plane: live journey skipped"),
+    ("broken request path", "failed",
+     "e2e.request_path: 1 of 6 finding(s) failed\n- hop api: VPC link FAILED; expected AVAILABLE."),
+    ("alerting gap", "failed",
+     "observability.alarms_have_actions: 1 of 3 finding(s) failed\n- alarm cpu-high has no actions."),
+    ("security misconfiguration", "failed",
+     "database.rds_not_publicly_accessible: 1 of 1 finding(s) failed\n- db-1 is PubliclyAccessible."),
+    ("stack drift or incomplete stack", "failed",
+     "stack.outputs_present: 1 of 1 finding(s) failed\n- stack s has missing or empty outputs: VpcId."),
+]
+
+
+@pytest.mark.parametrize("expected, status, message", CATEGORY_CASES)
+def test_categories_sort_failures(expected, status, message):
+    """First matching rule wins, under Allure 2 (full match) and Allure 3 (search) alike."""
+    rules = json.loads((ROOT / "reports" / "categories.json").read_text())
+    for mode in ("fullmatch", "search"):
+        match = next(r["name"] for r in rules if status in r["matchedStatuses"]
+                     and getattr(re.compile(r["messageRegex"]), mode)(message))
+        assert match == expected, (mode, message)
+
+
+def test_schema_is_valid_and_summary_path_follows_junit():
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    assert Path(reporting.REPORTS, "summary.json") == ROOT / "reports" / "summary.json"
