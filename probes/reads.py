@@ -379,3 +379,17 @@ def public_access_block(inv: Inventory, bucket: str) -> dict | None:
     """The bucket's PublicAccessBlockConfiguration, or None when it has none."""
     resp = inv.call("s3", "get_public_access_block", missing_ok=True, Bucket=bucket)
     return resp["PublicAccessBlockConfiguration"] if resp else None
+
+
+# ---- request path (e2e) and dns: shared so the trace re-uses the layer suites' reads ------
+def domain_records(inv: Inventory, zone_id: str, domain: str) -> list[dict]:
+    """Record sets from ``domain`` on (A first) in a hosted zone; the caller filters by name."""
+    resp = inv.call("route53", "list_resource_record_sets", missing_ok=True, HostedZoneId=zone_id,
+                    StartRecordName=domain, StartRecordType="A", MaxItems="10")
+    return (resp or {}).get("ResourceRecordSets", [])
+
+
+def origin_access_control(inv: Inventory, oac_id: str) -> dict | None:
+    """A CloudFront origin access control (its ``OriginAccessControlConfig`` inside)."""
+    resp = inv.call("cloudfront", "get_origin_access_control", missing_ok=True, Id=oac_id)
+    return resp["OriginAccessControl"] if resp else None
