@@ -1,0 +1,231 @@
+"""The trace's logic on canned AWS responses (no emulator): a healthy world connects every
+hop, and single changes to it break exactly the hop they should, first. The emulator
+tests (test_trace.py) prove the same against a deployed stack."""
+from __future__ import annotations
+
+import copy
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from probes import path as hops
+from probes.expectations import build
+from probes.inventory import Inventory
+
+ACCT, REGION = "123456789012", "us-east-1"
+NLB = f"arn:aws:elasticloadbalancing:{REGION}:{ACCT}:loadbalancer/net/app/abc"
+TG = f"arn:aws:elasticloadbalancing:{REGION}:{ACCT}:targetgroup/app/def"
+ACL = f"arn:aws:wafv2:{REGION}:{ACCT}:global/webacl/acl/1111"
+POOL = f"arn:aws:cognito-idp:{REGION}:{ACCT}:userpool/{REGION}_pool"
+DIST_ARN = f"arn:aws:cloudfront::{ACCT}:distribution/E1"
+SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCT}:secret:rds!db-1"
+
+
+def _method(path: str, auth: str) -> dict:
+    m = {"httpMethod": "GET", "authorizationType": auth,
+         "methodIntegration": {"type": "HTTP_PROXY", "connectionType": "VPC_LINK",
+                               "connectionId": "vl1",
+                               "uri": f"http://app-abc.elb.amazonaws.com:8080{path}"}}
+    if auth == "COGNITO_USER_POOLS":
+        m["authorizerId"] = "au1"
+    return m
+
+
+def world() -> dict[tuple[str, str], Any]:
+    app_sg = {"GroupId": "sg-app", "IpPermissions": [
+        {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "10.0.0.0/16"}],
+         "UserIdGroupPairs": []}],
+        "IpPermissionsEgress": [
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [],
+         "UserIdGroupPairs": [{"GroupId": "sg-db"}]}]}
+    db_sg = {"GroupId": "sg-db", "IpPermissions": [
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [],
+         "UserIdGroupPairs": [{"GroupId": "sg-app"}]}], "IpPermissionsEgress": []}
+    return {
+        ("cloudformation", "describe_stacks"): {"Stacks": [{"Parameters": [], "Outputs": []}]},
+        ("cloudfront", "get_distribution"): {"Distribution": {
+            "Id": "E1", "ARN": DIST_ARN, "DomainName": "d1.cloudfront.net", "Status": "Deployed",
+            "DistributionConfig": {
+                "Enabled": True, "WebACLId": ACL, "Aliases": {"Quantity": 0},
+                "Origins": {"Items": [
+                    {"Id": "Site", "DomainName": "site.s3.us-east-1.amazonaws.com",
+                     "OriginAccessControlId": "OAC1", "S3OriginConfig": {"OriginAccessIdentity": ""}},
+                    {"Id": "Api", "DomainName": f"api1.execute-api.{REGION}.amazonaws.com",
+                     "OriginPath": "/prod"}]},
+                "DefaultCacheBehavior": {"TargetOriginId": "Site"},
+                "CacheBehaviors": {"Items": [{"PathPattern": "/api/*", "TargetOriginId": "Api"}]}}}},
+        ("cloudfront", "get_origin_access_control"): {"OriginAccessControl": {
+            "Id": "OAC1", "OriginAccessControlConfig": {"SigningBehavior": "always"}}},
+        ("s3", "get_bucket_policy"): {"Policy": json.dumps({"Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*",
+            "Condition": {"StringEquals": {"AWS:SourceArn": DIST_ARN}}}]})},
+        ("wafv2", "get_web_acl"): {"WebACL": {"ARN": ACL}},
+        ("apigateway", "get_stage"): {"stageName": "prod", "deploymentId": "dep1"},
+        ("apigateway", "get_resources"): [
+            {"id": "r1", "path": "/api/health", "resourceMethods": {"GET": _method("/api/health", "NONE")}},
+            {"id": "r2", "path": "/api/items",
+             "resourceMethods": {"GET": _method("/api/items", "COGNITO_USER_POOLS")}}],
+        ("apigateway", "get_authorizers"): [{"id": "au1", "name": "cognito",
+                                             "type": "COGNITO_USER_POOLS", "providerARNs": [POOL]}],
+        ("apigateway", "get_vpc_link"): {"id": "vl1", "targetArns": [NLB], "status": "AVAILABLE"},
+        ("cognito-idp", "describe_user_pool"): {"UserPool": {"Id": f"{REGION}_pool", "Arn": POOL}},
+        ("elbv2", "describe_load_balancers"): {"LoadBalancers": [{
+            "LoadBalancerArn": NLB, "LoadBalancerName": "app", "DNSName": "app-abc.elb.amazonaws.com",
+            "State": {"Code": "active"},
+            "AvailabilityZones": [{"SubnetId": "subnet-a1"}, {"SubnetId": "subnet-a2"}]}]},
+        ("elbv2", "describe_listeners"): [{"ListenerArn": "l1", "Port": 8080, "DefaultActions": [
+            {"Type": "forward", "TargetGroupArn": TG}]}],
+        ("elbv2", "describe_target_groups"): {"TargetGroups": [{
+            "TargetGroupArn": TG, "TargetGroupName": "app", "Port": 8080, "Protocol": "TCP"}]},
+        ("elbv2", "describe_target_health"): {"TargetHealthDescriptions": [
+            {"Target": {"Id": "i-1", "Port": 8080}, "TargetHealth": {"State": "healthy"}}]},
+        ("autoscaling", "describe_auto_scaling_groups"): [{
+            "AutoScalingGroupName": "asg", "TargetGroupARNs": [TG],
+            "VPCZoneIdentifier": "subnet-a1,subnet-a2",
+            "Instances": [{"InstanceId": "i-1", "LifecycleState": "InService",
+                           "HealthStatus": "Healthy"}]}],
+        ("ec2", "describe_instances"): {"Reservations": [{"Instances": [{
+            "InstanceId": "i-1", "SubnetId": "subnet-a1", "PrivateIpAddress": "10.0.10.5",
+            "SecurityGroups": [{"GroupId": "sg-app"}]}]}]},
+        ("ec2", "describe_security_groups"): [app_sg, db_sg],
+        ("ec2", "describe_subnets"): [
+            {"SubnetId": "subnet-p1", "CidrBlock": "10.0.0.0/24"},
+            {"SubnetId": "subnet-a1", "CidrBlock": "10.0.10.0/24"},
+            {"SubnetId": "subnet-a2", "CidrBlock": "10.0.11.0/24"},
+            {"SubnetId": "subnet-d1", "CidrBlock": "10.0.20.0/24"}],
+        ("ec2", "describe_route_tables"): [
+            {"Associations": [{"SubnetId": "subnet-p1"}],
+             "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1"}]},
+            {"Associations": [{"SubnetId": "subnet-a1"}, {"SubnetId": "subnet-a2"}],
+             "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1"}]}],
+        ("ec2", "describe_vpcs"): {"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]},
+        ("rds", "describe_db_instances"): {"DBInstances": [{
+            "DBInstanceIdentifier": "db-1", "DBInstanceStatus": "available",
+            "Endpoint": {"Address": "db-1.rds", "Port": 5432},
+            "VpcSecurityGroups": [{"VpcSecurityGroupId": "sg-db", "Status": "active"}],
+            "DBSubnetGroup": {"Subnets": [{"SubnetIdentifier": "subnet-d1"}]},
+            "MasterUserSecret": {"SecretArn": SECRET}}]},
+        ("secretsmanager", "describe_secret"): {"ARN": SECRET, "Name": "rds!db-1"},
+    }
+
+
+ROLES = {"vpc": "vpc-1", "nlb": NLB, "target_group": TG, "auto_scaling_group": "asg",
+         "db_instance": "db-1", "rest_api": "api1", "api_stage": "prod", "vpc_link": "vl1",
+         "user_pool": f"{REGION}_pool", "distribution": "E1", "site_bucket": "site",
+         "web_acl": ACL, "app_security_group": "sg-app", "db_security_group": "sg-db",
+         "launch_template": "lt-1"}
+
+
+class Canned(Inventory):
+    def __init__(self, responses: dict):
+        super().__init__(SimpleNamespace(region=REGION), "canned", ROLES)
+        self.responses = responses
+
+    def call(self, service, operation, *, region=None, missing_ok=False, **params):
+        value = self.responses.get((service, operation))
+        if value is None and not missing_ok:
+            raise AssertionError(f"unexpected read {service}.{operation}")
+        return copy.deepcopy(value)
+
+    def paginate(self, service, operation, result_key, *, region=None, missing_ok=False, **params):
+        return copy.deepcopy(self.responses.get((service, operation)) or [])
+
+
+EXP = build({})
+
+
+def run(change=None) -> list[hops.Hop]:
+    w = world()
+    if change:
+        change(w)
+    return hops.trace(Canned(w), EXP)
+
+
+def _dist(w):
+    return w[("cloudfront", "get_distribution")]["Distribution"]["DistributionConfig"]
+
+
+def _methods(w):
+    return w[("apigateway", "get_resources")][1]["resourceMethods"]["GET"]
+
+
+def _sg(w, gid):
+    return next(g for g in w[("ec2", "describe_security_groups")] if g["GroupId"] == gid)
+
+
+def test_healthy_world_connects():
+    table = run()
+    assert [h.status for h in table].count(hops.OK) == 18, hops.render_table(table)
+    assert {h.status for h in table[:3]} == {hops.SKIPPED}
+
+
+CHANGES = {
+    "waf-off": (lambda w: _dist(w).update(WebACLId=""), hops.DISTRIBUTION_WAF, "WebACLId is empty"),
+    "oac-off": (lambda w: _dist(w)["Origins"]["Items"][0].update(OriginAccessControlId=""),
+                hops.DISTRIBUTION_SITE, "no origin access control"),
+    "policy-other-dist": (lambda w: w.update({("s3", "get_bucket_policy"): {"Policy": json.dumps(
+        {"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+                        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*",
+                        "Condition": {"StringEquals": {"AWS:SourceArn": DIST_ARN + "X"}}}]})}}),
+        hops.DISTRIBUTION_SITE, "policy does not let"),
+    "method-none": (lambda w: _methods(w).update(authorizationType="NONE"), hops.METHOD_AUTHORIZER,
+                    "has authorization NONE"),
+    "other-pool": (lambda w: w[("apigateway", "get_authorizers")][0].update(
+        providerARNs=[POOL + "X"]), hops.AUTHORIZER_POOL, "trusts"),
+    "internet-integration": (lambda w: _methods(w)["methodIntegration"].update(
+        connectionType="INTERNET"), hops.METHOD_VPC_LINK, "over INTERNET"),
+    "link-other-nlb": (lambda w: w[("apigateway", "get_vpc_link")].update(targetArns=[NLB + "X"]),
+                       hops.VPC_LINK_NLB, "targets"),
+    "tg-detached": (lambda w: w[("autoscaling", "describe_auto_scaling_groups")][0].update(
+        TargetGroupARNs=[]), hops.TG_ASG, "registers with no target group"),
+    "unhealthy": (lambda w: w[("elbv2", "describe_target_health")]["TargetHealthDescriptions"][0][
+        "TargetHealth"].update(State="unhealthy"), hops.ASG_INSTANCES, "0 in-service"),
+    "public-subnet": (lambda w: w[("ec2", "describe_instances")]["Reservations"][0]["Instances"][0]
+                      .update(SubnetId="subnet-p1"), hops.ASG_INSTANCES, "routed to an internet"),
+    "app-port-closed": (lambda w: _sg(w, "sg-app").update(IpPermissions=[]), hops.NLB_APP_PORT,
+                        "do not allow tcp 8080"),
+    "app-port-narrow": (lambda w: _sg(w, "sg-app")["IpPermissions"][0].update(
+        IpRanges=[{"CidrIp": "10.0.10.0/24"}]), hops.NLB_APP_PORT, "do not allow tcp 8080"),
+    "db-ingress-gone": (lambda w: _sg(w, "sg-db").update(IpPermissions=[]), hops.APP_DB_PORT,
+                        "do not allow tcp 5432"),
+    "app-egress-gone": (lambda w: _sg(w, "sg-app")["IpPermissionsEgress"].pop(), hops.APP_DB_PORT,
+                        "do not allow egress tcp 5432"),
+    "db-stopped": (lambda w: w[("rds", "describe_db_instances")]["DBInstances"][0].update(
+        DBInstanceStatus="stopped"), hops.DB_INSTANCE, "is stopped"),
+    "secret-scheduled": (lambda w: w[("secretsmanager", "describe_secret")].update(
+        DeletedDate="2026-01-01"), hops.DB_SECRET, "scheduled for deletion"),
+    "secret-gone": (lambda w: w.pop(("secretsmanager", "describe_secret")), hops.DB_SECRET,
+                    "does not exist"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_change_breaks_its_hop_first(name):
+    change, hop, words = CHANGES[name]
+    table = run(change)
+    first = hops.first_broken(table)
+    assert first is not None and first.name == hop, hops.render_table(table)
+    assert words in first.evidence, first.evidence
+    assert first.fix and first.expected
+
+
+def test_egress_to_any_address_counts_as_open():
+    def change(w):
+        _sg(w, "sg-app")["IpPermissionsEgress"] = [{"IpProtocol": "-1", "IpRanges": [
+            {"CidrIp": "0.0.0.0/0"}]}]
+    assert hops.first_broken(run(change)) is None
+
+
+def test_probe_finding_names_the_first_hop_and_keeps_the_table():
+    w = world()
+    _dist(w).update(WebACLId="")
+    _methods(w).update(authorizationType="NONE")
+    f = hops.request_path(Canned(w), EXP)
+    assert f.status == "failed"
+    assert f.resource.startswith(f"request path hop 5 '{hops.DISTRIBUTION_WAF}'")
+    assert "Next: pytest -m waf" in f.message and hops.METHOD_AUTHORIZER in f.next_step
+    assert len(f.evidence["hops"]) == len(hops.HOPS) and "first broken hop" in f.evidence["table"]
