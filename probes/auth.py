@@ -199,7 +199,7 @@ def client_token_validity(inv: Inventory, exp: Any) -> Finding:
     limits = {"AccessToken": exp.auth.max_access_token_minutes * 60,
               "IdToken": exp.auth.max_id_token_minutes * 60,
               "RefreshToken": exp.auth.max_refresh_token_days * 86400}
-    shown = {k: f"{values[k]} {units[k]}" for k in values}
+    shown = {k: f"{values[k]} {units[k][:-1] if values[k] == 1 else units[k]}" for k in values}
     too_long = [f"{k} {shown[k]}" for k in values
                 if values[k] * _SECONDS.get(units[k], 1) > limits[k]]
     evidence = {"validity": shown, "limits_seconds": limits}
@@ -263,8 +263,8 @@ def _journey(inv: Inventory, exp: Any, credentials: Credentials) -> Finding:
 
     # 3. Sign in (USER_PASSWORD_AUTH: no SRP implementation needed).
     if PASSWORD_FLOW not in (client.get("ExplicitAuthFlows") or []):
-        return skipped(name, f"trust chain and JWKS checked; token step not run: the client does "
-                             f"not allow {PASSWORD_FLOW}, the flow this probe signs in with",
+        return skipped(name, f"ran the trust-chain and JWKS steps only: the client does not allow "
+                             f"{PASSWORD_FLOW}, the flow this probe signs in with",
                        **evidence)
     with credentials(inv, exp, pool, client) as creds:
         if isinstance(creds, Finding):
@@ -328,8 +328,9 @@ def _env_credentials(inv: Inventory, exp: Any, pool: dict, client: dict) -> Iter
     if not user or not password:
         unset = [n for n in names if not os.environ.get(n)]
         yield skipped(f"JWT journey for {_client_name(client)} of user pool {pool['Id']}",
-                      f"trust chain and JWKS checked; token step not run: set {' and '.join(unset)} "
-                      "to a test user's credentials (or allow mutations so the suite creates one)")
+                      f"ran the trust-chain and JWKS steps only: the token step needs "
+                      f"{' and '.join(unset)} set to a test user's credentials (or an environment "
+                      "that allows mutations, where auth.jwt_flow_test_user creates one)")
         return
     yield user, password
 

@@ -143,7 +143,7 @@ FAULTS = [
           mentions=("GET /api/items", "authorization NONE")),
     Fault("api-authorizer-other-pool", authorizer_other_pool,
           ("api.authorizer_trusts_stack_pool", "auth.jwt_flow"), challenge=7,
-          mentions=("-other", "cognito-staging")),
+          mentions=("cognito-staging",)),
     Fault("api-identity-source-changed", identity_source_changed,
           ("api.authorizer_identity_source",), challenge=7, mentions=("X-Id-Token",)),
     Fault("api-integration-over-internet", _put_integration("/api/items", connectionType="INTERNET",

@@ -38,7 +38,7 @@ def test_canned_client_passes_every_config_probe():
     ({"AccessTokenValidity": 60, "TokenValidityUnits": {"AccessToken": "minutes"}}, True, ""),
     ({"AccessTokenValidity": 61, "TokenValidityUnits": {"AccessToken": "minutes"}}, False,
      "AccessToken 61 minutes"),
-    ({"IdTokenValidity": 1, "TokenValidityUnits": {"IdToken": "days"}}, False, "IdToken 1 days"),
+    ({"IdTokenValidity": 1, "TokenValidityUnits": {"IdToken": "days"}}, False, "IdToken 1 day"),
     ({"RefreshTokenValidity": 3650}, False, "RefreshToken 3650 days"),
     # Units omitted: Cognito reads access/id in hours, refresh in days.
     ({"AccessTokenValidity": 2, "TokenValidityUnits": None}, False, "AccessToken 2 hours"),
