@@ -72,6 +72,8 @@ def not_publicly_accessible(inv: Inventory, exp: Any) -> Finding:
     if db.get("PubliclyAccessible"):
         return failed(name, "is publicly accessible (PubliclyAccessible=true)",
                       "PubliclyAccessible=false (reachable only from inside the VPC)",
+                      f"aws rds modify-db-instance --db-instance-identifier "
+                      f"{db['DBInstanceIdentifier']} --no-publicly-accessible --apply-immediately",
                       endpoint=(db.get("Endpoint") or {}).get("Address"))
     return passed(name, "is not publicly accessible")
 
