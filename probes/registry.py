@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import time
+import traceback
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -128,13 +130,17 @@ def run(probe_id: str, inventory: Any, expectations: Any) -> Outcome:
         findings = [result] if isinstance(result, Finding) else list(result or [])
         if not findings:
             raise RuntimeError(f"probe {spec.id} returned no finding")
-    except Exception as exc:  # an AWS error or a bug: reported, never swallowed
+    except Exception as exc:  # an AWS error or a bug: reported with its traceback, never swallowed
         from probes.inventory import describe_error
-        findings = [Finding(ERROR, spec.id, f"could not complete: {describe_error(exc)}",
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        findings = [Finding(ERROR, spec.id,
+                            f"could not complete: {describe_error(exc)} (at {Path(where.filename).name}"
+                            f":{where.lineno})",
                             "the probe's AWS reads to succeed",
-                            "Check credentials, region and that the stack exists; "
-                            "rerun with -x --tb=long for the traceback.",
-                            evidence={"exception": type(exc).__name__})]
+                            "An AWS error names the permission or resource to check; anything else "
+                            "is a stackprobe bug: the traceback is in the evidence, please report it.",
+                            evidence={"exception": type(exc).__name__,
+                                      "traceback": traceback.format_exception(exc)[-6:]})]
     for f in findings:
         f.probe_id = spec.id
         f.layer = spec.layer
