@@ -191,3 +191,10 @@ def test_first_broken_hop_from_the_e2e_finding():
     jsonschema.validate(hop, {**SCHEMA["properties"]["first_broken_hop"], "$defs": SCHEMA["$defs"]})
     assert reporting._hop_layer({"first_broken_hop": "db", "hops": [{"name": "db", "layer": "database"}]}) \
         == "database"
+
+
+def test_call_counts_are_not_mistaken_for_secrets():
+    merged = reporting.merge_call_stats([{"aws_reads_made": 1, "api_calls": {"secretsmanager:GetSecretValue": 2}},
+                                         {"aws_reads_made": 2, "api_calls": {"secretsmanager:GetSecretValue": 1}}])
+    assert merged["api_calls"] == {"secretsmanager:GetSecretValue": 3} and merged["processes"] == 2
+    jsonschema.validate(merged, SCHEMA["properties"]["aws_calls"] | {"$defs": SCHEMA["$defs"]})
