@@ -553,7 +553,6 @@ def _hop_integration(c: _Ctx) -> tuple[str, str, str]:
     if not methods:
         raise _Blocked("no API methods to follow")
     links = set()
-    nlb = _nlb(c)
     ports = {int(x["Port"]) for x in reads.listeners(c.inv)}
     for path, verb, m in methods:
         name = f"method {verb} {path} of API {api}"
@@ -566,10 +565,9 @@ def _hop_integration(c: _Ctx) -> tuple[str, str, str]:
                           "Set the integration's connectionType VPC_LINK and connectionId "
                           f"{c.inv.one('vpc_link') or '<vpc link id>'}; redeploy (Challenge 2)",
                           integration=integ)
+        # The host in the URI is only the Host header / TLS name (the VPC link decides where
+        # the request goes); the port is where the NLB must listen.
         uri = urlsplit(integ.get("uri") or "")
-        if nlb and uri.hostname and _norm(uri.hostname) != _norm(nlb.get("DNSName")):
-            raise _Broken(f"{name} sends to {uri.hostname}", f"the NLB {nlb.get('DNSName')}",
-                          "Set the integration URI host to the NLB's DNS name")
         port = uri.port or (443 if uri.scheme == "https" else 80)
         if ports and port not in ports:
             raise _Broken(f"{name} sends to port {port}", f"a listener port of the NLB {sorted(ports)}",

@@ -180,6 +180,8 @@ CHANGES = {
         connectionType="INTERNET"), hops.METHOD_VPC_LINK, "over INTERNET"),
     "link-other-nlb": (lambda w: w[("apigateway", "get_vpc_link")].update(targetArns=[NLB + "X"]),
                        hops.VPC_LINK_NLB, "targets"),
+    "listener-other-port": (lambda w: w[("elbv2", "describe_listeners")][0].update(Port=9090),
+                            hops.METHOD_VPC_LINK, "sends to port 8080"),
     "tg-detached": (lambda w: w[("autoscaling", "describe_auto_scaling_groups")][0].update(
         TargetGroupARNs=[]), hops.TG_ASG, "registers with no target group"),
     "unhealthy": (lambda w: w[("elbv2", "describe_target_health")]["TargetHealthDescriptions"][0][
