@@ -275,8 +275,8 @@ def instance_role_least_privilege(inv: Inventory, exp: Any) -> Finding:
                 continue
             acts = [a.lower() for a in _listify(st.get("Action"))]
             res = _listify(st.get("Resource")) or ["(NotResource)"]
-            wild = [a for a in acts if a in ("*", "*:*") or a.endswith(":*")
-                    and a.split(":")[0] in ("iam", "sts", "secretsmanager", "kms", "ec2", "s3")]
+            # A whole service (ssm:* includes SendCommand to every instance) or everything.
+            wild = [a for a in acts if a == "*" or a.endswith(":*")]
             if wild:
                 problems.append(f"{name} allows action {', '.join(wild)} on {', '.join(res)}")
                 continue

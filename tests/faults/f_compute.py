@@ -19,8 +19,11 @@ def _roll_out_version(stack, **data) -> str:
     ec2 = stack.client("ec2")
     lt = stack.outputs["LaunchTemplateId"]
     current = str(_asg(stack)["LaunchTemplate"]["Version"])
+    # The current data copied explicitly (what SourceVersion does on AWS; moto ignores it).
+    base = ec2.describe_launch_template_versions(LaunchTemplateId=lt, Versions=[current])[
+        "LaunchTemplateVersions"][0]["LaunchTemplateData"]
     new = ec2.create_launch_template_version(
-        LaunchTemplateId=lt, SourceVersion=current, LaunchTemplateData=data,
+        LaunchTemplateId=lt, SourceVersion=current, LaunchTemplateData={**base, **data},
         VersionDescription="operator change")["LaunchTemplateVersion"]["VersionNumber"]
     ec2.modify_launch_template(LaunchTemplateId=lt, DefaultVersion=str(new))
     stack.client("autoscaling").update_auto_scaling_group(
