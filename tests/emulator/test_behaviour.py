@@ -1,0 +1,178 @@
+"""Behaviour the probes depend on that moto 5.2.5 lacked, through the plain service APIs."""
+from __future__ import annotations
+
+import json
+
+from tests.emulator._support import ACCOUNT, REGION, aws, create, emu, template, unique  # noqa: F401
+
+AMI = "ami-0d27e0fb3bac4d724"
+
+
+def _queue_on_topic(aws) -> tuple[str, str]:
+    topic = aws("sns").create_topic(Name=unique("alarms"))["TopicArn"]
+    queue_url = aws("sqs").create_queue(QueueName=unique("inbox"))["QueueUrl"]
+    queue_arn = aws("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    return topic, queue_url
+
+
+def _messages(aws, queue_url: str) -> list[dict]:
+    out = []
+    while True:
+        batch = aws("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return out
+        for m in batch:
+            out.append(json.loads(m["Body"]))
+            aws("sqs").delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def test_alarm_state_change_publishes_to_sns_and_reaches_sqs(aws):
+    topic, queue_url = _queue_on_topic(aws)
+    cw = aws("cloudwatch")
+    name = unique("cpu-high")
+    cw.put_metric_alarm(AlarmName=name, Namespace="AWS/EC2", MetricName="CPUUtilization", Statistic="Average",
+                        Period=60, EvaluationPeriods=5, Threshold=80, ComparisonOperator="GreaterThanThreshold",
+                        Dimensions=[{"Name": "AutoScalingGroupName", "Value": "asg"}],
+                        AlarmActions=[topic], OKActions=[topic])
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="drill")
+    [envelope] = _messages(aws, queue_url)
+    assert envelope["Type"] == "Notification" and envelope["TopicArn"] == topic
+    assert envelope["Subject"] == f'ALARM: "{name}" in US East (N. Virginia)'
+    message = json.loads(envelope["Message"])
+    assert message["AlarmName"] == name and message["NewStateValue"] == "ALARM"
+    assert message["OldStateValue"] == "OK" and message["NewStateReason"] == "drill"
+    assert message["AWSAccountId"] == ACCOUNT and message["AlarmArn"].endswith(f":alarm:{name}")
+    assert message["Trigger"]["MetricName"] == "CPUUtilization" and message["Trigger"]["Threshold"] == 80.0
+    assert message["Trigger"]["Dimensions"] == [{"value": "asg", "name": "AutoScalingGroupName"}]
+
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="still")  # no transition: no action
+    assert _messages(aws, queue_url) == []
+    cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="recovered")  # OKActions
+    [ok] = _messages(aws, queue_url)
+    assert json.loads(ok["Message"])["NewStateValue"] == "OK"
+
+    cw.disable_alarm_actions(AlarmNames=[name])
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="muted")
+    assert _messages(aws, queue_url) == []
+
+
+def test_alarm_from_a_stack_notifies_its_topic(aws):
+    topic, queue_url = _queue_on_topic(aws)
+    stack = create(aws, template({"Alarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+        "Namespace": "AWS/RDS", "MetricName": "FreeStorageSpace", "Statistic": "Minimum", "Period": 300,
+        "EvaluationPeriods": 1, "Threshold": 2147483648, "ComparisonOperator": "LessThanThreshold",
+        "AlarmActions": [topic]}}}, outputs={"Name": {"Ref": "Alarm"}}))
+    aws("cloudwatch").set_alarm_state(AlarmName=stack.outputs["Name"], StateValue="ALARM", StateReason="drill")
+    [envelope] = _messages(aws, queue_url)
+    assert json.loads(envelope["Message"])["OldStateValue"] == "INSUFFICIENT_DATA"
+    stack.delete()
+
+
+def _ssm_fleet(aws, policy_arn: str) -> dict:
+    return template({
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.9.0.0/16"}},
+        "A": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.9.0.0/24",
+                                                         "AvailabilityZone": f"{REGION}a"}},
+        "B": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.9.1.0/24",
+                                                         "AvailabilityZone": f"{REGION}b"}},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "ManagedPolicyArns": [policy_arn]}},
+        "Profile": {"Type": "AWS::IAM::InstanceProfile", "Properties": {"Roles": [{"Ref": "Role"}]}},
+        "Lt": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": {
+            "ImageId": AMI, "InstanceType": "t3.micro", "IamInstanceProfile": {"Arn": {"Fn::GetAtt": ["Profile", "Arn"]}}}}},
+        "Asg": {"Type": "AWS::AutoScaling::AutoScalingGroup", "Properties": {
+            "MinSize": "2", "MaxSize": "2", "DesiredCapacity": "2", "VPCZoneIdentifier": [{"Ref": "A"}, {"Ref": "B"}],
+            "LaunchTemplate": {"LaunchTemplateId": {"Ref": "Lt"}, "Version": {"Fn::GetAtt": ["Lt", "LatestVersionNumber"]}}}},
+    }, outputs={"Asg": {"Ref": "Asg"}, "A": {"Ref": "A"}})
+
+
+def test_describe_instance_information_lists_managed_asg_instances(aws):
+    managed = create(aws, _ssm_fleet(aws, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"))
+    unmanaged = create(aws, _ssm_fleet(aws, "arn:aws:iam::aws:policy/ReadOnlyAccess"))
+    asg = aws("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[managed.outputs["Asg"]])["AutoScalingGroups"][0]
+    ids = {i["InstanceId"] for i in asg["Instances"]}
+    other = aws("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[unmanaged.outputs["Asg"]])["AutoScalingGroups"][0]
+    other_ids = {i["InstanceId"] for i in other["Instances"]}
+    bare = aws("ec2").run_instances(ImageId=AMI, MinCount=1, MaxCount=1, SubnetId=managed.outputs["A"])["Instances"][0]["InstanceId"]
+
+    info = aws("ssm").describe_instance_information()["InstanceInformationList"]
+    listed = {i["InstanceId"]: i for i in info}
+    assert ids <= set(listed) and not (other_ids & set(listed)) and bare not in listed
+    one = listed[next(iter(ids))]
+    assert one["PingStatus"] == "Online" and one["PlatformType"] == "Linux" and one["ResourceType"] == "EC2Instance"
+    filtered = aws("ssm").describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": sorted(ids)[:1]}])["InstanceInformationList"]
+    assert [i["InstanceId"] for i in filtered] == sorted(ids)[:1]
+
+    aws("ec2").terminate_instances(InstanceIds=[bare])
+    managed.delete()
+    unmanaged.delete()
+    assert not ids & {i["InstanceId"] for i in aws("ssm").describe_instance_information()["InstanceInformationList"]}
+
+
+def test_distribution_api_keeps_origin_access_control_id(aws):
+    cf = aws("cloudfront")
+    oac = cf.create_origin_access_control(OriginAccessControlConfig={
+        "Name": unique("oac"), "SigningProtocol": "sigv4", "SigningBehavior": "always",
+        "OriginAccessControlOriginType": "s3"})["OriginAccessControl"]["Id"]
+    dist = cf.create_distribution(DistributionConfig={
+        "CallerReference": unique("ref"), "Comment": "", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": "b.s3.us-east-1.amazonaws.com",
+                                              "OriginAccessControlId": oac,
+                                              "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "https-only",
+                                 "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}})["Distribution"]
+    config = cf.get_distribution_config(Id=dist["Id"])
+    assert config["DistributionConfig"]["Origins"]["Items"][0]["OriginAccessControlId"] == oac
+    assert cf.get_distribution(Id=dist["Id"])["Distribution"]["DistributionConfig"]["Origins"]["Items"][0][
+        "OriginAccessControlId"] == oac
+    cf.delete_distribution(Id=dist["Id"], IfMatch=config["ETag"])
+
+
+def test_cloudfront_cache_policy_api(aws):
+    cf = aws("cloudfront")
+    config = {"Name": unique("cp"), "Comment": "", "MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 1,
+              "ParametersInCacheKeyAndForwardedToOrigin": {
+                  "EnableAcceptEncodingGzip": False, "HeadersConfig": {"HeaderBehavior": "none"},
+                  "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "none"}}}
+    created = cf.create_cache_policy(CachePolicyConfig=config)
+    pid = created["CachePolicy"]["Id"]
+    assert cf.get_cache_policy_config(Id=pid)["CachePolicyConfig"]["Name"] == config["Name"]
+    cf.update_cache_policy(Id=pid, IfMatch=created["ETag"], CachePolicyConfig={**config, "MaxTTL": 2})
+    assert cf.get_cache_policy(Id=pid)["CachePolicy"]["CachePolicyConfig"]["MaxTTL"] == 2
+    assert pid in [p["CachePolicy"]["Id"] for p in cf.list_cache_policies(Type="custom")["CachePolicyList"]["Items"]]
+    cf.delete_cache_policy(Id=pid, IfMatch="x")
+    assert pid not in [p["CachePolicy"]["Id"] for p in cf.list_cache_policies()["CachePolicyList"].get("Items", [])]
+
+
+def test_vpc_link_integration_keeps_connection_id_through_the_api(aws):
+    ag = aws("apigateway")
+    api = ag.create_rest_api(name=unique("api"))["id"]
+    root = ag.get_resources(restApiId=api)["items"][0]["id"]
+    ag.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    put = ag.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="HTTP_PROXY",
+                             integrationHttpMethod="GET", uri="http://nlb.example:8080/", connectionType="VPC_LINK",
+                             connectionId="abc123")
+    assert put["connectionId"] == "abc123"
+    got = ag.get_integration(restApiId=api, resourceId=root, httpMethod="GET")
+    assert got["connectionType"] == "VPC_LINK" and got["connectionId"] == "abc123"
+    ag.delete_rest_api(restApiId=api)
+
+
+def test_network_load_balancer_arn_says_net(aws):
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.0.0/24", AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
+    elb = aws("elbv2")
+    nlb = elb.create_load_balancer(Name=unique("nlb")[:32], Subnets=[subnet], Type="network", Scheme="internal")
+    arn = nlb["LoadBalancers"][0]["LoadBalancerArn"]
+    assert ":loadbalancer/net/" in arn and nlb["LoadBalancers"][0]["Type"] == "network"
+    alb = elb.create_load_balancer(Name=unique("alb")[:32], Subnets=[subnet], Type="application")
+    assert ":loadbalancer/app/" in alb["LoadBalancers"][0]["LoadBalancerArn"]
+    for lb in (arn, alb["LoadBalancers"][0]["LoadBalancerArn"]):
+        elb.delete_load_balancer(LoadBalancerArn=lb)
+    ec2.delete_subnet(SubnetId=subnet)
+    ec2.delete_vpc(VpcId=vpc)

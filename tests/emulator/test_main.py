@@ -1,0 +1,48 @@
+"""``python -m fixtures.emulator``: one JSON line, serves until SIGINT/SIGTERM."""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+
+from tests.emulator._support import CREDS, REGION
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _launch(*args: str) -> tuple[subprocess.Popen, dict]:
+    proc = subprocess.Popen([sys.executable, "-m", "fixtures.emulator", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert line, proc.stderr.read()[-3000:]
+    return proc, json.loads(line)
+
+
+def test_standalone_deploy_then_sigint():
+    proc, info = _launch("--deploy", "--region", REGION)
+    try:
+        assert set(info) == {"endpoint", "region", "stack_name"} and info["region"] == REGION
+        assert info["stack_name"].startswith("stackprobe-emulator-")
+        cfn = boto3.client("cloudformation", endpoint_url=info["endpoint"], region_name=REGION, **CREDS)
+        assert cfn.describe_stacks(StackName=info["stack_name"])["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+
+
+def test_standalone_port_then_sigterm():
+    from fixtures.emulator.server import free_port
+
+    port = free_port()
+    proc, info = _launch("--port", str(port))
+    try:
+        assert info == {"endpoint": f"http://127.0.0.1:{port}", "region": "us-east-1"}
+        sts = boto3.client("sts", endpoint_url=info["endpoint"], region_name=REGION, **CREDS)
+        assert sts.get_caller_identity()["Account"] == "123456789012"
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0

@@ -1,0 +1,122 @@
+"""Deleting the bundled stack leaves nothing behind in any service the template touches, and
+a failed create reports the failing resource and rolls back, as CloudFormation does."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.emulator._support import Aws, aws, create, emu, template, unique  # noqa: F401
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "fixtures" / "cloudformation" / "stack.yaml"
+
+
+def inventory(aws: Aws) -> dict[str, set]:
+    """Everything the bundled template can create, per service (ids/names)."""
+    ec2, rds, cf, ag, cw, iam = (aws(s) for s in ("ec2", "rds", "cloudfront", "apigateway", "cloudwatch", "iam"))
+    waf, sns = aws("wafv2"), aws("sns")
+    return {
+        "vpcs": {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]},
+        "subnets": {s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if not s["DefaultForAz"]},
+        "internet gateways": {g["InternetGatewayId"] for g in ec2.describe_internet_gateways()["InternetGateways"]},
+        "live NAT gateways": {n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"},
+        "elastic IPs": {a.get("AllocationId") for a in ec2.describe_addresses()["Addresses"]},
+        "route tables": {t["RouteTableId"] for t in ec2.describe_route_tables()["RouteTables"]},
+        "security groups": {g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"},
+        "launch templates": {t["LaunchTemplateId"] for t in ec2.describe_launch_templates()["LaunchTemplates"]},
+        "live instances": {i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+                           if i["State"]["Name"] != "terminated"},
+        "volumes": {v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]},
+        "network interfaces": {n["NetworkInterfaceId"] for n in ec2.describe_network_interfaces()["NetworkInterfaces"]},
+        "flow logs": {f["FlowLogId"] for f in ec2.describe_flow_logs()["FlowLogs"]},
+        "auto scaling groups": {g["AutoScalingGroupName"] for g in aws("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]},
+        "scaling policies": {p["PolicyARN"] for p in aws("autoscaling").describe_policies()["ScalingPolicies"]},
+        "load balancers": {lb["LoadBalancerArn"] for lb in aws("elbv2").describe_load_balancers()["LoadBalancers"]},
+        "target groups": {t["TargetGroupArn"] for t in aws("elbv2").describe_target_groups()["TargetGroups"]},
+        "db instances": {d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]},
+        "db subnet groups": {g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]},
+        "db parameter groups": {g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]
+                                if not g["DBParameterGroupName"].startswith("default")},
+        "manual db snapshots": {s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]},
+        "secrets": {s["ARN"] for s in aws("secretsmanager").list_secrets()["SecretList"]},
+        "buckets": {b["Name"] for b in aws("s3").list_buckets()["Buckets"]},
+        "log groups": {g["logGroupName"] for g in aws("logs").describe_log_groups()["logGroups"]},
+        "roles": {r["RoleName"] for r in iam.list_roles()["Roles"]},
+        "instance profiles": {p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]},
+        "distributions": {d["Id"] for d in cf.list_distributions()["DistributionList"].get("Items") or []},
+        "origin access controls": {o["Id"] for o in cf.list_origin_access_controls()["OriginAccessControlList"].get("Items") or []},
+        "cache policies": {p["CachePolicy"]["Id"] for p in cf.list_cache_policies(Type="custom")["CachePolicyList"].get("Items") or []},
+        "web ACLs": {a["ARN"] for a in waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]},
+        "WAF logging": {c["ResourceArn"] for c in waf.list_logging_configurations(Scope="CLOUDFRONT")["LoggingConfigurations"]},
+        "rest APIs": {a["id"] for a in ag.get_rest_apis()["items"]},
+        "VPC links": {v["id"] for v in ag.get_vpc_links()["items"]},
+        "user pools": {p["Id"] for p in aws("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]},
+        "alarms": {a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]},
+        "dashboards": {d["DashboardName"] for d in cw.list_dashboards()["DashboardEntries"]},
+        "trails": {t["Name"] for t in aws("cloudtrail").describe_trails()["trailList"]},
+        "topics": {t["TopicArn"] for t in sns.list_topics()["Topics"]},
+        "subscriptions": {s["SubscriptionArn"] for s in sns.list_subscriptions()["Subscriptions"]},
+    }
+
+
+def test_delete_leaves_nothing_behind(aws):
+    before = inventory(aws)
+    stack = create(aws, TEMPLATE.read_text(), name=unique("teardown"))
+    during = inventory(aws)
+    created = {k: during[k] - before[k] for k in before}
+    # every service the template touches got something (the inventory is not vacuous)
+    assert all(created[k] for k in created if k != "manual db snapshots"), \
+        [k for k in created if not created[k] and k != "manual db snapshots"]
+    stack.delete()
+    after = inventory(aws)
+    left = {k: sorted(after[k] - before[k]) for k in before if after[k] - before[k]}
+    # DeletionPolicy: Snapshot on the database keeps exactly one final snapshot, as in AWS
+    snapshots = left.pop("manual db snapshots", [])
+    assert len(snapshots) == 1 and snapshots[0].startswith(f"{stack.name}-database-".lower())
+    assert left == {}
+
+
+def test_failed_create_names_the_resource_and_rolls_back(aws):
+    body = template({
+        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+        "Broken": {"Type": "AWS::RDS::DBParameterGroup", "DependsOn": "Topic",
+                   "Properties": {"Family": "postgres16", "Description": ""}},
+    })
+    stack = create(aws, body, expect="ROLLBACK_COMPLETE")
+    events = aws("cloudformation").describe_stack_events(StackName=stack.stack_id)["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert [e["LogicalResourceId"] for e in failed] == ["Broken"]
+    assert "Description" in failed[0]["ResourceStatusReason"]
+    done = [e["LogicalResourceId"] for e in events if e["ResourceStatus"] == "CREATE_COMPLETE"]
+    assert "Topic" in done
+    topics = [t["TopicArn"] for t in aws("sns").list_topics()["Topics"]]
+    assert not any(stack.name in t for t in topics)  # rolled back
+
+
+def test_failed_update_rolls_back_and_reports(aws):
+    stack = create(aws, template({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}}))
+    body = template({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+                     "Broken": {"Type": "AWS::RDS::DBParameterGroup",
+                                "Properties": {"Family": "postgres16", "Description": ""}}})
+    aws("cloudformation").update_stack(StackName=stack.name, TemplateBody=body)
+    assert stack.status == "UPDATE_ROLLBACK_COMPLETE"
+    stack.delete()
+
+
+def test_unmodelled_type_is_refused_before_create():
+    from fixtures.emulator.coverage import unmodelled_types
+
+    body = template({"Thing": {"Type": "AWS::Made::Up", "Properties": {}}})
+    assert unmodelled_types(body) == ["AWS::Made::Up"]
+
+
+def _resource_events(aws: Aws, stack: Any) -> list[tuple[str, str]]:
+    events = aws("cloudformation").describe_stack_events(StackName=stack.stack_id)["StackEvents"]
+    return [(e["LogicalResourceId"], e["ResourceStatus"]) for e in reversed(events)]
+
+
+def test_resource_events_are_reported(aws):
+    stack = create(aws, template({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}}))
+    events = _resource_events(aws, stack)
+    assert ("Topic", "CREATE_IN_PROGRESS") in events and ("Topic", "CREATE_COMPLETE") in events
+    assert events[-1] == (stack.name, "CREATE_COMPLETE")
+    stack.delete()
