@@ -7,6 +7,7 @@ through the standard credential chain; any AWS-compatible endpoint through
 from __future__ import annotations
 
 import collections
+import functools
 import re
 import threading
 from typing import Any
@@ -54,8 +55,13 @@ class AwsSession:
         )
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        # api_calls: every call a caller made (before-call, refused ones included);
+        # sent: every HTTP request that left the process (before-send, retries included);
+        # mutations: state-changing calls allowed and sent; refused: stopped before sending.
         self.api_calls: collections.Counter[str] = collections.Counter()
+        self.sent: collections.Counter[str] = collections.Counter()
         self.mutations: list[str] = []
+        self.refused: list[str] = []
 
     def client(self, service: str, region: str | None = None) -> Any:
         region = region or self.region
@@ -65,6 +71,7 @@ class AwsSession:
                 c = self._session.client(service, region_name=region, endpoint_url=self.endpoint_url,
                                          config=self._config)
                 c.meta.events.register("before-call.*.*", self._before_call)
+                c.meta.events.register("before-send.*.*", functools.partial(self._before_send, service))
                 self._clients[key] = c
             return self._clients[key]
 
@@ -73,10 +80,20 @@ class AwsSession:
         self.api_calls[name] += 1
         if is_mutating(model.name):
             if not self.allow_mutations:
+                self.refused.append(name)
                 raise MutationRefused(
                     f"refused {name}: this environment does not allow mutations "
                     "(set allow_mutations: true in the environment file to permit them)")
             self.mutations.append(name)
+
+    def _before_send(self, service: str, event_name: str = "", **_: Any) -> None:
+        self.sent[f"{service}:{event_name.rsplit('.', 1)[-1]}"] += 1
+
+    def evidence(self) -> dict[str, Any]:
+        """What this session did, for aws-calls.json: counts by operation, mutations."""
+        return {"allow_mutations": self.allow_mutations, "api_calls": dict(self.api_calls),
+                "sent": dict(self.sent), "mutations": list(self.mutations),
+                "refused": list(self.refused)}
 
     def account_id(self) -> str:
         return self.client("sts").get_caller_identity()["Account"]
