@@ -734,7 +734,7 @@ def _hop_app_port(c: _Ctx) -> tuple[str, str, str]:
                       f"tcp {port} open from the VPC CIDR / NLB subnets (NLB health checks and "
                       "VPC-link traffic come from NLB node addresses)",
                       f"aws ec2 authorize-security-group-ingress --group-id {groups[0]['GroupId']} "
-                      f"--protocol tcp --port {port} --cidr <VPC CIDR>")
+                      f"--protocol tcp --port {port} --cidr {(reads.vpc(c.inv) or {}).get('CidrBlock', '<VPC CIDR>')}")
     return f"NLB {nlb.get('LoadBalancerName')} ({', '.join(cidrs)})", f"{ids} tcp {port}", \
         f"{rule['group']} allows tcp {port} from the NLB"
 
@@ -910,8 +910,9 @@ def request_path(inv: Inventory, exp: Any) -> Finding:
     broken = first_broken(hops) or next((h for h in hops if h.status == BLOCKED), None)
     if broken:
         others = [h.name for h in hops if h.status == BROKEN and h is not broken]
-        finding = failed(f"request path hop {broken.index} '{broken.name}' "
-                         f"({broken.source} → {broken.target})", broken.evidence,
+        ends = f"{broken.source} → {broken.target}"
+        where = f" ({ends})" if ends != broken.name else ""
+        finding = failed(f"request path hop {broken.index} '{broken.name}'{where}", broken.evidence,
                          broken.expected, broken.fix, **evidence,
                          first_broken_hop=broken.name,
                          other_broken_hops=others)

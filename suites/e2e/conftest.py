@@ -84,7 +84,7 @@ def e2e_verdict(request: pytest.FixtureRequest, pytestconfig: pytest.Config):
             if recorder is None:
                 raise
             note = recorder.note(hasattr(pytestconfig, "workerinput"))
-            pytest.fail(f"{exc.msg}\n{note}", pytrace=False)
+            raise pytest.fail.Exception(f"{exc.msg}\n{note}", pytrace=False) from None
         finally:
             outcome = request.node.stash.get(OUTCOME_KEY, None)
             for finding in (outcome.findings if outcome else []):
