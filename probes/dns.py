@@ -123,6 +123,8 @@ def alias_records(inv: Inventory, exp: Any) -> list[Finding]:
         return [absent(f"hosted zone for {domain}", "a Route 53 hosted zone id (HostedZoneId)")]
     if not dist:
         return [absent("CloudFront distribution", "the distribution the aliases point at")]
+    if not inv.call("route53", "get_hosted_zone", missing_ok=True, Id=zid):
+        return [absent(f"hosted zone {zid}", f"the hosted zone that holds the {domain} records")]
     target = norm(dist.get("DomainName"))
     records = _records(inv, zid, domain)
     out = []

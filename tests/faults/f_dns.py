@@ -51,6 +51,37 @@ def update_distribution(stack: Any, change) -> None:
     cf.update_distribution(Id=did, IfMatch=cur["ETag"], DistributionConfig=config)
 
 
+def _change_records(stack: Any, changes: list[dict]) -> None:
+    """change_resource_record_sets, as an operator would; then undo the emulator's gap.
+
+    moto 5.2.5 stores records created by CloudFormation without the trailing dot and
+    outside its change journal, so an UPSERT adds a second record beside the stack's and a
+    DELETE is refused ("found none"). Real Route 53 replaces / deletes the one record, so
+    where moto does not, the stack's stale copy is removed from moto's zone state.
+    """
+    from botocore.exceptions import ClientError
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.route53.models import route53_backends
+
+    zone_id = stack.outputs["HostedZoneIdOut"]
+    zone = route53_backends[DEFAULT_ACCOUNT_ID]["global"].get_hosted_zone(zone_id)
+    r53 = stack.client("route53")
+    for change in changes:
+        rrset = change["ResourceRecordSet"]
+        name, rtype = rrset["Name"].rstrip("."), rrset["Type"]
+        try:
+            r53.change_resource_record_sets(HostedZoneId=zone_id,
+                                            ChangeBatch={"Changes": [change]})
+        except ClientError as exc:
+            if change["Action"] != "DELETE" or "found none" not in str(exc):
+                raise
+        if change["Action"] == "UPSERT":  # the API's copy has the dot; drop the stack's
+            zone.rrsets = [r for r in zone.rrsets if not (r.name == name and r.type == rtype)]
+        else:
+            zone.rrsets = [r for r in zone.rrsets
+                           if not (r.name.rstrip(".") == name and r.type == rtype)]
+
+
 def _records(stack: Any, domain: str) -> list[dict]:
     zone = stack.outputs["HostedZoneIdOut"]
     resp = stack.client("route53").list_resource_record_sets(HostedZoneId=zone)
@@ -63,9 +94,7 @@ def zone_deleted(stack: Any) -> None:
     r53, zone = stack.client("route53"), stack.outputs["HostedZoneIdOut"]
     records = [r for r in r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
                if r["Type"] not in ("SOA", "NS") or r["Name"].rstrip(".") != domain.split(".", 1)[1]]
-    if records:
-        r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
-            {"Action": "DELETE", "ResourceRecordSet": r} for r in records]})
+    _change_records(stack, [{"Action": "DELETE", "ResourceRecordSet": r} for r in records])
     r53.delete_hosted_zone(Id=zone)
 
 
@@ -73,17 +102,33 @@ def alias_elsewhere(stack: Any) -> None:
     domain = with_domain(stack)
     rec = next(r for r in _records(stack, domain) if r["Type"] == "A")
     rec["AliasTarget"] = dict(rec["AliasTarget"], DNSName="d1other2dist3.cloudfront.net.")
-    stack.client("route53").change_resource_record_sets(
-        HostedZoneId=stack.outputs["HostedZoneIdOut"],
-        ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": rec}]})
+    _change_records(stack, [{"Action": "UPSERT", "ResourceRecordSet": rec}])
 
 
 def aaaa_deleted(stack: Any) -> None:
     domain = with_domain(stack)
     rec = next(r for r in _records(stack, domain) if r["Type"] == "AAAA")
-    stack.client("route53").change_resource_record_sets(
-        HostedZoneId=stack.outputs["HostedZoneIdOut"],
-        ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": rec}]})
+    _change_records(stack, [{"Action": "DELETE", "ResourceRecordSet": rec}])
+
+
+def _self_signed(name: str, days: int) -> tuple[bytes, bytes]:
+    """A certificate for ``name`` (PEM) and its key, valid for ``days`` more days."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=days))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
 
 
 def certificate_near_expiry(stack: Any) -> None:
@@ -112,23 +157,31 @@ def certificate_near_expiry(stack: Any) -> None:
 def other_certificate(stack: Any) -> None:
     """An operator swaps in another (wildcard) certificate that also covers the domain."""
     domain = with_domain(stack)
-    acm = stack.client("acm")
-    arn = acm.request_certificate(DomainName="*." + domain.split(".", 1)[1],
-                                  ValidationMethod="DNS")["CertificateArn"]
+    wildcard = "*." + domain.split(".", 1)[1]
+    cert, key = _self_signed(wildcard, days=300)
+    arn = stack.client("acm").import_certificate(Certificate=cert, PrivateKey=key)[
+        "CertificateArn"]
 
     def change(cfg: dict) -> None:
         cfg["ViewerCertificate"]["ACMCertificateArn"] = arn
     update_distribution(stack, change)
 
 
+ROUTE53_GAP = ("the change goes through change_resource_record_sets, but moto 5.2.5 keeps "
+               "records created by CloudFormation without the trailing dot and outside its "
+               "change journal (UPSERT adds a duplicate, DELETE is refused), so the stack's "
+               "stale copy is then removed from moto's zone state")
+
 FAULTS = [
     Fault(id="dns-hosted-zone-deleted", inject=zone_deleted,
           breaks=("dns.hosted_zone_exists", "dns.alias_records"),
-          mentions=("hosted zone",)),
+          mentions=("hosted zone",), via="emulator-state", why=ROUTE53_GAP,
+          also_breaks=("e2e.request_path",)),
     Fault(id="dns-alias-points-elsewhere", inject=alias_elsewhere, breaks=("dns.alias_records",),
-          mentions=("d1other2dist3.cloudfront.net",)),
+          mentions=("d1other2dist3.cloudfront.net",), via="emulator-state", why=ROUTE53_GAP,
+          also_breaks=("e2e.request_path",)),
     Fault(id="dns-aaaa-record-deleted", inject=aaaa_deleted, breaks=("dns.alias_records",),
-          mentions=("AAAA",)),
+          mentions=("AAAA",), via="emulator-state", why=ROUTE53_GAP),
     Fault(id="dns-certificate-near-expiry", inject=certificate_near_expiry,
           breaks=("dns.certificate_valid",), mentions=("expires in",), via="emulator-state",
           why="ACM cannot shorten a certificate's validity through its API and moto issues "

@@ -75,6 +75,7 @@ def logging_deleted(stack: Any) -> None:
 
 FAULTS = [
     Fault(id="waf-web-acl-disassociated", inject=acl_disassociated,
+          also_breaks=("e2e.request_path",),
           breaks=("waf.web_acl_associated",), mentions=("has no web ACL",)),
     Fault(id="waf-rate-rule-deleted", inject=rate_rule_deleted, breaks=("waf.rate_limit_rule",),
           mentions=("rate-based rule",)),
