@@ -348,9 +348,12 @@ def asg_capacity_in_service(inv: Inventory, exp: Any) -> Finding:
         return failed(label, f"has desired capacity {desired} below min {lo}",
                       f"desired >= min ({lo})", **evidence)
     if len(healthy) < lo:
+        others = [f"{k} {v}" for k, v in evidence["instances"].items()
+                  if k not in {i["InstanceId"] for i in healthy}]
         return failed(label, f"has {len(healthy)} healthy InService instance(s) of min {lo} "
-                             f"(desired {desired})", f"at least {lo} healthy InService instances",
-                      **evidence)
+                             f"(desired {desired}"
+                             + (f"; not counted: {', '.join(others)})" if others else ")"),
+                      f"at least {lo} healthy InService instances", **evidence)
     return passed(label, f"has {len(healthy)} healthy InService instances (min {lo}, desired "
                          f"{desired})", **evidence)
 

@@ -63,8 +63,14 @@ def _detach_ssm(stack) -> None:
 
 
 def _attach_admin(stack) -> None:
-    stack.client("iam").attach_role_policy(
-        RoleName=_role(stack), PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    """An operator's home-made admin policy ("just make it work"). The AWS-managed
+    AdministratorAccess is caught by name too (unit-tested): the emulator does not load it."""
+    iam = stack.client("iam")
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*",
+                                                   "Resource": "*"}]}
+    arn = iam.create_policy(PolicyName=f"{stack.name}-OpsAdmin",
+                            PolicyDocument=json.dumps(doc))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=_role(stack), PolicyArn=arn)
 
 
 def _secrets_wildcard(stack) -> None:
@@ -87,9 +93,14 @@ def _detach_target_group(stack) -> None:
 
 
 def _scale_to_zero(stack) -> None:
+    before = [i["InstanceId"] for i in _asg(stack)["Instances"]]
     stack.client("autoscaling").update_auto_scaling_group(
         AutoScalingGroupName=stack.outputs["AutoScalingGroupName"], MinSize=0,
         DesiredCapacity=0)
+    # AWS deregisters scaled-in instances from the ASG's target groups before terminating
+    # them; moto 5.2.5 leaves them registered (and "healthy"), so do AWS's part here.
+    stack.client("elbv2").deregister_targets(TargetGroupArn=stack.outputs["TargetGroupArn"],
+                                             Targets=[{"Id": i} for i in before])
 
 
 def _instance_unhealthy(stack) -> None:
@@ -135,18 +146,21 @@ FAULTS = [
           mentions=("ssm:UpdateInstanceInformation",)),
     Fault(id="cmp-admin-attached", inject=_attach_admin,
           breaks=(C + "instance_role_least_privilege",), challenge=5,
-          mentions=("AdministratorAccess",)),
+          mentions=("OpsAdmin", "allows action * on *")),
     Fault(id="cmp-any-secret-readable", inject=_secrets_wildcard,
           breaks=(C + "instance_role_least_privilege",), challenge=5,
           mentions=("ReadAnySecret", "on *")),
     Fault(id="cmp-db-secret-policy-removed", inject=_drop_secret_policy,
           breaks=(C + "instance_role_reads_db_secret",), challenge=3,
+          also_breaks=("database.app_role_reads_master_secret",),  # same grant, DB view
           mentions=("secretsmanager:GetSecretValue",)),
     Fault(id="cmp-target-group-detached", inject=_detach_target_group,
-          breaks=(C + "asg_attached_to_target_group", C + "targets_healthy"), challenge=2),
+          breaks=(C + "asg_attached_to_target_group", C + "targets_healthy"), challenge=2,
+          also_breaks=("e2e.request_path",)),
     Fault(id="cmp-scaled-to-zero", inject=_scale_to_zero,
           breaks=(C + "asg_capacity_in_service", C + "targets_healthy",
-                  C + "instances_managed_by_ssm"), challenge=8),
+                  C + "instances_managed_by_ssm"), challenge=8,
+          also_breaks=("e2e.request_path",)),
     Fault(id="cmp-instance-unhealthy", inject=_instance_unhealthy,
           breaks=(C + "asg_capacity_in_service",), challenge=8, mentions=("Unhealthy",)),
     Fault(id="cmp-target-deregistered", inject=_deregister_target,

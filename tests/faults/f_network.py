@@ -109,6 +109,7 @@ FAULTS = [
           challenge=10, mentions=("tcp 8080 from 0.0.0.0/0",)),
     Fault(id="net-app-port-closed", inject=_revoke_app_port,
           breaks=(N + "app_port_only_from_vpc",), challenge=2,
+          also_breaks=("e2e.request_path",),  # the NLB can no longer reach the app
           mentions=("does not admit tcp 8080",)),
     Fault(id="net-db-port-open-to-cidr",
           inject=_ingress("DbSecurityGroup", IpProtocol="tcp", FromPort=5432, ToPort=5432,
@@ -117,6 +118,7 @@ FAULTS = [
           mentions=("tcp 5432 from 10.0.0.0/16",)),
     Fault(id="net-private-default-route-to-igw", inject=_private_route_to_igw,
           breaks=(N + "private_subnets_egress_via_nat",), challenge=10,
+          also_breaks=("e2e.request_path",),  # the app subnets are no longer private
           mentions=("internet gateway igw-", "subnet-")),
     Fault(id="net-nat-gateway-deleted", inject=_delete_nat,
           breaks=(N + "private_subnets_egress_via_nat",), challenge=10,
@@ -126,18 +128,20 @@ FAULTS = [
           mentions=("NAT gateway nat-",)),
     Fault(id="net-db-route-via-igw", inject=_db_route("igw"),
           breaks=(N + "db_subnets_have_no_internet_route", N + "private_subnets_egress_via_nat"),
+          also_breaks=("database.subnets_without_internet_route",),  # same routes, DB view
           challenge=3, mentions=("internet gateway igw-",)),
     Fault(id="net-public-subnet-b-deleted", inject=_delete_public_subnet_b,
           breaks=(N + "subnet_tiers_span_azs",), challenge=10,
           also_breaks=("stack.resources_exist",), mentions=("do not exist",)),
     Fault(id="net-flow-logs-deleted", inject=_delete_flow_logs,
           breaks=(N + "flow_logs_enabled", N + "flow_log_retention"), challenge=9,
-          also_breaks=("stack.resources_exist",), mentions=("no flow log",)),
+          also_breaks=("stack.resources_exist",), mentions=("flow log", "vpc-")),
     Fault(id="net-flow-log-reject-only", inject=_reject_only_flow_log,
           breaks=(N + "flow_logs_enabled",), challenge=9,
           also_breaks=("stack.resources_exist",), mentions=("REJECT",)),
     Fault(id="net-flow-log-group-never-expires", inject=_flow_log_group_never_expires,
-          breaks=(N + "flow_log_retention",), challenge=9, mentions=("never expires",)),
+          breaks=(N + "flow_log_retention",), challenge=9, mentions=("never expires",),
+          also_breaks=("observability.log_groups_have_retention",)),  # it checks every group
     Fault(id="net-flow-log-bucket-lifecycle-removed", inject=_flow_log_bucket_no_lifecycle,
           breaks=(N + "flow_log_retention",), challenge=9,
           mentions=("no enabled lifecycle transition",)),
