@@ -49,3 +49,11 @@ def test_unknown_environment_names_the_known_ones():
 def test_parameters_become_strings(tmp_path):
     env = envmod.load(_write(tmp_path, "name: x\nstack: {parameters: {AppPort: 8080, DeletionProtection: true}}\n"))
     assert env.stack.parameters == {"AppPort": "8080", "DeletionProtection": "true"}
+
+
+def test_live_domain_feeds_the_dns_expectations(tmp_path):
+    env = envmod.load(_write(tmp_path, "name: x\nlive: {domain: www.example.com}\n"))
+    assert env.expectations_obj.dns.domain == "www.example.com"
+    env = envmod.load(_write(tmp_path, "name: x\nlive: {domain: a.example.com}\n"
+                                       "expectations: {dns: {domain: b.example.com}}\n"))
+    assert env.expectations_obj.dns.domain == "b.example.com"
