@@ -406,8 +406,10 @@ def _policy_grants_distribution(policy: dict | None, bucket: str, dist_arn: str)
         cond = st.get("Condition") or {}
         arns = [a for op in ("StringEquals", "ArnEquals", "StringLike", "ArnLike")
                 for a in _listify((cond.get(op) or {}).get("AWS:SourceArn", []))]
-        if dist_arn and any(a == dist_arn or (a.endswith("*") and dist_arn.startswith(a[:-1]))
-                            for a in arns):
+        # No SourceArn condition lets every distribution in (a security finding for the
+        # edge layer, not a break in this path); otherwise it must match this one.
+        if not arns or any(a == dist_arn or (a.endswith("*") and dist_arn.startswith(a[:-1]))
+                           for a in arns):
             return True
     return False
 
