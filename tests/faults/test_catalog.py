@@ -6,6 +6,7 @@ import pytest
 
 from probes import registry
 from tests.faults.catalog import all_faults
+from tests.faults.hops import FAULT_HOPS
 
 FAULTS = all_faults()
 
@@ -37,8 +38,15 @@ def test_fault_is_caught(lab, fault):
         text = outcome.summary()
         for word in fault.mentions:
             assert word in text, f"{pid} failure should mention {word!r}: {text}"
+    hop = fault.hop or FAULT_HOPS.get(fault.id)
+    if hop:  # the trace must name this fault's hop first
+        trace = outcomes["e2e.request_path"]
+        named = next((f.evidence.get("first_broken_hop") for f in trace.failures), None)
+        assert named == hop, (f"{fault.id} breaks the request path at {hop!r}; the trace named "
+                              f"{named!r}: {trace.summary()}")
     broken_layers = {registry.get(p).layer for p in fault.breaks}
+    tolerated = set(fault.breaks) | set(fault.also_breaks) | ({"e2e.request_path"} if hop else set())
     unrelated = {pid: o.summary() for pid, o in outcomes.items()
-                 if o.status in ("failed", "error") and pid not in fault.breaks
-                 and pid not in fault.also_breaks and registry.get(pid).layer not in broken_layers}
+                 if o.status in ("failed", "error") and pid not in tolerated
+                 and registry.get(pid).layer not in broken_layers}
     assert not unrelated, f"{fault.id} also broke unrelated probes:\n" + "\n".join(unrelated.values())
