@@ -120,3 +120,11 @@ def test_resource_events_are_reported(aws):
     assert ("Topic", "CREATE_IN_PROGRESS") in events and ("Topic", "CREATE_COMPLETE") in events
     assert events[-1] == (stack.name, "CREATE_COMPLETE")
     stack.delete()
+
+
+def test_delete_reports_resource_events(aws):
+    stack = create(aws, template({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}}))
+    stack.delete()
+    events = _resource_events(aws, stack)
+    assert ("Topic", "DELETE_IN_PROGRESS") in events and ("Topic", "DELETE_COMPLETE") in events
+    assert events[-1] == (stack.name, "DELETE_COMPLETE")
