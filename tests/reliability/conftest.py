@@ -51,7 +51,7 @@ def start_run(args: list[str], reports: Path, env: dict[str, str] | None = None,
               plugins: tuple[str, ...] = ()) -> subprocess.Popen:
     """``pytest <args> --reports-dir <reports>`` in the project root, output captured."""
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-           *[a for p in plugins for a in ("-p", p)], "--reports-dir", str(reports), *args]
+           *[a for p in plugins for a in ("-p", p)], f"--reports-dir={reports}", *args]
     return subprocess.Popen(cmd, cwd=ROOT, env=env or clean_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 

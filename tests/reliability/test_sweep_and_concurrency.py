@@ -1,0 +1,110 @@
+"""Orphans are found by tag and age, listed without harm by default, deleted only on
+confirmation; two runs at once never collide (ports, stack names, reports folders)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from fixtures import stack as stackmod
+from fixtures import sweep as sweepmod
+
+from .conftest import MINI, PAUSE, clean_env, env_file, run, session, stacks, start_run
+
+
+def _deploy(endpoint: str, name: str, created: datetime | None, managed: bool = True) -> None:
+    tags = stackmod.run_tags(f"run-{name}") if managed else [{"Key": "team", "Value": "web"}]
+    if created:
+        tags = [dict(t, Value=created.isoformat(timespec="seconds"))
+                if t["Key"] == "stackprobe:created" else t for t in tags]
+    stackmod.deploy(session(endpoint), MINI, name, tags=tags, timeout=60, out=lambda _: None)
+
+
+def _status(endpoint: str, name: str) -> str:
+    return next(s["StackStatus"] for s in stacks(endpoint, name.rsplit("-", 1)[0])
+                if s["StackName"] == name)
+
+
+def test_parse_age_and_table():
+    assert sweepmod.parse_age("6h") == timedelta(hours=6)
+    assert sweepmod.parse_age("30m") == timedelta(minutes=30)
+    assert sweepmod.parse_age("0") == timedelta(0)
+    with pytest.raises(sweepmod.SweepError, match="Fix: use a number with a unit"):
+        sweepmod.parse_age("six hours")
+    now = datetime(2030, 1, 2, tzinfo=timezone.utc)
+    o = sweepmod.Orphan("sp-x", "CREATE_COMPLETE", now - timedelta(hours=7, minutes=5), "ci", "r1")
+    table = sweepmod.format_table([o], now=now).splitlines()
+    assert table[0].split() == ["NAME", "AGE", "OWNER", "RUN", "ID", "STATUS"]
+    assert table[1].split() == ["sp-x", "7h05m", "ci", "r1", "CREATE_COMPLETE"]
+
+
+@pytest.mark.xdist_group("reliability")
+def test_sweep_lists_then_deletes_only_old_managed_stacks(emulator, tmp_path):
+    ep = emulator.endpoint
+    old = datetime.now(timezone.utc) - timedelta(hours=8)
+    _deploy(ep, "sweep-old-1", old)
+    _deploy(ep, "sweep-young-1", None)                 # a run in progress: too young
+    _deploy(ep, "sweep-foreign-1", old, managed=False)  # not ours: never touched
+    envfile = env_file(tmp_path, ep, "sweeper")
+
+    code, out = run(["--sweep", f"--env={envfile}"], tmp_path / "r1")
+    assert code == 0, out
+    assert "sweep-old-1" in out and "sweep-young-1" not in out and "sweep-foreign-1" not in out
+    header = next(ln for ln in out.splitlines() if ln.startswith("NAME"))
+    assert header.split() == ["NAME", "AGE", "OWNER", "RUN", "ID", "STATUS"]
+    assert "dry run: nothing deleted" in out and "passed" not in out  # runs no tests
+    assert _status(ep, "sweep-old-1") == "CREATE_COMPLETE"
+
+    code, out = run(["--sweep", "--sweep-confirm", f"--env={envfile}"], tmp_path / "r2")
+    assert code == 0, out
+    assert "deleted sweep-old-1" in out
+    assert _status(ep, "sweep-old-1") == "DELETE_COMPLETE"
+    assert _status(ep, "sweep-young-1") == "CREATE_COMPLETE"
+    assert _status(ep, "sweep-foreign-1") == "CREATE_COMPLETE"
+
+
+def test_sweep_bad_age_is_exit_4(tmp_path):
+    code, out = run(["--sweep", "--sweep-older-than", "soon"], tmp_path / "r")
+    assert code == 4 and "could not run" in out and "Fix:" in out and "Traceback" not in out, out
+
+
+@pytest.mark.xdist_group("reliability")
+def test_two_embedded_runs_at_once_never_collide(tmp_path):
+    """Default environment (embedded: each run its own emulator on a free port), the
+    bundled stack, one reports folder each."""
+    procs = [start_run(["suites/stack"], tmp_path / f"r{i}") for i in (1, 2)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    for p, out in zip(procs, outs, strict=True):
+        assert p.returncode == 0, out
+    import json
+    calls = [json.loads((tmp_path / f"r{i}" / "aws-calls.json").read_text()) for i in (1, 2)]
+    assert calls[0]["stack_name"] != calls[1]["stack_name"]
+    for i in (1, 2):
+        assert (tmp_path / f"r{i}" / "junit.xml").exists()
+        assert (tmp_path / f"r{i}" / "summary.json").exists()
+        assert any((tmp_path / f"r{i}" / "allure-results").glob("*-result.json"))
+
+
+@pytest.mark.xdist_group("reliability")
+def test_second_run_on_a_busy_reports_folder_stops_with_the_fix(emulator, tmp_path):
+    marker = tmp_path / "held"
+    reports = tmp_path / "shared"
+    first = start_run(["suites/stack", PAUSE, "--env", str(env_file(tmp_path, emulator.endpoint,
+                                                                     "busy-first"))],
+                      reports, env=clean_env(STACKPROBE_PAUSE_MARKER=str(marker)))
+    try:
+        import time
+        deadline = time.monotonic() + 90
+        while not marker.exists():
+            assert first.poll() is None, first.stdout.read()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        code, out = run(["suites/stack", "--env", str(env_file(tmp_path, emulator.endpoint,
+                                                               "busy-second"))], reports)
+        assert code == 4, out
+        assert "is in use by another stackprobe run" in out and "--reports-dir" in out
+        assert stacks(emulator.endpoint, "busy-second") == []  # stopped before any deploy
+    finally:
+        first.terminate()
+        first.communicate(timeout=90)
+    assert [s["StackStatus"] for s in stacks(emulator.endpoint, "busy-first")] == ["DELETE_COMPLETE"]
