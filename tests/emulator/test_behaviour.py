@@ -145,6 +145,11 @@ def test_cloudfront_cache_policy_api(aws):
     assert cf.get_cache_policy(Id=pid)["CachePolicy"]["CachePolicyConfig"]["MaxTTL"] == 2
     assert pid in [p["CachePolicy"]["Id"] for p in cf.list_cache_policies(Type="custom")["CachePolicyList"]["Items"]]
     cf.delete_cache_policy(Id=pid, IfMatch="x")
+    try:
+        cf.get_cache_policy(Id=pid)
+        raise AssertionError("deleted policy still readable")
+    except cf.exceptions.ClientError as exc:
+        assert exc.response["Error"]["Code"] == "NoSuchCachePolicy"
     assert pid not in [p["CachePolicy"]["Id"] for p in cf.list_cache_policies()["CachePolicyList"].get("Items", [])]
 
 

@@ -82,6 +82,7 @@ def test_failed_create_names_the_resource_and_rolls_back(aws):
                    "Properties": {"Family": "postgres16", "Description": ""}},
     })
     stack = create(aws, body, expect="ROLLBACK_COMPLETE")
+    assert "[Broken]" in stack.describe()["StackStatusReason"]
     events = aws("cloudformation").describe_stack_events(StackName=stack.stack_id)["StackEvents"]
     failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
     assert [e["LogicalResourceId"] for e in failed] == ["Broken"]
@@ -128,3 +129,15 @@ def test_delete_reports_resource_events(aws):
     events = _resource_events(aws, stack)
     assert ("Topic", "DELETE_IN_PROGRESS") in events and ("Topic", "DELETE_COMPLETE") in events
     assert events[-1] == (stack.name, "DELETE_COMPLETE")
+
+
+def test_delete_of_a_non_empty_bucket_fails_as_in_aws(aws):
+    stack = create(aws, template({"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}}},
+                                 outputs={"Bucket": {"Ref": "Bucket"}}))
+    bucket = stack.outputs["Bucket"]
+    aws("s3").put_object(Bucket=bucket, Key="k", Body=b"x")
+    aws("cloudformation").delete_stack(StackName=stack.name)
+    assert stack.status == "DELETE_FAILED"
+    assert "BucketNotEmpty" in stack.describe()["StackStatusReason"]
+    aws("s3").delete_object(Bucket=bucket, Key="k")
+    stack.delete()
