@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from _support, so the tests also run with --noconftest)
 """Behaviour the probes depend on that moto 5.2.5 lacked, through the plain service APIs."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from _support, so the tests also run with --noconftest)
 """The fail-fast check: which types would moto skip silently?"""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from _support, so the tests also run with --noconftest)
 """``python -m fixtures.emulator``: one JSON line, serves until SIGINT/SIGTERM."""
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from _support, so the tests also run with --noconftest)
 """Each type the extension models: create through CloudFormation, read back through the
 service API, update (in place where AWS does it in place), delete and check it is gone;
 deletes tolerate "already gone" (out-of-band deletes, deleting twice)."""

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from _support, so the tests also run with --noconftest)
 """Round trip of the bundled template: deploy it once, then for every resource/property a probe
 reads, the service API returns what the template declares. Expected values come from the
 template itself (resolved: parameters' defaults, mappings, Refs to the stack's physical ids),

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from _support, so the tests also run with --noconftest)
 """Server start/stop/reset and the extension's registration."""
 from __future__ import annotations
 

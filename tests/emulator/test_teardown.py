@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from _support, so the tests also run with --noconftest)
 """Deleting the bundled stack leaves nothing behind in any service the template touches, and
 a failed create reports the failing resource and rolls back, as CloudFormation does."""
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from _support, so the tests also run with --noconftest)
 """Updating the bundled stack: in place where AWS updates in place, replacement where AWS
 replaces, dependents follow a replaced resource, and the old one goes in the cleanup phase."""
 from __future__ import annotations
