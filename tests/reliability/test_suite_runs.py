@@ -18,6 +18,7 @@ from probes.aws import is_mutating
 
 from .conftest import aws_calls, clean_env, env_file, start_run
 
+# One worker runs the module, so its expensive fixture (two whole-suite runs) runs once.
 pytestmark = pytest.mark.xdist_group("reliability")
 
 TEST_USER = "reliability-user@example.com"

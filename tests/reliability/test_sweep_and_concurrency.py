@@ -38,7 +38,6 @@ def test_parse_age_and_table():
     assert table[1].split() == ["sp-x", "7h05m", "ci", "r1", "CREATE_COMPLETE"]
 
 
-@pytest.mark.xdist_group("reliability")
 def test_sweep_lists_then_deletes_only_old_managed_stacks(emulator, tmp_path):
     ep = emulator.endpoint
     old = datetime.now(timezone.utc) - timedelta(hours=8)
@@ -68,11 +67,11 @@ def test_sweep_bad_age_is_exit_4(tmp_path):
     assert code == 4 and "could not run" in out and "Fix:" in out and "Traceback" not in out, out
 
 
-@pytest.mark.xdist_group("reliability")
 def test_two_embedded_runs_at_once_never_collide(tmp_path):
-    """Default environment (embedded: each run its own emulator on a free port), the
-    bundled stack, one reports folder each."""
-    procs = [start_run(["suites/stack"], tmp_path / f"r{i}") for i in (1, 2)]
+    """Embedded target (each run its own emulator on a free port), same stack prefix,
+    one reports folder each."""
+    envfile = env_file(tmp_path, None, "twins")
+    procs = [start_run(["suites/stack", f"--env={envfile}"], tmp_path / f"r{i}") for i in (1, 2)]
     outs = [p.communicate(timeout=300)[0] for p in procs]
     for p, out in zip(procs, outs, strict=True):
         assert p.returncode == 0, out
@@ -85,7 +84,6 @@ def test_two_embedded_runs_at_once_never_collide(tmp_path):
         assert any((tmp_path / f"r{i}" / "allure-results").glob("*-result.json"))
 
 
-@pytest.mark.xdist_group("reliability")
 def test_second_run_on_a_busy_reports_folder_stops_with_the_fix(emulator, tmp_path):
     marker = tmp_path / "held"
     reports = tmp_path / "shared"

@@ -12,8 +12,6 @@ from fixtures import stack as stackmod
 
 from .conftest import PAUSE, clean_env, env_file, run, session, stacks, start_run
 
-pytestmark = pytest.mark.xdist_group("reliability")
-
 
 def _wait_for(path, proc, what: str, seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
