@@ -27,7 +27,12 @@ _PATTERNS = [
     re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # JWT
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"(?i)(aws_secret_access_key\s*[=:]\s*)\S+"),
-    re.compile(r"(?i)(\"?password\"?\s*[=:]\s*\"?)[^\s\",}]+"),
+    re.compile(r"(?i)(\\?\"?password\\?\"?\s*[=:]\s*\\?\"?)[^\s\\\",}]+"),
+    # HTTP credentials: Authorization headers (SigV4 or otherwise) and session tokens.
+    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n]+"),
+    re.compile(r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+"),
+    re.compile(r"(Signature=)[0-9a-f]{16,}"),
+    re.compile(r"(?i)(X-Amz-Signature=)[0-9a-f]{16,}"),
 ]
 
 _lock = threading.Lock()

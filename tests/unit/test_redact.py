@@ -14,3 +14,14 @@ def test_secret_shapes_and_keys():
     out = redact({"Password": "p", "SecretString": "{}x", "SecretArn": "arn:x", "token_use": "id"})
     assert out["Password"] == MASK and out["SecretString"] == MASK
     assert out["SecretArn"] == "arn:x" and out["token_use"] == "id"
+
+
+def test_http_credentials_and_escaped_json():
+    sig = ("Authorization: AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261125/us-east-1/s3/aws4_request, "
+           "SignedHeaders=host, Signature=" + "ab12" * 16)
+    out = redact(sig)
+    assert "ab12ab12" not in out and "AKIAEXAMPLE" not in out
+    assert "tok123secret" not in redact("{'X-Amz-Security-Token': 'tok123secret'}")
+    escaped = '"{\\"username\\": \\"app\\", \\"password\\": \\"s3cr3tValue\\"}"'
+    assert "s3cr3tValue" not in redact(escaped)
+    assert "X-Amz-Signature=" + MASK in redact("https://b.s3/k?X-Amz-Signature=" + "cd34" * 16)
