@@ -294,8 +294,10 @@ def trail_status(inv: Inventory, trail: str) -> dict | None:
 
 def trail(inv: Inventory, name: str) -> dict | None:
     resp = inv.call("cloudtrail", "describe_trails", trailNameList=[name])
-    trails = resp.get("trailList", [])
-    return trails[0] if trails else None
+    # The list may also hold other trails (shadow trails of other regions; moto ignores
+    # trailNameList): pick the one asked for.
+    return next((t for t in resp.get("trailList", []) if name in (t.get("Name"), t.get("TrailARN"))),
+                None)
 
 
 def dashboard(inv: Inventory, name: str) -> dict | None:

@@ -8,6 +8,16 @@ from tests.faults.catalog import Fault
 ACCOUNT, REGION = "123456789012", "us-east-1"
 
 
+def _physical(stack, logical_id):
+    # list_stack_resources, not stack.physical(): moto's describe_stack_resource fails (500)
+    # on resources of the emulator's extension types (e.g. AWS::CloudWatch::Alarm).
+    for r in stack.client("cloudformation").list_stack_resources(
+            StackName=stack.name)["StackResourceSummaries"]:
+        if r["LogicalResourceId"] == logical_id:
+            return r["PhysicalResourceId"]
+    raise KeyError(logical_id)
+
+
 def _db_id(stack):
     return stack.outputs["DbInstanceIdentifier"]
 
@@ -24,9 +34,9 @@ def _stop(stack):
 
 
 def _internet_route_on_db_subnets(stack):
-    stack.client("ec2").create_route(RouteTableId=stack.physical("DbRouteTable"),
+    stack.client("ec2").create_route(RouteTableId=_physical(stack, "DbRouteTable"),
                                      DestinationCidrBlock="0.0.0.0/0",
-                                     GatewayId=stack.physical("InternetGateway"))
+                                     GatewayId=_physical(stack, "InternetGateway"))
 
 
 def _unencrypted(stack):
@@ -69,10 +79,11 @@ def _password_in_user_data(stack):
     lines = old.splitlines() or ["#!/bin/bash"]
     # "Quick fix" an operator makes when the app cannot reach Secrets Manager.
     lines.insert(1, f"export PGPASSWORD={password}")
+    # The whole data, as the console's "modify template" does (moto ignores SourceVersion).
+    data = dict(current["LaunchTemplateVersions"][0]["LaunchTemplateData"],
+                UserData=base64.b64encode("\n".join(lines).encode()).decode())
     version = ec2.create_launch_template_version(
-        LaunchTemplateId=lt, SourceVersion=str(current["LaunchTemplateVersions"][0]["VersionNumber"]),
-        LaunchTemplateData={"UserData": base64.b64encode("\n".join(lines).encode()).decode()},
-    )["LaunchTemplateVersion"]["VersionNumber"]
+        LaunchTemplateId=lt, LaunchTemplateData=data)["LaunchTemplateVersion"]["VersionNumber"]
     stack.client("autoscaling").update_auto_scaling_group(
         AutoScalingGroupName=stack.outputs["AutoScalingGroupName"],
         LaunchTemplate={"LaunchTemplateId": lt, "Version": str(version)})
@@ -80,19 +91,21 @@ def _password_in_user_data(stack):
 
 def _slow_query_log_off(stack):
     stack.client("rds").modify_db_parameter_group(
-        DBParameterGroupName=stack.physical("DbParameterGroup"),
+        DBParameterGroupName=_physical(stack, "DbParameterGroup"),
         Parameters=[{"ParameterName": "log_min_duration_statement", "ParameterValue": "-1",
                      "ApplyMethod": "immediate"}])
 
 
 FAULTS = [
     Fault("db-stopped", _stop, ("database.instance_available",), challenge=3,
-          mentions=("stopped",)),
+          mentions=("stopped",), also_breaks=("e2e.request_path",)),
     Fault("db-publicly-accessible", _modify(PubliclyAccessible=True),
           ("database.not_publicly_accessible",), challenge=3, mentions=("publicly accessible",)),
     Fault("db-subnet-internet-route", _internet_route_on_db_subnets,
           ("database.subnets_without_internet_route",), challenge=3,
-          mentions=("0.0.0.0/0 -> igw-",)),
+          mentions=("0.0.0.0/0 -> igw-",),
+          also_breaks=("network.db_subnets_have_no_internet_route",
+                       "network.private_subnets_egress_via_nat")),
     Fault("db-storage-unencrypted", _unencrypted, ("database.storage_encrypted",),
           via="emulator-state",
           why="RDS has no API to turn storage encryption off (or on) for an existing instance; "
@@ -108,15 +121,19 @@ FAULTS = [
           ("database.deletion_protection_as_expected",), mentions=("DeletionProtection=true",)),
     Fault("db-password-unmanaged",
           _modify(ManageMasterUserPassword=False, MasterUserPassword="Chang3-me-now-pls"),
-          ("database.master_secret_managed",), challenge=3, mentions=("MasterUserSecret",)),
+          ("database.master_secret_managed",), challenge=3, mentions=("MasterUserSecret",),
+          also_breaks=("e2e.request_path",)),
     Fault("db-secret-force-deleted", _delete_secret(force=True), ("database.master_secret_exists",),
-          challenge=3, mentions=("does not exist",)),
+          challenge=3, mentions=("does not exist",), also_breaks=("e2e.request_path",)),
     Fault("db-secret-scheduled-deletion", _delete_secret(force=False),
           ("database.master_secret_exists",), challenge=3,
-          mentions=("scheduled for deletion",)),
+          mentions=("scheduled for deletion",), also_breaks=("e2e.request_path",)),
     Fault("db-secret-not-readable-by-app", _role_reads_other_secret,
           ("database.app_role_reads_master_secret",), challenge=3,
-          mentions=("GetSecretValue",)),
+          mentions=("GetSecretValue",),
+          # the compute layer judges the same role: it no longer reads the DB secret
+          also_breaks=("compute.instance_role_reads_db_secret",
+                       "compute.instance_role_least_privilege")),
     Fault("db-password-in-user-data", _password_in_user_data,
           ("database.no_password_in_plaintext",), challenge=3,
           mentions=("PGPASSWORD", "secret's literal value")),

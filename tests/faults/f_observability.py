@@ -6,6 +6,16 @@ import json
 from tests.faults.catalog import Fault
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
+
+
+def _physical(stack, logical_id):
+    # list_stack_resources, not stack.physical(): moto's describe_stack_resource fails (500)
+    # on resources of the emulator's extension types (e.g. AWS::CloudWatch::Alarm).
+    for r in stack.client("cloudformation").list_stack_resources(
+            StackName=stack.name)["StackResourceSummaries"]:
+        if r["LogicalResourceId"] == logical_id:
+            return r["PhysicalResourceId"]
+    raise KeyError(logical_id)
 _PUT_KEYS = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
              "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "Dimensions",
              "Period", "EvaluationPeriods", "DatapointsToAlarm", "Threshold",
@@ -16,7 +26,7 @@ def _repoint_alarm(logical_id, **changes):
     """put-metric-alarm over an existing alarm, as an operator 'tuning' it would."""
     def inject(stack):
         cw = stack.client("cloudwatch")
-        alarm = cw.describe_alarms(AlarmNames=[stack.physical(logical_id)])["MetricAlarms"][0]
+        alarm = cw.describe_alarms(AlarmNames=[_physical(stack, logical_id)])["MetricAlarms"][0]
         params = {k: alarm[k] for k in _PUT_KEYS if k in alarm and alarm[k] is not None}
         params.update(changes)
         cw.put_metric_alarm(**params)
@@ -25,7 +35,7 @@ def _repoint_alarm(logical_id, **changes):
 
 def _disable_actions(stack):
     stack.client("cloudwatch").disable_alarm_actions(
-        AlarmNames=[stack.physical("AsgCpuHighAlarm")])
+        AlarmNames=[_physical(stack, "AsgCpuHighAlarm")])
 
 
 def _subscriptions(stack):
@@ -62,7 +72,7 @@ def _update_trail(**params):
 
 
 def _drop_retention(stack):
-    stack.client("logs").delete_retention_policy(logGroupName=stack.physical("DbLogGroup"))
+    stack.client("logs").delete_retention_policy(logGroupName=_physical(stack, "DbLogGroup"))
 
 
 def _dashboard_without(namespace):
