@@ -4,7 +4,9 @@ A viewer's request travels domain -> alias record -> CloudFront (certificate, we
 S3 through OAC for the site, or the API origin for ``/api/*`` -> API stage -> method ->
 Cognito authorizer -> user pool, and the method's VPC_LINK integration -> VPC link -> NLB
 -> listener -> target group -> Auto Scaling group -> healthy instances in private subnets
--> the app port through the security groups -> the database port -> RDS -> its secret.
+-> the app port through the security groups -> Secrets Manager (the app reads the DB
+secret with its instance role, through the NAT gateway or an interface endpoint) -> the
+database port -> RDS -> its secret.
 
 :func:`trace` follows that chain and returns one :class:`Hop` per link; the e2e probe
 ``e2e.request_path`` fails on the **first broken hop**, names the link, the resource ids,
@@ -16,12 +18,13 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import asdict, dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from probes import reads
 from probes.expectations import Strict, layer_expectations
-from probes.inventory import Inventory
+from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
 from probes.result import Finding, failed, passed
 
@@ -47,6 +50,7 @@ LISTENER_TG = "listener → target group"
 TG_ASG = "target group → Auto Scaling group"
 ASG_INSTANCES = "Auto Scaling group → instances"
 NLB_APP_PORT = "NLB → app port"
+APP_SECRETS = "app tier → Secrets Manager"
 APP_DB_PORT = "app tier → database port"
 DB_INSTANCE = "database port → RDS instance"
 DB_SECRET = "database → secret"
@@ -54,8 +58,12 @@ DB_SECRET = "database → secret"
 HOPS = (DOMAIN_ALIAS, ALIAS_DISTRIBUTION, DISTRIBUTION_CERTIFICATE, VIEWER_DISTRIBUTION,
         DISTRIBUTION_WAF, DISTRIBUTION_SITE, DISTRIBUTION_API, API_STAGE, STAGE_METHOD,
         METHOD_AUTHORIZER, AUTHORIZER_POOL, METHOD_VPC_LINK, VPC_LINK_NLB, NLB_LISTENER,
-        LISTENER_TG, TG_ASG, ASG_INSTANCES, NLB_APP_PORT, APP_DB_PORT, DB_INSTANCE, DB_SECRET)
+        LISTENER_TG, TG_ASG, ASG_INSTANCES, NLB_APP_PORT, APP_SECRETS, APP_DB_PORT, DB_INSTANCE,
+        DB_SECRET)
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
+# Where the Cognito authorizer must read the token: clients send the ID token in the
+# Authorization header, and that is the header CloudFront forwards on /api/*.
+AUTH_IDENTITY_SOURCE = "method.request.header.Authorization"
 
 
 @layer_expectations("e2e")
@@ -89,9 +97,11 @@ class Hop:
 class _Broken(Exception):
     """Raised inside a hop check: the link is broken (observed, expected, fix)."""
 
-    def __init__(self, observed: str, expected: str, fix: str, **details: Any):
+    def __init__(self, observed: str, expected: str, fix: str, *, layer: str | None = None,
+                 **details: Any):
         super().__init__(observed)
         self.observed, self.expected, self.fix, self.details = observed, expected, fix, details
+        self.layer = layer  # overrides the hop's layer when another layer owns the cause
 
 
 class _Skip(Exception):
@@ -333,6 +343,29 @@ def _hop_waf(c: _Ctx) -> tuple[str, str, str]:
     if expected_arn and not acl:
         raise _Broken(f"web ACL {expected_arn} does not exist", "the web ACL to exist",
                       "Recreate the web ACL (redeploy) and associate it with the distribution")
+    default = (acl or {}).get("DefaultAction") or {}
+    if acl and "Block" in default:
+        # Default Block is a legitimate allow-list design when some rule lets traffic in:
+        # a rule whose Action is Allow (e.g. an IP set or country match), or a reference
+        # to one of the account's own rule groups, whose rules may Allow (we do not read
+        # them, so we give it the benefit of the doubt). AWS managed rule groups never
+        # Allow (their rules Block, Count, CAPTCHA or Challenge), and Block, Count,
+        # CAPTCHA and Challenge rules let nothing through on their own; with only those,
+        # every request that does not match ends in the default Block: 403 for everyone.
+        rules = acl.get("Rules") or []
+        allowing = [r.get("Name") for r in rules if "Allow" in (r.get("Action") or {})
+                    or "RuleGroupReferenceStatement" in (r.get("Statement") or {})]
+        if not allowing:
+            raise _Broken(f"web ACL {acl.get('Name')} ({acl_id}) on {src} has default action Block "
+                          "and no rule "
+                          f"that allows traffic (rules: {[r.get('Name') for r in rules] or 'none'}), "
+                          "so it blocks every request (403)",
+                          "default action Allow, or Block with explicit Allow rules",
+                          f"aws wafv2 update-web-acl --name {acl.get('Name')} --scope CLOUDFRONT "
+                          f"--id {acl.get('Id')} --default-action Allow={{}} ... (keep the rules)",
+                          default_action=default)
+        return src, f"web ACL {acl_id}", (f"{src} -> web ACL {acl_id} (default Block; allowed by "
+                                          f"{', '.join(str(n) for n in allowing)})")
     return src, f"web ACL {acl_id}", f"{src} -> web ACL {acl_id}"
 
 
@@ -442,7 +475,47 @@ def _hop_api_origin(c: _Ctx) -> tuple[str, str, str]:
     if stage and path.strip("/") != stage:
         raise _Broken(f"{src}'s API origin has OriginPath {path!r}", f"/{stage} (the stage name)",
                       f"Set OriginPath to /{stage}")
-    return src, f"API {api} stage {stage}", f"{pattern} -> {host}{path}"
+    headers, policy_note = _forwarded_headers(c.inv, behaviour)
+    if not any(h.lower() in ("authorization", "*") for h in headers):
+        raise _Broken(f"{src}'s {pattern} behaviour forwards headers {sorted(set(headers)) or 'none'}"
+                      f" but not Authorization{policy_note}, so every API call reaches the "
+                      "authorizer without a token (401)",
+                      "Authorization forwarded to the API origin",
+                      f"Set the {pattern} behaviour's CachePolicyId to a cache policy whose "
+                      "HeadersConfig whitelists Authorization (MinTTL/DefaultTTL 0, MaxTTL 1); "
+                      "update-distribution", layer="edge",
+                      cache_policy_id=behaviour.get("CachePolicyId"),
+                      origin_request_policy_id=behaviour.get("OriginRequestPolicyId"))
+    return src, f"API {api} stage {stage}", f"{pattern} -> {host}{path}, forwarding Authorization"
+
+
+def _forwarded_headers(inv: Inventory, behaviour: dict) -> tuple[list[str], str]:
+    """The viewer headers a behaviour forwards to its origin, judged as
+    ``edge.api_forwards_authorization`` judges them, with the same reads (the inventory
+    memoizes them, so after the edge suite this costs nothing): the cache policy's
+    whitelist (or legacy ForwardedValues) plus the origin request policy's whitelist."""
+    headers: list[str] = []
+    note = ""
+    pid = behaviour.get("CachePolicyId")
+    if pid:
+        resp = inv.call("cloudfront", "get_cache_policy", missing_ok=True, Id=pid)
+        if not resp:
+            return [], f" (its cache policy {pid} does not exist)"
+        cfg = resp["CachePolicy"]["CachePolicyConfig"]
+        hc = (cfg.get("ParametersInCacheKeyAndForwardedToOrigin") or {}).get("HeadersConfig") or {}
+        if hc.get("HeaderBehavior") == "whitelist":
+            headers += _items(hc.get("Headers"))
+        note = f" (cache policy {pid}, HeaderBehavior {hc.get('HeaderBehavior') or 'none'})"
+    else:  # legacy ForwardedValues
+        headers += _items((behaviour.get("ForwardedValues") or {}).get("Headers"))
+    orp_id = behaviour.get("OriginRequestPolicyId")
+    if orp_id:
+        resp = inv.call("cloudfront", "get_origin_request_policy", missing_ok=True, Id=orp_id)
+        hc = ((resp or {}).get("OriginRequestPolicy", {}).get("OriginRequestPolicyConfig") or {}
+              ).get("HeadersConfig") or {}
+        if hc.get("HeaderBehavior") == "whitelist":
+            headers += _items(hc.get("Headers"))
+    return headers, note
 
 
 def _hop_stage(c: _Ctx) -> tuple[str, str, str]:
@@ -512,6 +585,16 @@ def _hop_authorizer(c: _Ctx) -> tuple[str, str, str]:
             raise _Broken(f"{name} names authorizer {aid or '(none)'}, which does not exist",
                           f"one of {sorted(auths) or 'the API authorizers'}",
                           "Point the method at the Cognito authorizer and redeploy")
+        source = auths[aid].get("identitySource") or ""
+        if AUTH_IDENTITY_SOURCE.lower() not in [s.strip().lower() for s in source.split(",")]:
+            raise _Broken(f"authorizer {aid} ({auths[aid].get('name')}) of {name} reads the token "
+                          f"from {source or 'nowhere'}",
+                          f"identity source {AUTH_IDENTITY_SOURCE} (clients send the ID token "
+                          "there; without it every call is 401)",
+                          f"aws apigateway update-authorizer --rest-api-id {api} --authorizer-id "
+                          f"{aid} --patch-operations op=replace,path=/identitySource,"
+                          f"value={AUTH_IDENTITY_SOURCE}; redeploy the stage",
+                          identity_source=source)
         seen.add(aid)
     return f"{len(protected)} protected method(s)", f"authorizer(s) {', '.join(sorted(seen))}", \
         f"{', '.join(f'{v} {p}' for p, v, _ in protected)} -> COGNITO_USER_POOLS {', '.join(sorted(seen))}"
@@ -741,6 +824,211 @@ def _hop_app_port(c: _Ctx) -> tuple[str, str, str]:
         f"{rule['group']} allows tcp {port} from the NLB"
 
 
+
+# ---- app tier -> Secrets Manager ----------------------------------------------------------
+# Before it can open a connection to the database the app reads the master user secret
+# (GetSecretValue) with the instance role's credentials, over HTTPS to Secrets Manager: a
+# public endpoint reached through the NAT gateway, or an interface VPC endpoint.
+def _as_list(v: Any) -> list:
+    return [] if v is None else v if isinstance(v, list) else [v]
+
+
+def _covers_call(st: dict, action: str, resource: str) -> bool:
+    if "Action" in st:
+        if not any(fnmatchcase(action.lower(), str(a).lower()) for a in _as_list(st["Action"])):
+            return False
+    elif "NotAction" in st:
+        if any(fnmatchcase(action.lower(), str(a).lower()) for a in _as_list(st["NotAction"])):
+            return False
+    else:
+        return False
+    if "Resource" in st:
+        return any(fnmatchcase(resource, str(r)) for r in _as_list(st["Resource"]))
+    if "NotResource" in st:
+        return not any(fnmatchcase(resource, str(r)) for r in _as_list(st["NotResource"]))
+    return False
+
+
+def _instance_role(c: _Ctx) -> tuple[str | None, str]:
+    """(role name, where it came from): the launch template's instance profile (what the
+    instances run with), else the stack's instance role; the reads the compute and
+    database suites make."""
+    _, data = reads.launch_template_data(c.inv)
+    ref = (data or {}).get("IamInstanceProfile") or {}
+    profile = ref.get("Name") or (ref.get("Arn") or "").rsplit("/", 1)[-1]
+    if profile:
+        roles = (reads.instance_profile(c.inv, profile) or {}).get("Roles", [])
+        if roles:
+            return roles[0]["RoleName"], f"instance profile {profile}"
+    try:
+        return c.inv.one("instance_role"), "the stack's instance role"
+    except Ambiguous:
+        return None, ""
+
+
+def _role_may(c: _Ctx, role: str, action: str, resource: str) -> tuple[list[str], list[str]]:
+    """(allowing, denying) policy labels of the role's identity policies for the call.
+    Conditions, permission boundaries and SCPs are not evaluated."""
+    attached, inline = reads.role_policies(c.inv, role)
+    docs = [(f"inline policy {n}", d) for n, d in inline.items()]
+    for pol in attached:
+        doc = reads.policy_document(c.inv, pol["PolicyArn"])
+        if doc:
+            docs.append((f"managed policy {pol.get('PolicyName') or pol['PolicyArn']}", doc))
+    allow, deny = [], []
+    for label, doc in docs:
+        for st in _as_list((doc or {}).get("Statement")):
+            if _covers_call(st, action, resource):
+                (deny if st.get("Effect") == "Deny" else allow).append(label)
+    return sorted(set(allow)), sorted(set(deny))
+
+
+def _route_table_of(c: _Ctx, subnet_id: str) -> dict | None:
+    main = None
+    for t in reads.route_tables(c.inv):
+        for a in t.get("Associations", []):
+            if a.get("SubnetId") == subnet_id:
+                return t
+            if a.get("Main"):
+                main = t
+    return main
+
+
+def _egress_of(c: _Ctx, subnet_id: str, nats: dict[str, dict], public: set[str]) -> str | None:
+    """How the subnet reaches public AWS endpoints (None: it does not)."""
+    table = _route_table_of(c, subnet_id)
+    route = next((r for r in (table or {}).get("Routes", [])
+                  if r.get("DestinationCidrBlock") == "0.0.0.0/0"), None)
+    if not route or route.get("State") == "blackhole":
+        return None
+    nat_id = route.get("NatGatewayId")
+    if nat_id:
+        nat = nats.get(nat_id)
+        if not nat or nat.get("State") != "available" or nat.get("SubnetId") not in public:
+            return None
+        return f"NAT gateway {nat_id}"
+    # A NAT instance or a transit gateway (central egress) is an egress we cannot follow
+    # further; an internet gateway gives a private instance no way out (and the instances
+    # hop already reports app instances in IGW-routed subnets).
+    for key in ("TransitGatewayId", "NetworkInterfaceId", "InstanceId"):
+        if route.get(key):
+            return f"{key[:-2]} {route[key]}"
+    return None
+
+
+def _route_summary(c: _Ctx, subnet_id: str, nats: dict[str, dict]) -> str:
+    table = _route_table_of(c, subnet_id)
+    route = next((r for r in (table or {}).get("Routes", [])
+                  if r.get("DestinationCidrBlock") == "0.0.0.0/0"), None)
+    if not route:
+        return f"{subnet_id}: no 0.0.0.0/0 route"
+    target = next((route[k] for k in ("NatGatewayId", "GatewayId", "TransitGatewayId",
+                                      "NetworkInterfaceId", "InstanceId") if route.get(k)), "?")
+    state = (nats.get(target) or {}).get("State", "not found") if target.startswith("nat-") else \
+        route.get("State", "active")
+    return f"{subnet_id}: 0.0.0.0/0 -> {target} ({state})"
+
+
+def _secretsmanager_endpoints(c: _Ctx) -> list[dict]:
+    """Available interface endpoints for Secrets Manager in the VPC with private DNS (so
+    the SDK's default endpoint name resolves to them). Read only when a subnet has no NAT
+    egress, so a healthy NAT-routed stack makes no extra read."""
+    vid = reads.vpc_id(c.inv)
+    if not vid:
+        return []
+    service = f"com.amazonaws.{c.inv.session.region}.secretsmanager"
+    eps = c.inv.paginate("ec2", "describe_vpc_endpoints", "VpcEndpoints", missing_ok=True,
+                         Filters=[{"Name": "vpc-id", "Values": [vid]},
+                                  {"Name": "service-name", "Values": [service]}])
+    return [e for e in eps if e.get("ServiceName") == service
+            and e.get("VpcEndpointType", "Interface") == "Interface"
+            and str(e.get("State", "")).lower() == "available" and e.get("PrivateDnsEnabled")]
+
+
+def _hop_secrets_manager(c: _Ctx) -> tuple[str, str, str]:
+    c.db = c.db or reads.db_instance(c.inv)
+    arn = ((c.db or {}).get("MasterUserSecret") or {}).get("SecretArn")
+    if not arn:
+        try:
+            arn = c.inv.one("db_secret")
+        except Ambiguous:
+            arn = None
+    # 1. Credentials: the instance role may read the secret.
+    role, source = _instance_role(c)
+    granted = ""
+    if arn:  # no secret at all is the "database → secret" hop's finding
+        if not role:
+            raise _Broken("the app instances have no instance role", "an instance profile whose "
+                          f"role may call secretsmanager:GetSecretValue on {arn}",
+                          "Set IamInstanceProfile in the launch template to the app's instance "
+                          "profile and refresh the instances", layer="compute")
+        allow, deny = _role_may(c, role, "secretsmanager:GetSecretValue", arn)
+        if deny or not allow:
+            raise _Broken(f"instance role {role} (from {source}) "
+                          + (f"is denied secretsmanager:GetSecretValue on {arn} by "
+                             f"{', '.join(deny)}" if deny else
+                             f"has no policy allowing secretsmanager:GetSecretValue on {arn}")
+                          + ", so the app cannot read its DB credentials (/health: database "
+                          "unreachable)", "GetSecretValue allowed on the DB secret's ARN",
+                          (f"Remove the Deny for {arn} from {', '.join(deny)}" if deny else
+                           f"aws iam put-role-policy --role-name {role} --policy-name ReadDbSecret "
+                           "--policy-document '{\"Version\":\"2012-10-17\",\"Statement\":[{"
+                           "\"Effect\":\"Allow\",\"Action\":[\"secretsmanager:GetSecretValue\"],"
+                           f"\"Resource\":\"{arn}\"}}]}}' (then pytest -m database)"),
+                          layer="compute", secret_arn=arn, allowing=allow, denying=deny)
+        granted = f"role {role} may GetSecretValue ({', '.join(allow)})"
+    # 2. Network: every app subnet has a way to Secrets Manager.
+    subnets = sorted({i["SubnetId"] for i in c.instances if i.get("SubnetId")}) or sorted(
+        s for s in (reads.auto_scaling_group(c.inv) or {}).get("VPCZoneIdentifier", "").split(",") if s)
+    if not subnets:
+        raise _Blocked("no app subnets")
+    nats = {n["NatGatewayId"]: n for n in reads.nat_gateways(c.inv)}
+    public = _public_subnets(c.inv)
+    ways = {s: _egress_of(c, s, nats, public) for s in subnets}
+    closed = [s for s, w in ways.items() if not w]
+    endpoints = _secretsmanager_endpoints(c) if closed else []
+    if closed and not endpoints:
+        raise _Broken("app subnet(s) " + "; ".join(_route_summary(c, s, nats) for s in closed)
+                      + " have no path to Secrets Manager (no available NAT gateway route and no "
+                      "secretsmanager interface endpoint), so the app cannot fetch its DB secret",
+                      "0.0.0.0/0 through an available NAT gateway in a public subnet, or an "
+                      "interface VPC endpoint for secretsmanager with private DNS",
+                      "Recreate the NAT gateway in a public subnet and point the app route "
+                      "table's 0.0.0.0/0 at it (aws ec2 create-nat-gateway; aws ec2 replace-route "
+                      "--nat-gateway-id ...), or create a secretsmanager interface endpoint",
+                      routes={s: _route_summary(c, s, nats) for s in subnets})
+    # 3. The app's security groups let HTTPS out to where the calls go: the internet via
+    # NAT, or (private DNS sends every call in the VPC there) an interface endpoint.
+    groups = _app_groups(c)
+    if groups:
+        nat_out = not closed and bool(_allows(groups, "egress", 443, from_groups=set(),
+                                              from_cidrs=["0.0.0.0/0"])
+                                      or _prefix_list_egress(groups, 443))
+        if not nat_out:
+            endpoints = endpoints or _secretsmanager_endpoints(c)
+            vpc_cidr = (reads.vpc(c.inv) or {}).get("CidrBlock")
+            ep_groups = {g.get("GroupId") for e in endpoints for g in e.get("Groups", [])}
+            if not (endpoints and _allows(groups, "egress", 443, from_groups=ep_groups,
+                                          from_cidrs=[vpc_cidr] if vpc_cidr else [])):
+                ids = ", ".join(g["GroupId"] for g in groups)
+                raise _Broken(f"app security group(s) {ids} do not allow egress tcp 443 to "
+                              + ("the Secrets Manager endpoint" if closed else
+                                 "the internet (through the NAT gateway)")
+                              + f" (egress: {_sg_summary(groups, 'egress') or 'none'})",
+                              "egress tcp 443 to Secrets Manager",
+                              f"aws ec2 authorize-security-group-egress --group-id "
+                              f"{groups[0]['GroupId']} --protocol tcp --port 443 --cidr 0.0.0.0/0")
+    how = sorted({w for w in ways.values() if w}) + (
+        [f"endpoint {e.get('VpcEndpointId')}" for e in endpoints])
+    return f"app subnets {', '.join(subnets)}", f"Secrets Manager ({arn or 'DB secret'})", \
+        "; ".join(x for x in (granted, "reached via " + ", ".join(how)) if x)
+
+
+def _prefix_list_egress(groups: list[dict], port: int) -> bool:
+    """An egress rule to a prefix list (e.g. a managed AWS list) we do not resolve."""
+    return any(_rule_ports(r, port) and r.get("PrefixListIds")
+               for g in groups for r in g.get("IpPermissionsEgress", []))
+
 def _db_groups(c: _Ctx) -> list[dict]:
     ids = [g["VpcSecurityGroupId"] for g in (c.db or {}).get("VpcSecurityGroups", [])
            if g.get("Status", "active") == "active"]
@@ -849,6 +1137,7 @@ _CHECKS: tuple[tuple[str, str, Callable[[_Ctx], tuple[str, str, str]]], ...] = (
     (TG_ASG, "compute", _hop_asg),
     (ASG_INSTANCES, "compute", _hop_instances),
     (NLB_APP_PORT, "network", _hop_app_port),
+    (APP_SECRETS, "network", _hop_secrets_manager),
     (APP_DB_PORT, "network", _hop_db_port),
     (DB_INSTANCE, "database", _hop_db),
     (DB_SECRET, "database", _hop_secret),
@@ -865,8 +1154,8 @@ def trace(inv: Inventory, exp: Any) -> list[Hop]:
             source, target, found = check(ctx)
             hops.append(Hop(index, name, source, target, OK, found, layer))
         except _Broken as b:
-            hops.append(Hop(index, name, src, tgt, BROKEN, b.observed, layer, b.fix, b.expected,
-                            b.details))
+            hops.append(Hop(index, name, src, tgt, BROKEN, b.observed, b.layer or layer, b.fix,
+                            b.expected, b.details))
         except _Skip as s:
             hops.append(Hop(index, name, src, tgt, SKIPPED, str(s), layer))
         except _Blocked as s:

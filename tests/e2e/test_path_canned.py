@@ -56,21 +56,31 @@ def world() -> dict[tuple[str, str], Any]:
                     {"Id": "Api", "DomainName": f"api1.execute-api.{REGION}.amazonaws.com",
                      "OriginPath": "/prod"}]},
                 "DefaultCacheBehavior": {"TargetOriginId": "Site"},
-                "CacheBehaviors": {"Items": [{"PathPattern": "/api/*", "TargetOriginId": "Api"}]}}}},
+                "CacheBehaviors": {"Items": [{"PathPattern": "/api/*", "TargetOriginId": "Api",
+                                              "CachePolicyId": "cp-api"}]}}}},
+        ("cloudfront", "get_cache_policy"): {"CachePolicy": {"Id": "cp-api", "CachePolicyConfig": {
+            "ParametersInCacheKeyAndForwardedToOrigin": {"HeadersConfig": {
+                "HeaderBehavior": "whitelist", "Headers": {"Quantity": 1, "Items": ["Authorization"]}}}}}},
         ("cloudfront", "get_origin_access_control"): {"OriginAccessControl": {
             "Id": "OAC1", "OriginAccessControlConfig": {"SigningBehavior": "always"}}},
         ("s3", "get_bucket_policy"): {"Policy": json.dumps({"Statement": [{
             "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*",
             "Condition": {"StringEquals": {"AWS:SourceArn": DIST_ARN}}}]})},
-        ("wafv2", "get_web_acl"): {"WebACL": {"ARN": ACL}},
+        ("wafv2", "get_web_acl"): {"WebACL": {
+            "ARN": ACL, "Name": "acl", "Id": "1111", "DefaultAction": {"Allow": {}}, "Rules": [
+                {"Name": "RateLimit", "Action": {"Block": {}},
+                 "Statement": {"RateBasedStatement": {"Limit": 2000}}},
+                {"Name": "AWSManagedRulesCommonRuleSet", "OverrideAction": {"None": {}},
+                 "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS"}}}]}},
         ("apigateway", "get_stage"): {"stageName": "prod", "deploymentId": "dep1"},
         ("apigateway", "get_resources"): [
             {"id": "r1", "path": "/api/health", "resourceMethods": {"GET": _method("/api/health", "NONE")}},
             {"id": "r2", "path": "/api/items",
              "resourceMethods": {"GET": _method("/api/items", "COGNITO_USER_POOLS")}}],
         ("apigateway", "get_authorizers"): [{"id": "au1", "name": "cognito",
-                                             "type": "COGNITO_USER_POOLS", "providerARNs": [POOL]}],
+                                             "type": "COGNITO_USER_POOLS", "providerARNs": [POOL],
+                                             "identitySource": "method.request.header.Authorization"}],
         ("apigateway", "get_vpc_link"): {"id": "vl1", "targetArns": [NLB], "status": "AVAILABLE"},
         ("cognito-idp", "describe_user_pool"): {"UserPool": {"Id": f"{REGION}_pool", "Arn": POOL}},
         ("elbv2", "describe_load_balancers"): {"LoadBalancers": [{
@@ -103,6 +113,11 @@ def world() -> dict[tuple[str, str], Any]:
             {"Associations": [{"SubnetId": "subnet-a1"}, {"SubnetId": "subnet-a2"}],
              "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1"}]}],
         ("ec2", "describe_vpcs"): {"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]},
+        ("ec2", "describe_nat_gateways"): [
+            {"NatGatewayId": "nat-1", "State": "available", "SubnetId": "subnet-p1"}],
+        ("iam", "list_role_policies"): ["ReadDbSecret"],
+        ("iam", "get_role_policy"): {"PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": SECRET}]}},
         ("rds", "describe_db_instances"): {"DBInstances": [{
             "DBInstanceIdentifier": "db-1", "DBInstanceStatus": "available",
             "Endpoint": {"Address": "db-1.rds", "Port": 5432},
@@ -117,7 +132,7 @@ ROLES = {"vpc": "vpc-1", "nlb": NLB, "target_group": TG, "auto_scaling_group": "
          "db_instance": "db-1", "rest_api": "api1", "api_stage": "prod", "vpc_link": "vl1",
          "user_pool": f"{REGION}_pool", "distribution": "E1", "site_bucket": "site",
          "web_acl": ACL, "app_security_group": "sg-app", "db_security_group": "sg-db",
-         "launch_template": "lt-1"}
+         "launch_template": "lt-1", "instance_role": "app-role"}
 
 
 class Canned(Inventory):
@@ -125,13 +140,17 @@ class Canned(Inventory):
         super().__init__(SimpleNamespace(region=REGION), "canned", ROLES)
         self.responses = responses
 
+        self.asked: list[tuple[str, str]] = []
+
     def call(self, service, operation, *, region=None, missing_ok=False, **params):
+        self.asked.append((service, operation))
         value = self.responses.get((service, operation))
         if value is None and not missing_ok:
             raise AssertionError(f"unexpected read {service}.{operation}")
         return copy.deepcopy(value)
 
     def paginate(self, service, operation, result_key, *, region=None, missing_ok=False, **params):
+        self.asked.append((service, operation))
         return copy.deepcopy(self.responses.get((service, operation)) or [])
 
 
@@ -157,9 +176,34 @@ def _sg(w, gid):
     return next(g for g in w[("ec2", "describe_security_groups")] if g["GroupId"] == gid)
 
 
+def _cache_headers(w):
+    return w[("cloudfront", "get_cache_policy")]["CachePolicy"]["CachePolicyConfig"][
+        "ParametersInCacheKeyAndForwardedToOrigin"]["HeadersConfig"]
+
+
+def _acl(w):
+    return w[("wafv2", "get_web_acl")]["WebACL"]
+
+
+def _app_policy(w):
+    return w[("iam", "get_role_policy")]["PolicyDocument"]["Statement"]
+
+
+def _app_routes(w):
+    return w[("ec2", "describe_route_tables")][1]["Routes"]
+
+
+def _endpoint(**overrides):
+    ep = {"VpcEndpointId": "vpce-1", "VpcEndpointType": "Interface", "State": "available",
+          "ServiceName": f"com.amazonaws.{REGION}.secretsmanager", "PrivateDnsEnabled": True,
+          "Groups": [{"GroupId": "sg-vpce"}]}
+    ep.update(overrides)
+    return ep
+
+
 def test_healthy_world_connects():
     table = run()
-    assert [h.status for h in table].count(hops.OK) == 18, hops.render_table(table)
+    assert [h.status for h in table].count(hops.OK) == 19, hops.render_table(table)
     assert {h.status for h in table[:3]} == {hops.SKIPPED}
 
 
@@ -172,6 +216,33 @@ CHANGES = {
                         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*",
                         "Condition": {"StringEquals": {"AWS:SourceArn": DIST_ARN + "X"}}}]})}}),
         hops.DISTRIBUTION_SITE, "policy does not let"),
+    "api-authorization-not-forwarded": (
+        lambda w: _cache_headers(w).update(HeaderBehavior="none", Headers={"Quantity": 0}),
+        hops.DISTRIBUTION_API, "but not Authorization"),
+    "api-cache-policy-missing": (lambda w: w.pop(("cloudfront", "get_cache_policy")),
+                                 hops.DISTRIBUTION_API, "cache policy cp-api does not exist"),
+    "waf-default-block": (lambda w: _acl(w).update(DefaultAction={"Block": {}}),
+                          hops.DISTRIBUTION_WAF, "blocks every request"),
+    "identity-source-other-header": (lambda w: w[("apigateway", "get_authorizers")][0].update(
+        identitySource="method.request.header.X-Id-Token"), hops.METHOD_AUTHORIZER,
+        "reads the token from method.request.header.X-Id-Token"),
+    "secret-policy-other-arn": (lambda w: _app_policy(w)[0].update(Resource=SECRET + "-old"),
+                                hops.APP_SECRETS, "has no policy allowing"),
+    "secret-denied": (lambda w: _app_policy(w).append(
+        {"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"}),
+        hops.APP_SECRETS, "is denied secretsmanager:GetSecretValue"),
+    "nat-deleted": (lambda w: w[("ec2", "describe_nat_gateways")][0].update(State="deleted"),
+                    hops.APP_SECRETS, "nat-1 (deleted)"),
+    "nat-route-gone": (lambda w: _app_routes(w).clear(), hops.APP_SECRETS,
+                       "no 0.0.0.0/0 route"),
+    "nat-in-private-subnet": (lambda w: w[("ec2", "describe_nat_gateways")][0].update(
+        SubnetId="subnet-a2"), hops.APP_SECRETS, "no path to Secrets Manager"),
+    "endpoint-without-private-dns": (lambda w: (
+        w[("ec2", "describe_nat_gateways")].clear(),
+        w.update({("ec2", "describe_vpc_endpoints"): [_endpoint(PrivateDnsEnabled=False)]})),
+        hops.APP_SECRETS, "no path to Secrets Manager"),
+    "https-egress-gone": (lambda w: _sg(w, "sg-app")["IpPermissionsEgress"].pop(0),
+                          hops.APP_SECRETS, "do not allow egress tcp 443"),
     "method-none": (lambda w: _methods(w).update(authorizationType="NONE"), hops.METHOD_AUTHORIZER,
                     "has authorization NONE"),
     "other-pool": (lambda w: w[("apigateway", "get_authorizers")][0].update(
@@ -213,6 +284,64 @@ def test_change_breaks_its_hop_first(name):
     assert first is not None and first.name == hop, hops.render_table(table)
     assert words in first.evidence, first.evidence
     assert first.fix and first.expected
+
+
+def test_default_block_with_allow_rules_is_a_design_not_a_break():
+    """Allow-list WAFs (default Block, explicit Allow rules, or a rule group of the
+    account's own that may allow) pass; managed groups and Block rules alone do not."""
+    def allow_rule(w):
+        _acl(w).update(DefaultAction={"Block": {}})
+        _acl(w)["Rules"].append({"Name": "AllowOffices", "Action": {"Allow": {}},
+                                 "Statement": {"IPSetReferenceStatement": {"ARN": "ipset"}}})
+
+    def own_group(w):
+        _acl(w).update(DefaultAction={"Block": {}})
+        _acl(w)["Rules"].append({"Name": "Ours", "OverrideAction": {"None": {}},
+                                 "Statement": {"RuleGroupReferenceStatement": {"ARN": "rg"}}})
+    for change in (allow_rule, own_group):
+        table = run(change)
+        assert hops.first_broken(table) is None, hops.render_table(table)
+        assert "default Block; allowed by" in table[4].evidence
+
+
+def test_authorization_forwarded_by_legacy_settings_or_origin_request_policy():
+    def legacy(w):
+        b = _dist(w)["CacheBehaviors"]["Items"][0]
+        b.pop("CachePolicyId")
+        b["ForwardedValues"] = {"Headers": {"Quantity": 1, "Items": ["Authorization"]}}
+
+    def origin_request_policy(w):
+        _cache_headers(w).update(HeaderBehavior="none", Headers={"Quantity": 0})
+        _dist(w)["CacheBehaviors"]["Items"][0]["OriginRequestPolicyId"] = "orp-1"
+        w[("cloudfront", "get_origin_request_policy")] = {"OriginRequestPolicy": {
+            "OriginRequestPolicyConfig": {"HeadersConfig": {
+                "HeaderBehavior": "whitelist", "Headers": {"Quantity": 1, "Items": ["authorization"]}}}}}
+    for change in (legacy, origin_request_policy):
+        table = run(change)
+        assert hops.first_broken(table) is None, hops.render_table(table)
+
+
+def test_secret_reached_through_an_interface_endpoint_without_nat():
+    def change(w):
+        w[("ec2", "describe_nat_gateways")].clear()
+        _app_routes(w).clear()
+        w[("ec2", "describe_vpc_endpoints")] = [_endpoint()]
+        _sg(w, "sg-app")["IpPermissionsEgress"][0]["IpRanges"] = [{"CidrIp": "10.0.0.0/16"}]
+    table = run(change)
+    assert hops.first_broken(table) is None, hops.render_table(table)
+    assert "endpoint vpce-1" in next(h for h in table if h.name == hops.APP_SECRETS).evidence
+
+
+def test_secrets_hop_names_the_owning_layer_and_makes_no_extra_read_when_healthy():
+    w = world()
+    _app_policy(w)[0].update(Resource=SECRET + "-old")
+    first = hops.first_broken(run(lambda x: x.update(w)))
+    assert first.layer == "compute" and "pytest -m compute" in first.next_step
+    assert first.name == hops.APP_SECRETS and hops.HOPS.index(hops.APP_SECRETS) < hops.HOPS.index(
+        hops.APP_DB_PORT)
+    inv = Canned(world())
+    hops.trace(inv, EXP)
+    assert ("ec2", "describe_vpc_endpoints") not in inv.asked  # only read when NAT is missing
 
 
 def test_egress_to_any_address_counts_as_open():

@@ -10,6 +10,7 @@ import pytest
 
 from probes import path as hops
 from probes import registry
+from tests.faults import f_api, f_database, f_edge, f_network, f_waf
 
 PROBE = "e2e.request_path"
 
@@ -197,9 +198,15 @@ FAULTS = [
     PathFault("oac-dropped", oac_dropped, hops.DISTRIBUTION_SITE, ("DistributionId",)),
     PathFault("bucket-policy-deleted", bucket_policy_deleted, hops.DISTRIBUTION_SITE,
               ("SiteBucketName",)),
+    PathFault("waf-default-action-block", f_waf.default_block, hops.DISTRIBUTION_WAF,
+              ("DistributionId",)),
     PathFault("api-origin-wrong-stage", api_origin_wrong_stage, hops.DISTRIBUTION_API),
+    PathFault("api-authorization-not-forwarded", f_edge.authorization_dropped,
+              hops.DISTRIBUTION_API, ("DistributionId",)),
     PathFault("stage-deleted", stage_deleted, hops.API_STAGE, ("RestApiId",)),
     PathFault("method-public", method_public, hops.METHOD_AUTHORIZER, ("RestApiId",)),
+    PathFault("identity-source-changed", f_api.identity_source_changed, hops.METHOD_AUTHORIZER,
+              ("RestApiId",)),
     PathFault("authorizer-other-pool", authorizer_other_pool, hops.AUTHORIZER_POOL),
     PathFault("integration-over-internet", integration_over_internet, hops.METHOD_VPC_LINK,
               ("RestApiId",)),
@@ -212,6 +219,9 @@ FAULTS = [
     PathFault("targets-deregistered", targets_deregistered, hops.ASG_INSTANCES,
               ("AutoScalingGroupName",)),
     PathFault("app-port-closed", app_port_closed, hops.NLB_APP_PORT, ("AppSecurityGroupId",)),
+    PathFault("nat-gateway-deleted", f_network._delete_nat, hops.APP_SECRETS),
+    PathFault("secret-not-readable-by-app", f_database._role_reads_other_secret, hops.APP_SECRETS,
+              ("InstanceRoleName", "DbSecretArn")),
     PathFault("db-ingress-removed", db_ingress_removed, hops.APP_DB_PORT,
               ("DbSecurityGroupId", "AppSecurityGroupId")),
     PathFault("app-egress-to-db-removed", app_egress_to_db_removed, hops.APP_DB_PORT,
@@ -225,6 +235,10 @@ FAULTS = [
 
 def _layer_of(hop: str) -> str:
     return next(layer for name, layer, _ in hops._CHECKS if name == hop)
+
+
+# A broken hop names the layer that owns its cause when that is not the hop's own layer.
+LAYER_OF_CAUSE = {"secret-not-readable-by-app": "compute"}
 
 
 def test_every_hop_has_a_stable_name_and_a_layer():
@@ -241,7 +255,7 @@ def test_healthy_stack_connects_every_hop(lab, healthy):
     assert all(h.evidence == hops.NO_DOMAIN for h in table if h.status == hops.SKIPPED)
     outcome = lab.run(healthy, [PROBE])[PROBE]
     assert outcome.status == "passed", outcome.summary()
-    assert "request path connects all 18 hops" in outcome.findings[0].message
+    assert "request path connects all 19 hops" in outcome.findings[0].message
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=str)
@@ -255,7 +269,7 @@ def test_fault_names_the_first_broken_hop(lab, fault):
     assert finding.evidence["first_broken_hop"] == fault.hop, table
     text = finding.message
     assert f"'{fault.hop}'" in text and "; expected " in text and " Fix: " in text, text
-    assert f"Next: pytest -m {_layer_of(fault.hop)}" in text, text
+    assert f"Next: pytest -m {LAYER_OF_CAUSE.get(fault.id) or _layer_of(fault.hop)}" in text, text
     for key in fault.mentions:
         assert stack.outputs[key] in text, f"{fault.id}: the message should name {key}: {text}"
     assert [h["name"] for h in finding.evidence["hops"]] == list(hops.HOPS)

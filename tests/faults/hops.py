@@ -30,4 +30,14 @@ FAULT_HOPS = {
     "api-listener-wrong-port": p.METHOD_VPC_LINK,
     "api-vpc-link-other-nlb": p.VPC_LINK_NLB,
     "api-vpc-link-failed": p.VPC_LINK_NLB,
+    # The edge strips the token, the WAF blocks everyone, the authorizer looks elsewhere:
+    # every API call is 403/401.
+    "edge-api-authorization-not-forwarded": p.DISTRIBUTION_API,
+    "waf-default-action-block": p.DISTRIBUTION_WAF,
+    "api-identity-source-changed": p.METHOD_AUTHORIZER,
+    # The app cannot fetch its DB secret (no egress / no permission): /health reports the
+    # database unreachable.
+    "net-nat-gateway-deleted": p.APP_SECRETS,
+    "db-secret-not-readable-by-app": p.APP_SECRETS,
+    "cmp-db-secret-policy-removed": p.APP_SECRETS,
 }
