@@ -47,9 +47,12 @@ class DeployedStack:
         return Inventory(self.session(allow_mutations=False), self.name, resources or self.resources)
 
     def physical(self, logical_id: str) -> str:
-        res = self.client("cloudformation").describe_stack_resource(
-            StackName=self.name, LogicalResourceId=logical_id)
-        return res["StackResourceDetail"]["PhysicalResourceId"]
+        # list_stack_resources, not describe_stack_resource: moto's single-resource read
+        # fails for types our extension models.
+        resources = self.client("cloudformation").list_stack_resources(
+            StackName=self.name)["StackResourceSummaries"]
+        return next(r["PhysicalResourceId"] for r in resources
+                    if r["LogicalResourceId"] == logical_id)
 
 
 class Lab:
