@@ -1,0 +1,1 @@
+"""stackprobe's benchmark: ``python -m benchmarks.bench`` (``tox -e bench``)."""
