@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 import time
 import traceback
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from probes.result import ERROR, FAIL, PASS, SKIP, Finding
