@@ -24,7 +24,6 @@ from pathlib import Path
 import boto3
 import psycopg
 import pytest
-from moto import mock_aws
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,19 +170,23 @@ def backend_module():
 
 
 @pytest.fixture(scope="module")
-def fake_aws():
-    """In-process fake Secrets Manager. Module scope: starting moto costs ~0.4 s, and the
-    patch must not outlive these tests (other suites talk to a moto server instead)."""
+def fake_aws(emulator):
+    """Secrets Manager on the session's emulator, reached the way the app reaches AWS (the
+    standard chain; AWS_ENDPOINT_URL points it here). Not moto's in-process mock_aws: its
+    start and stop reset the backends every other test in this process shares."""
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
             mp.delenv(name, raising=False)
+        mp.setenv("AWS_ENDPOINT_URL", emulator.endpoint)
         mp.setenv("AWS_ACCESS_KEY_ID", "testing")
         mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        with mock_aws():
-            client = boto3.client("secretsmanager", region_name="us-east-1")
+        client = boto3.client("secretsmanager", region_name="us-east-1")
+        try:
             client.create_secret(Name=SECRET_NAME, SecretString="{}")
-            yield client
+        except client.exceptions.ResourceExistsException:
+            pass
+        yield client
 
 
 @pytest.fixture
