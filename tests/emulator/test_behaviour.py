@@ -182,3 +182,22 @@ def test_network_load_balancer_arn_says_net(aws):
         elb.delete_load_balancer(LoadBalancerArn=lb)
     ec2.delete_subnet(SubnetId=subnet)
     ec2.delete_vpc(VpcId=vpc)
+
+
+def test_describe_trails_honours_the_name_list():
+    import boto3
+
+    from fixtures.emulator.server import start
+    emu = start()
+    try:
+        ct = boto3.client("cloudtrail", endpoint_url=emu.endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        s3 = boto3.client("s3", endpoint_url=emu.endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+        for name in ("trail-one-xyz", "trail-two-xyz"):
+            s3.create_bucket(Bucket=f"{name}-bucket")
+            ct.create_trail(Name=name, S3BucketName=f"{name}-bucket")
+        got = ct.describe_trails(trailNameList=["trail-two-xyz"])["trailList"]
+        assert [t["Name"] for t in got] == ["trail-two-xyz"]
+    finally:
+        emu.stop()
