@@ -54,9 +54,10 @@ def run_pytest(args: list[str], env_extra: dict[str, str] | None = None,
                latency_ms: float = 0, keep: Path | None = None, timeout: float = 900) -> dict[str, Any]:
     """One ``python -m pytest`` from the repository root; its wall time and what it spent."""
     tmp = Path(tempfile.mkdtemp(prefix="stackprobe-bench-"))
-    env = dict(os.environ, STACKPROBE_BENCH_OUT=str(tmp), PYTHONDONTWRITEBYTECODE="1",
-               **(env_extra or {}))
+    env = dict(os.environ, STACKPROBE_BENCH_OUT=str(tmp), **(env_extra or {}))
     env.pop("PYTEST_ADDOPTS", None)
+    # Measured as a user's `pytest` runs: with bytecode caching (tox's [testenv] turns it off).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     plugins = ["-p", "benchmarks.phases"]
     if latency_ms:
         plugins += ["-p", "benchmarks.latency"]
@@ -83,7 +84,11 @@ def _phases(tmp: Path, launched: float, wall: float) -> dict[str, Any]:
     controller = next((d for d in docs if d["worker"] == "controller"), None)
     out: dict[str, Any] = {"processes": len(docs),
                            "max_rss_mb": round(max((d["max_rss_kb"] for d in docs), default=0) / 1024, 1),
-                           "_reads": [tuple(r) for d in docs for r in d["reads"]]}
+                           "_reads": [tuple(r) for d in docs for r in d["reads"]],
+                           "reads_per_process": {d["worker"]: len(d["reads"]) for d in docs},
+                           "worker_ready_s": {d["worker"]: round(d["stamps"]["collected"] - launched, 2)
+                                              for d in docs if d["worker"] != "controller"
+                                              and "collected" in d["stamps"]}}
     if controller:
         st, sp = controller["stamps"], controller["spans"]
         end = st.get("process_end", launched)
@@ -96,8 +101,10 @@ def _phases(tmp: Path, launched: float, wall: float) -> dict[str, Any]:
                                      - sp.get("emulator_start", 0) - sp.get("deploy", 0), 3),
             "emulator_start": round(sp.get("emulator_start", 0), 3),
             "deploy": round(sp.get("deploy", 0), 3),
+            # under xdist the controller collects nothing: its "tests" phase then runs from
+            # configure to the end of the session (worker start-up and collection included)
             "collect": gap("configured", "collected"),
-            "tests": gap("collected", "tests_done"),
+            "tests": gap("collected", "tests_done") or gap("configured", "tests_done"),
             "reports": round((gap("tests_done", "process_end") or 0) - sp.get("teardown", 0), 3),
             "teardown": round(sp.get("teardown", 0), 3),
             # after the last atexit handler: module teardown, freeing the heap
@@ -201,7 +208,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         out["phases_s"] = {k: median([r["phases_s"].get(k) for r in runs if "phases_s" in r])
                            for k in last["phases_s"]}
     for key in ("verdict", "totals", "probe_calls", "sent_total", "create_stack_sent",
-                "emulator_stacks_created", "max_rss_mb", "processes", "cmd", "error"):
+                "emulator_stacks_created", "max_rss_mb", "processes", "reads_per_process",
+                "worker_ready_s", "cmd", "error"):
         if key in last:
             out[key] = last[key]
     out["create_stack_sent_all"] = [r.get("create_stack_sent") for r in runs]
@@ -251,6 +259,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                     ["--stack-name", emu.stacks[0], "-m", layer], env_extra=emu.env())))
         result["attach"] = {layer: summarise(r) for layer, r in attach.items()}
         before = emu.stack_count()
+        if args.latency_ms and workers:
+            result["threads_in_one_process"] = threads_case(emu, args)
         if ks:
             result["scale"] = scale(emu, ks, args)
         result["emulator"]["stacks_before_attach_runs"] = before
@@ -263,21 +273,51 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def multistack(emu: Standalone, names: list[str], *extra: str) -> tuple[float, dict[str, Any] | str]:
+    t0 = time.perf_counter()
+    proc = subprocess.run([PY, "-m", "benchmarks.multistack", "--endpoint", emu.endpoint,
+                           "--stacks", ",".join(names), *extra], cwd=ROOT, capture_output=True,
+                          text=True, env=dict(os.environ, **emu.env()), timeout=1800)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        return wall, proc.stderr[-2000:]
+    return wall, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def threads_case(emu: Standalone, args: argparse.Namespace) -> dict[str, Any]:
+    """What xdist is meant to buy, done inside one process: one stack's probes on 1 vs 16
+    threads sharing one inventory, with the injected latency."""
+    out: dict[str, Any] = {"latency_ms": args.latency_ms}
+    for i in range(args.matrix_n):
+        for threads in (1, 16):
+            log(f"threads: {threads} thread(s), {args.latency_ms:.0f} ms per call #{i + 1}")
+            _, doc = multistack(emu, emu.stacks[:1], "--threads", str(threads),
+                                "--latency-ms", str(args.latency_ms))
+            if isinstance(doc, str):
+                out[f"threads_{threads}"] = {"error": doc}
+                continue
+            st = doc["stacks"][0]
+            out.setdefault(f"threads_{threads}", {"probe_seconds": [], "reads": st["aws_reads_made"],
+                                                  "distinct_reads": st["distinct_reads"],
+                                                  "statuses": st["statuses"]})["probe_seconds"].append(st["seconds"])
+    for key in ("threads_1", "threads_16"):
+        if "probe_seconds" in out.get(key, {}):
+            out[key]["median_s"] = median(out[key]["probe_seconds"])
+    if out.get("threads_1", {}).get("median_s") and out.get("threads_16", {}).get("median_s"):
+        out["speedup"] = round(out["threads_1"]["median_s"] / out["threads_16"]["median_s"], 2)
+    return out
+
+
 def scale(emu: Standalone, ks: list[int], args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"library_one_process": {}, "pytest_runs_sequential": {}}
     for k in ks:
         names = emu.ensure_stacks(k)
         out.setdefault("emulator_rss_mb", {})[k] = emu.rss_mb()
         log(f"scale: {k} stack(s), one process (benchmarks.multistack)")
-        t0 = time.perf_counter()
-        proc = subprocess.run([PY, "-m", "benchmarks.multistack", "--endpoint", emu.endpoint,
-                               "--stacks", ",".join(names)], cwd=ROOT, capture_output=True,
-                              text=True, env=dict(os.environ, **emu.env()), timeout=1800)
-        wall = time.perf_counter() - t0
-        if proc.returncode != 0:
-            out["library_one_process"][k] = {"error": proc.stderr[-2000:]}
+        wall, doc = multistack(emu, names)
+        if isinstance(doc, str):
+            out["library_one_process"][k] = {"error": doc}
         else:
-            doc = json.loads(proc.stdout.strip().splitlines()[-1])
             per = [s["seconds"] for s in doc["stacks"]]
             out["library_one_process"][k] = {
                 "wall_s": round(wall, 3), "max_rss_mb": round(doc["max_rss_kb"] / 1024, 1),
@@ -368,6 +408,15 @@ def table(r: dict[str, Any]) -> str:
         row(f"scale K={k:<3} one process: {f(x.get('wall_s'))} s, peak {f(x.get('max_rss_mb'))} MB, "
             f"{f(x.get('per_stack_s_median'))} s/stack | {k} pytest runs: {f(p.get('wall_s'))} s, "
             f"peak {f(p.get('max_rss_mb'))} MB | emulator {f((sc.get('emulator_rss_mb') or {}).get(k))} MB")
+    th = r.get("threads_in_one_process") or {}
+    if th.get("speedup"):
+        row(f"one stack's probes in one process, {th['latency_ms']:.0f} ms per call: 1 thread "
+            f"{f(th['threads_1']['median_s'])} s, 16 threads {f(th['threads_16']['median_s'])} s "
+            f"({th['speedup']}x, {th['threads_16']['reads']} reads, none repeated)")
+    for name, x in r["xdist"].items():
+        if x.get("reads_per_process") and len(x["reads_per_process"]) > 1:
+            row(f"{name}: reads per process {x['reads_per_process']}, workers ready at "
+                f"{x.get('worker_ready_s')} s")
     row("budgets:")
     for name, v in r["verdicts"].items():
         row(f"  {'MET ' if v['ok'] else 'MISS'} {name}: {json.dumps(v['value'])}")

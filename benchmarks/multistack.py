@@ -21,8 +21,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--stacks", required=True, help="comma-separated stack names")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="run a stack's probes on this many threads (one shared inventory)")
+    parser.add_argument("--latency-ms", type=float, default=0,
+                        help="sleep this long before every AWS request (benchmarks.latency)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    if args.latency_ms:
+        import os
+        os.environ["STACKPROBE_BENCH_LATENCY_MS"] = str(args.latency_ms)
+        import benchmarks.latency  # noqa: F401  (wraps AwsSession.client)
 
     from fixtures import environment as envmod
     from probes import registry
@@ -42,14 +50,20 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         inv = Inventory(session, name, env.resources)
         statuses: dict[str, int] = {}
-        for spec in specs:
-            status = registry.run(spec.id, inv, expectations).status
-            statuses[status] = statuses.get(status, 0) + 1
+        if args.threads > 1:  # the inventory is thread-safe: one lock per distinct read
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(args.threads) as pool:
+                outcomes = list(pool.map(registry.run, [s.id for s in specs],
+                                             [inv] * len(specs), [expectations] * len(specs)))
+        else:
+            outcomes = [registry.run(s.id, inv, expectations) for s in specs]
+        for outcome in outcomes:
+            statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
         stacks.append({"stack": name, "seconds": round(time.perf_counter() - t0, 3),
                        "statuses": statuses, **{k: v for k, v in inv.stats().items()
                                                 if k != "api_calls"}})
     print(json.dumps({
-        "probes_per_stack": len(specs),
+        "probes_per_stack": len(specs), "threads": args.threads, "latency_ms": args.latency_ms,
         "setup_seconds": round(ready - start, 3),
         "seconds": round(time.perf_counter() - start, 3),
         "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
