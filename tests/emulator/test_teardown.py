@@ -40,7 +40,7 @@ def inventory(aws: Aws) -> dict[str, set]:
         "manual db snapshots": {s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]},
         "secrets": {s["ARN"] for s in aws("secretsmanager").list_secrets()["SecretList"]},
         "buckets": {b["Name"] for b in aws("s3").list_buckets()["Buckets"]},
-        "log groups": {g["logGroupName"] for g in aws("logs").describe_log_groups()["logGroups"]},
+        "log groups": {g["logGroupName"] for g in _all_log_groups(aws("logs"))},
         "roles": {r["RoleName"] for r in iam.list_roles()["Roles"]},
         "instance profiles": {p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]},
         "distributions": {d["Id"] for d in cf.list_distributions()["DistributionList"].get("Items") or []},
@@ -142,3 +142,8 @@ def test_delete_of_a_non_empty_bucket_fails_as_in_aws(aws):
     assert "BucketNotEmpty" in stack.describe()["StackStatusReason"]
     aws("s3").delete_object(Bucket=bucket, Key="k")
     stack.delete()
+
+
+def _all_log_groups(logs):
+    """Every page: other tests' stacks share this emulator, and a page holds 50 groups."""
+    return [g for page in logs.get_paginator("describe_log_groups").paginate() for g in page["logGroups"]]
