@@ -54,7 +54,7 @@ def run_pytest(args: list[str], env_extra: dict[str, str] | None = None,
                latency_ms: float = 0, keep: Path | None = None, timeout: float = 900) -> dict[str, Any]:
     """One ``python -m pytest`` from the repository root; its wall time and what it spent."""
     tmp = Path(tempfile.mkdtemp(prefix="stackprobe-bench-"))
-    env = dict(os.environ, STACKPROBE_BENCH_OUT=str(tmp), **(env_extra or {}))
+    env = _user_env(STACKPROBE_BENCH_OUT=str(tmp), **(env_extra or {}))
     env.pop("PYTEST_ADDOPTS", None)
     # Measured as a user's `pytest` runs: with bytecode caching (tox's [testenv] turns it off).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -77,6 +77,16 @@ def run_pytest(args: list[str], env_extra: dict[str, str] | None = None,
         shutil.copytree(tmp, keep, dirs_exist_ok=True)
     shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def _user_env(**extra: str) -> dict[str, str]:
+    """The environment a user's shell would give: none of the variables pytest-xdist sets in
+    its workers (a bench started from inside a test worker would otherwise pass them on, and
+    the measured run's controller would take itself for a worker)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("PYTEST_XDIST_") and k != "PYTEST_CURRENT_TEST"}
+    env.update(extra)
+    return env
 
 
 def _phases(tmp: Path, launched: float, wall: float) -> dict[str, Any]:
@@ -150,7 +160,7 @@ class Standalone:
     def __init__(self) -> None:
         self.proc = subprocess.Popen([PY, "-m", "fixtures.emulator", "--deploy"], cwd=ROOT,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=dict(os.environ, **EMULATOR_ENV))
+                                     env=_user_env(**EMULATOR_ENV))
         line = self.proc.stdout.readline() if self.proc.stdout else ""
         if not line:
             raise RuntimeError(f"standalone emulator did not start: {self.proc.stderr.read() if self.proc.stderr else ''}")
@@ -277,7 +287,7 @@ def multistack(emu: Standalone, names: list[str], *extra: str) -> tuple[float, d
     t0 = time.perf_counter()
     proc = subprocess.run([PY, "-m", "benchmarks.multistack", "--endpoint", emu.endpoint,
                            "--stacks", ",".join(names), *extra], cwd=ROOT, capture_output=True,
-                          text=True, env=dict(os.environ, **emu.env()), timeout=1800)
+                          text=True, env=_user_env(**emu.env()), timeout=1800)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         return wall, proc.stderr[-2000:]
