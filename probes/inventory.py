@@ -170,6 +170,7 @@ class Inventory:
         self._key_locks: dict[tuple[str, str, str, str], threading.Lock] = {}
         self._lock = threading.Lock()
         self.log: list[CallRecord] = []
+        self._local = threading.local()
 
     # ---- reads -------------------------------------------------------------------------
     def call(self, service: str, operation: str, *, region: str | None = None,
@@ -185,7 +186,7 @@ class Inventory:
             lock = self._key_locks.setdefault(key, threading.Lock())
         with lock:
             if key in self._cache:
-                self.log.append(CallRecord(service, operation, key[3], True, 0.0))
+                self._record(CallRecord(service, operation, key[3], True, 0.0))
                 value = self._cache[key]
             else:
                 start = time.perf_counter()
@@ -196,13 +197,13 @@ class Inventory:
                         raise
                     value = _MISSING
                     self._cache[key] = value
-                    self.log.append(CallRecord(service, operation, key[3], False,
+                    self._record(CallRecord(service, operation, key[3], False,
                                                time.perf_counter() - start))
                     if not missing_ok:
                         raise
                     return None
                 self._cache[key] = value
-                self.log.append(CallRecord(service, operation, key[3], False,
+                self._record(CallRecord(service, operation, key[3], False,
                                            time.perf_counter() - start))
         if value is _MISSING:
             if not missing_ok:
@@ -219,7 +220,7 @@ class Inventory:
             lock = self._key_locks.setdefault(key, threading.Lock())
         with lock:
             if key in self._cache:
-                self.log.append(CallRecord(service, operation, key[3], True, 0.0))
+                self._record(CallRecord(service, operation, key[3], True, 0.0))
                 return self._cache[key]
             start = time.perf_counter()
             client = self.session.client(service, region)
@@ -234,7 +235,7 @@ class Inventory:
                 if not (missing_ok and is_missing(exc)):
                     raise
             self._cache[key] = items
-            self.log.append(CallRecord(service, operation, key[3], False,
+            self._record(CallRecord(service, operation, key[3], False,
                                        time.perf_counter() - start))
             return items
 
@@ -316,6 +317,21 @@ class Inventory:
             "environment file")
 
     # ---- call accounting ---------------------------------------------------------------
+    def _record(self, record: CallRecord) -> None:
+        self.log.append(record)
+        tracked = getattr(self._local, "calls", None)
+        if tracked is not None:
+            tracked.append(record)
+
+    def start_tracking(self) -> None:
+        """Record this thread's reads from now on (probes may run on several threads)."""
+        self._local.calls = []
+
+    def stop_tracking(self) -> list[str]:
+        calls = getattr(self._local, "calls", None) or []
+        self._local.calls = None
+        return [f"{r.service}:{r.operation}{' (shared)' if r.cached else ''}" for r in calls]
+
     def mark(self) -> int:
         return len(self.log)
 

@@ -124,7 +124,9 @@ def run(probe_id: str, inventory: Any, expectations: Any) -> Outcome:
     """Run one probe; fill metadata into its findings. Never raises for AWS errors."""
     spec = get(probe_id)
     start = time.perf_counter()
-    mark = inventory.mark() if hasattr(inventory, "mark") else None
+    tracking = hasattr(inventory, "start_tracking")
+    if tracking:
+        inventory.start_tracking()
     try:
         result = spec.fn(inventory, expectations)
         findings = [result] if isinstance(result, Finding) else list(result or [])
@@ -147,5 +149,5 @@ def run(probe_id: str, inventory: Any, expectations: Any) -> Outcome:
         f.severity = spec.severity
         if f.status in (FAIL, ERROR) and not f.fix:
             f.fix = spec.remediation
-    calls = inventory.calls_since(mark) if mark is not None else []
+    calls = inventory.stop_tracking() if tracking else []
     return Outcome(spec, findings, time.perf_counter() - start, calls)
