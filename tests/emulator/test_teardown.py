@@ -22,40 +22,40 @@ def inventory(aws: Aws) -> dict[str, set]:
         "live NAT gateways": {n["NatGatewayId"] for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"},
         "elastic IPs": {a.get("AllocationId") for a in ec2.describe_addresses()["Addresses"]},
         "route tables": {t["RouteTableId"] for t in ec2.describe_route_tables()["RouteTables"]},
-        "security groups": {g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"},
-        "launch templates": {t["LaunchTemplateId"] for t in ec2.describe_launch_templates()["LaunchTemplates"]},
-        "live instances": {i["InstanceId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]
+        "security groups": {g["GroupId"] for g in _all(ec2, "describe_security_groups", "SecurityGroups") if g["GroupName"] != "default"},
+        "launch templates": {t["LaunchTemplateId"] for t in _all(ec2, "describe_launch_templates", "LaunchTemplates")},
+        "live instances": {i["InstanceId"] for r in _all(ec2, "describe_instances", "Reservations") for i in r["Instances"]
                            if i["State"]["Name"] != "terminated"},
-        "volumes": {v["VolumeId"] for v in ec2.describe_volumes()["Volumes"]},
-        "network interfaces": {n["NetworkInterfaceId"] for n in ec2.describe_network_interfaces()["NetworkInterfaces"]},
-        "flow logs": {f["FlowLogId"] for f in ec2.describe_flow_logs()["FlowLogs"]},
-        "auto scaling groups": {g["AutoScalingGroupName"] for g in aws("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]},
-        "scaling policies": {p["PolicyARN"] for p in aws("autoscaling").describe_policies()["ScalingPolicies"]},
-        "load balancers": {lb["LoadBalancerArn"] for lb in aws("elbv2").describe_load_balancers()["LoadBalancers"]},
-        "target groups": {t["TargetGroupArn"] for t in aws("elbv2").describe_target_groups()["TargetGroups"]},
-        "db instances": {d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]},
-        "db subnet groups": {g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]},
-        "db parameter groups": {g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]
+        "volumes": {v["VolumeId"] for v in _all(ec2, "describe_volumes", "Volumes")},
+        "network interfaces": {n["NetworkInterfaceId"] for n in _all(ec2, "describe_network_interfaces", "NetworkInterfaces")},
+        "flow logs": {f["FlowLogId"] for f in _all(ec2, "describe_flow_logs", "FlowLogs")},
+        "auto scaling groups": {g["AutoScalingGroupName"] for g in _all(aws("autoscaling"), "describe_auto_scaling_groups", "AutoScalingGroups")},
+        "scaling policies": {p["PolicyARN"] for p in _all(aws("autoscaling"), "describe_policies", "ScalingPolicies")},
+        "load balancers": {lb["LoadBalancerArn"] for lb in _all(aws("elbv2"), "describe_load_balancers", "LoadBalancers")},
+        "target groups": {t["TargetGroupArn"] for t in _all(aws("elbv2"), "describe_target_groups", "TargetGroups")},
+        "db instances": {d["DBInstanceIdentifier"] for d in _all(rds, "describe_db_instances", "DBInstances")},
+        "db subnet groups": {g["DBSubnetGroupName"] for g in _all(rds, "describe_db_subnet_groups", "DBSubnetGroups")},
+        "db parameter groups": {g["DBParameterGroupName"] for g in _all(rds, "describe_db_parameter_groups", "DBParameterGroups")
                                 if not g["DBParameterGroupName"].startswith("default")},
-        "manual db snapshots": {s["DBSnapshotIdentifier"] for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]},
-        "secrets": {s["ARN"] for s in aws("secretsmanager").list_secrets()["SecretList"]},
-        "buckets": {b["Name"] for b in aws("s3").list_buckets()["Buckets"]},
+        "manual db snapshots": {s["DBSnapshotIdentifier"] for s in _all(rds, "describe_db_snapshots", "DBSnapshots", SnapshotType="manual")},
+        "secrets": {s["ARN"] for s in _all(aws("secretsmanager"), "list_secrets", "SecretList")},
+        "buckets": {b["Name"] for b in _all(aws("s3"), "list_buckets", "Buckets")},
         "log groups": {g["logGroupName"] for g in _all_log_groups(aws("logs"))},
-        "roles": {r["RoleName"] for r in iam.list_roles()["Roles"]},
-        "instance profiles": {p["InstanceProfileName"] for p in iam.list_instance_profiles()["InstanceProfiles"]},
+        "roles": {r["RoleName"] for r in _all(iam, "list_roles", "Roles")},
+        "instance profiles": {p["InstanceProfileName"] for p in _all(iam, "list_instance_profiles", "InstanceProfiles")},
         "distributions": {d["Id"] for d in cf.list_distributions()["DistributionList"].get("Items") or []},
         "origin access controls": {o["Id"] for o in cf.list_origin_access_controls()["OriginAccessControlList"].get("Items") or []},
         "cache policies": {p["CachePolicy"]["Id"] for p in cf.list_cache_policies(Type="custom")["CachePolicyList"].get("Items") or []},
-        "web ACLs": {a["ARN"] for a in waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]},
-        "WAF logging": {c["ResourceArn"] for c in waf.list_logging_configurations(Scope="CLOUDFRONT")["LoggingConfigurations"]},
-        "rest APIs": {a["id"] for a in ag.get_rest_apis()["items"]},
-        "VPC links": {v["id"] for v in ag.get_vpc_links()["items"]},
-        "user pools": {p["Id"] for p in aws("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]},
-        "alarms": {a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"]},
-        "dashboards": {d["DashboardName"] for d in cw.list_dashboards()["DashboardEntries"]},
-        "trails": {t["Name"] for t in aws("cloudtrail").describe_trails()["trailList"]},
-        "topics": {t["TopicArn"] for t in sns.list_topics()["Topics"]},
-        "subscriptions": {s["SubscriptionArn"] for s in sns.list_subscriptions()["Subscriptions"]},
+        "web ACLs": {a["ARN"] for a in _all(waf, "list_web_acls", "WebACLs", Scope="CLOUDFRONT")},
+        "WAF logging": {c["ResourceArn"] for c in _all(waf, "list_logging_configurations", "LoggingConfigurations", Scope="CLOUDFRONT")},
+        "rest APIs": {a["id"] for a in _all(ag, "get_rest_apis", "items")},
+        "VPC links": {v["id"] for v in _all(ag, "get_vpc_links", "items")},
+        "user pools": {p["Id"] for p in _all(aws("cognito-idp"), "list_user_pools", "UserPools", MaxResults=60)},
+        "alarms": {a["AlarmName"] for a in _all(cw, "describe_alarms", "MetricAlarms")},
+        "dashboards": {d["DashboardName"] for d in _all(cw, "list_dashboards", "DashboardEntries")},
+        "trails": {t["Name"] for t in _all(aws("cloudtrail"), "describe_trails", "trailList")},
+        "topics": {t["TopicArn"] for t in _all(sns, "list_topics", "Topics")},
+        "subscriptions": {s["SubscriptionArn"] for s in _all(sns, "list_subscriptions", "Subscriptions")},
     }
 
 
@@ -147,3 +147,11 @@ def test_delete_of_a_non_empty_bucket_fails_as_in_aws(aws):
 def _all_log_groups(logs):
     """Every page: other tests' stacks share this emulator, and a page holds 50 groups."""
     return [g for page in logs.get_paginator("describe_log_groups").paginate() for g in page["logGroups"]]
+
+
+def _all(client, operation, key, **kwargs):
+    """Every page of a listing: other tests' stacks share this emulator, so one page can hide
+    what this test created."""
+    if client.can_paginate(operation):
+        return [x for page in client.get_paginator(operation).paginate(**kwargs) for x in page[key]]
+    return getattr(client, operation)(**kwargs)[key]
