@@ -201,3 +201,19 @@ def test_describe_trails_honours_the_name_list():
         assert [t["Name"] for t in got] == ["trail-two-xyz"]
     finally:
         emu.stop()
+
+
+def test_launch_template_listing_pages_past_the_first_fifteen(aws):
+    """moto cut DescribeLaunchTemplates at 15 with no NextToken: a shared emulator with more
+    templates hid the newest ones from any listing."""
+    ec2 = aws("ec2")
+    made = {ec2.create_launch_template(LaunchTemplateName=unique("lt"),
+                                       LaunchTemplateData={"ImageId": AMI})["LaunchTemplate"]["LaunchTemplateId"]
+            for _ in range(17)}
+    first = ec2.describe_launch_templates(MaxResults=5)
+    assert len(first["LaunchTemplates"]) == 5 and first.get("NextToken")
+    listed = {t["LaunchTemplateId"] for page in ec2.get_paginator("describe_launch_templates").paginate()
+              for t in page["LaunchTemplates"]}
+    assert made <= listed
+    for lt_id in made:
+        ec2.delete_launch_template(LaunchTemplateId=lt_id)
