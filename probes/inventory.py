@@ -11,12 +11,17 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from probes.aws import AwsSession
+from probes.shared_reads import SharedReads
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 _SHARED_MODELS: dict[tuple[Any, ...], dict[Any, Any]] = {}
 
@@ -154,16 +159,22 @@ class CallRecord:
 
 
 class _Missing:
-    pass
+    def __reduce__(self) -> str:  # unpickles (from the shared store) as the one sentinel
+        return "_MISSING"
 
 
 _MISSING = _Missing()
 
 
 class Inventory:
+    THREADS = 8  # default for parallel(): reads one probe makes side by side
+
     def __init__(self, session: AwsSession, stack_name: str | None,
-                 resources: dict[str, str] | None = None):
+                 resources: dict[str, str] | None = None, shared: SharedReads | None = None,
+                 threads: int = THREADS):
         self.session = session
+        self.threads = max(1, threads)
+        self.shared = shared
         self.stack_name = stack_name
         self.explicit = dict(resources or {})
         self._cache: dict[tuple[str, str, str, str], Any] = {}
@@ -182,29 +193,16 @@ class Inventory:
         """
         key = (service, region or self.session.region, operation,
                json.dumps(params, sort_keys=True, default=str))
-        with self._lock:
-            lock = self._key_locks.setdefault(key, threading.Lock())
-        with lock:
-            if key in self._cache:
-                self._record(CallRecord(service, operation, key[3], True, 0.0))
-                value = self._cache[key]
-            else:
-                start = time.perf_counter()
-                try:
-                    value = getattr(self.session.client(service, region), operation)(**params)
-                except ClientError as exc:
-                    if not is_missing(exc):
-                        raise
-                    value = _MISSING
-                    self._cache[key] = value
-                    self._record(CallRecord(service, operation, key[3], False,
-                                               time.perf_counter() - start))
-                    if not missing_ok:
-                        raise
-                    return None
-                self._cache[key] = value
-                self._record(CallRecord(service, operation, key[3], False,
-                                           time.perf_counter() - start))
+
+        def make() -> Any:
+            try:
+                return getattr(self.session.client(service, region), operation)(**params)
+            except ClientError as exc:
+                if not is_missing(exc):
+                    raise
+                return _MISSING
+
+        value = self._once(key, make)
         if value is _MISSING:
             if not missing_ok:
                 raise InventoryError(f"{service}:{operation} {key[3]} was not found")
@@ -216,13 +214,8 @@ class Inventory:
         """All pages of a list/describe call, merged on ``result_key``; once per run."""
         key = (service, region or self.session.region, f"{operation}[*]",
                json.dumps(params, sort_keys=True, default=str))
-        with self._lock:
-            lock = self._key_locks.setdefault(key, threading.Lock())
-        with lock:
-            if key in self._cache:
-                self._record(CallRecord(service, operation, key[3], True, 0.0))
-                return self._cache[key]
-            start = time.perf_counter()
+
+        def make() -> list[Any]:
             client = self.session.client(service, region)
             items: list[Any] = []
             try:
@@ -234,10 +227,36 @@ class Inventory:
             except ClientError as exc:
                 if not (missing_ok and is_missing(exc)):
                     raise
-            self._cache[key] = items
-            self._record(CallRecord(service, operation, key[3], False,
-                                       time.perf_counter() - start))
             return items
+
+        return self._once(key, make)
+
+    def _once(self, key: tuple[str, str, str, str], make: Callable[[], Any]) -> Any:
+        """The answer for ``key``: from this process's memory, else from the run's shared
+        store (another xdist worker made the read), else made here. Concurrent callers of
+        one key wait for the first; an exception is raised and not remembered."""
+        service, _, operation, params = key
+        with self._lock:
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key in self._cache:
+                self._record(CallRecord(service, operation.removesuffix("[*]"), params, True, 0.0))
+                return self._cache[key]
+            start = time.perf_counter()
+            made = True
+            try:
+                if self.shared is not None:
+                    value, made = self.shared.get_or_make(key, make)
+                else:
+                    value = make()
+            except ClientError:
+                self._record(CallRecord(service, operation.removesuffix("[*]"), params, False,
+                                        time.perf_counter() - start))
+                raise
+            self._cache[key] = value
+            self._record(CallRecord(service, operation.removesuffix("[*]"), params, not made,
+                                    time.perf_counter() - start))
+            return value
 
     # ---- the stack ---------------------------------------------------------------------
     def stack(self) -> dict[str, Any]:
@@ -315,6 +334,30 @@ class Inventory:
             f"stack {self.stack_name} has {len(candidates)} {rtype} resources ({names}) and "
             f"nothing says which is the {role.replace('_', ' ')}; set resources.{role} in the "
             "environment file")
+
+    def parallel(self, fn: Callable[[T], R], items: Iterable[T], threads: int | None = None) -> list[R]:
+        """``[fn(x) for x in items]`` with the reads side by side on up to ``threads``
+        threads (default: the inventory's): against real AWS a probe that reads one thing
+        per resource is otherwise a serial chain of round trips. Results keep the order of
+        ``items``; reads made on the helper threads count for the calling probe; the first
+        exception is raised."""
+        items = list(items)
+        threads = self.threads if threads is None else threads
+        if len(items) < 2 or threads < 2:
+            return [fn(x) for x in items]
+        tracked = getattr(self._local, "calls", None)
+
+        def run(x: T) -> R:
+            self._local.calls = tracked
+            try:
+                return fn(x)
+            finally:
+                self._local.calls = None
+
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(max_workers=min(threads, len(items)),
+                                thread_name_prefix="probe-read") as pool:
+            return list(pool.map(run, items))
 
     # ---- call accounting ---------------------------------------------------------------
     def _record(self, record: CallRecord) -> None:

@@ -1146,6 +1146,7 @@ _CHECKS: tuple[tuple[str, str, Callable[[_Ctx], tuple[str, str, str]]], ...] = (
 
 def trace(inv: Inventory, exp: Any) -> list[Hop]:
     """Every hop of the request path, in the order a request travels them."""
+    _warm(inv, exp)
     ctx = _Ctx(inv, exp)
     hops = []
     for index, (name, layer, check) in enumerate(_CHECKS, 1):
@@ -1163,6 +1164,21 @@ def trace(inv: Inventory, exp: Any) -> list[Hop]:
                             f"Run pytest -m {layer} to see which {layer} resource is missing",
                             "the resources this link starts from to exist"))
     return hops
+
+
+def _warm(inv: Inventory, exp: Any) -> None:
+    """Make the walk's reads side by side first. Each hop is tried once on its own context
+    on the inventory's threads and the verdict thrown away: the reads it gets to land in
+    the inventory, so the walk below, which needs what earlier hops found and so goes in
+    order, finds them there instead of paying one round trip after another (30 reads in a
+    row against real AWS). A hop that needs an earlier hop's finding gets less far alone;
+    the walk makes what it missed."""
+    def attempt(check: Callable[[_Ctx], Any]) -> None:
+        try:
+            check(_Ctx(inv, exp))
+        except Exception:  # the walk below reports what this hop really finds
+            pass
+    inv.parallel(attempt, [check for _, _, check in _CHECKS])
 
 
 def first_broken(hops: list[Hop]) -> Hop | None:

@@ -217,3 +217,43 @@ def test_launch_template_listing_pages_past_the_first_fifteen(aws):
     assert made <= listed
     for lt_id in made:
         ec2.delete_launch_template(LaunchTemplateId=lt_id)
+
+
+def test_a_service_model_is_parsed_once_however_many_requests_arrive_first():
+    """moto's functools.cache let every concurrent first request parse the model again."""
+    import threading
+    import time
+
+    from fixtures.emulator.patches.core import _single_flight
+
+    parsed: list[str] = []
+
+    def slow_parse(name: str) -> dict:
+        parsed.append(name)
+        time.sleep(0.05)
+        return {"service": name}
+
+    load = _single_flight(slow_parse)
+    start = threading.Barrier(8, timeout=10)
+
+    def request(name: str) -> None:
+        start.wait()
+        assert load(name) == {"service": name}
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in ["ec2"] * 6 + ["rds"] * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(parsed) == ["ec2", "rds"]
+
+
+def test_the_server_uses_the_single_flight_model_loader():
+    import moto.core.responses
+    import moto.core.utils
+
+    from fixtures.emulator import install
+
+    install()
+    assert getattr(moto.core.utils.get_service_model, "single_flight", False)
+    assert moto.core.responses.get_service_model is moto.core.utils.get_service_model

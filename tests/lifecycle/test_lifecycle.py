@@ -59,6 +59,32 @@ def test_deployed_exactly_once_under_xdist_and_torn_down(emulator, tmp_path):
     assert stacks[0]["StackStatus"] == "DELETE_COMPLETE", out
 
 
+def test_xdist_workers_share_each_read(emulator, tmp_path):
+    """Each distinct read is made once per run, not once per worker: the stack's root reads
+    (DescribeStacks, ListStackResources) leave the workers once between them, and the run's
+    shared read store is gone afterwards."""
+    import json
+    import tempfile
+
+    envfile = _env_file(tmp_path, emulator.endpoint, "shared")
+    before = set(Path(tempfile.gettempdir()).glob("stackprobe-reads-*"))
+    proc = _run(["suites/stack", "-n", "2", "--env", str(envfile), f"--reports-dir={tmp_path}/r"],
+                tmp_path)
+    out, _ = proc.communicate(timeout=180)
+    assert proc.returncode == 0, out
+    calls = json.loads((tmp_path / "r" / "aws-calls.json").read_text())
+    workers = {k: v for k, v in calls["processes"].items() if k != "controller"}
+    assert len(workers) == 2, calls["processes"]
+    sent: dict[str, int] = {}
+    for sessions in workers.values():
+        for session in sessions:
+            for op, n in session["sent"].items():
+                sent[op] = sent.get(op, 0) + n
+    assert sent.get("cloudformation:DescribeStacks") == 1, sent
+    assert sent.get("cloudformation:ListStackResources") == 1, sent
+    assert set(Path(tempfile.gettempdir()).glob("stackprobe-reads-*")) - before == set()
+
+
 def test_sigterm_mid_run_tears_the_stack_down(emulator, tmp_path):
     marker = tmp_path / "running"
     envfile = _env_file(tmp_path, emulator.endpoint, "sigterm")
