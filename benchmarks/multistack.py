@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     stacks = []
     for name in [s for s in args.stacks.split(",") if s]:
         t0 = time.perf_counter()
-        inv = Inventory(session, name, env.resources)
+        inv = Inventory(session, name, env.resources, threads=max(1, min(args.threads, Inventory.THREADS)))
         statuses: dict[str, int] = {}
         if args.threads > 1:  # the inventory is thread-safe: one lock per distinct read
             from concurrent.futures import ThreadPoolExecutor

@@ -23,54 +23,6 @@ from probes.shared_reads import SharedReads
 T = TypeVar("T")
 R = TypeVar("R")
 
-_SHARED_MODELS: dict[tuple[Any, ...], dict[Any, Any]] = {}
-
-
-def share_botocore_models() -> None:
-    """Parse each botocore data file (service model, endpoints, paginators, waiters) once
-    per process instead of once per ``boto3.Session``, and keep it out of the cyclic GC.
-
-    botocore caches what it loads per ``Loader``, and every ``boto3.Session`` has its own:
-    the account guard, the deploy session and the probes' session each parsed the same
-    multi-megabyte JSON again, and so did the embedded moto server (one more session per
-    backend). Loaders with the same search paths and extras now share one cache, which is
-    what botocore already does for the clients of one session; nothing mutates these dicts
-    (``service-data-loaded`` has no handler in botocore, boto3 or moto).
-
-    A parsed model is ~10^5 dicts and lists that live as long as the process; each full
-    collection walked them again, and pytest's exit collections (``gc_collect_harder``)
-    and interpreter shutdown did too. After a file is parsed, ``gc.freeze()`` moves every
-    object alive at that moment to the permanent generation (an O(1) splice), so the
-    collector skips them from then on; they are still freed by reference counting. The
-    price: cyclic garbage that happens to exist at that instant is never collected, a
-    bounded leak in a process that lives for one run. Measured (benchmarks/README.md): a
-    one-layer attach run's CPU time fell by about a third. Idempotent.
-    """
-    import gc
-
-    from botocore import loaders
-
-    if getattr(loaders.Loader, "_stackprobe_shared", False):
-        return
-    original_init = loaders.Loader.__init__
-    original_load = loaders.JSONFileLoader.load_file
-
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
-        key = (tuple(self.search_paths), tuple(self.extras_types), type(self.file_loader))
-        self._cache = _SHARED_MODELS.setdefault(key, {})
-
-    def load_file(self: Any, file_path: str) -> Any:
-        data = original_load(self, file_path)
-        gc.freeze()
-        return data
-
-    loaders.Loader.__init__ = __init__  # type: ignore[method-assign]
-    loaders.JSONFileLoader.load_file = load_file  # type: ignore[method-assign]
-    loaders.Loader._stackprobe_shared = True  # type: ignore[attr-defined]
-
-
-share_botocore_models()
 
 _MISSING_CODES = (
     "NotFound", "NoSuch", "ResourceNotFoundException", "DoesNotExist", "InvalidGroup.NotFound",
