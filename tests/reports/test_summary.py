@@ -55,10 +55,16 @@ def test_summary_names_first_failure_fix_and_counts_calls_across_workers(report_
     assert "VpcId" in first["message"] and first["fix"].startswith("Redeploy the stack")
     assert first["command"] == f"pytest -m stack --env {report_runs['faulted'].dir / 'faulted.yaml'}"
     assert s["account"] == "1234****9012"
-    # Two workers, each with its own inventory: both counted.
+    # Two workers, each with its own inventory: both counted. They share the run's reads, so
+    # the stack is described once between them, and the summed counters show it.
     assert s["aws_calls"]["processes"] == 2, s["aws_calls"]
     assert s["aws_calls"]["aws_reads_made"] >= 2
-    assert s["aws_calls"]["api_calls"].get("cloudformation:DescribeStacks", 0) >= 2
+    assert s["aws_calls"]["api_calls"].get("cloudformation:DescribeStacks", 0) == 1, s["aws_calls"]
+    calls = json.loads((report_runs["faulted"].dir / "aws-calls.json").read_text())
+    per_worker = [sum(n for session in sessions for op, n in session["api_calls"].items())
+                  for name, sessions in calls["processes"].items() if name != "controller"]
+    assert len(per_worker) == 2
+    assert sum(s["aws_calls"]["api_calls"].values()) == sum(per_worker)
 
 
 def test_junit_xml_has_the_failure(report_runs):
