@@ -68,7 +68,11 @@ class Lab:
         name = f"lab-{os.getpid()}-{next(_names)}"
         session = AwsSession("us-east-1", self.emulator.endpoint, allow_mutations=True,
                              credentials=CREDS)
-        outputs = stackmod.deploy(session, template, name, {**self.parameters, **(parameters or {})},
+        # the main job's parameters, resolved the way the plugin resolves them (the domain's
+        # hosted zone made on the emulator), so the lab stack is the stack `pytest` probes
+        params = stackmod.embedded_hosted_zone(session.client("route53"), stackmod.resolve_parameters(
+            {**self.parameters, **(parameters or {})}, name))
+        outputs = stackmod.deploy(session, template, name, params,
                                   stackmod.run_tags("lab"), timeout=120, precheck=unmodelled_types,
                                   out=lambda _: None)
         return DeployedStack(name, outputs, self.emulator.endpoint)
