@@ -155,3 +155,31 @@ def _all(client, operation, key, **kwargs):
     if client.can_paginate(operation):
         return [x for page in client.get_paginator(operation).paginate(**kwargs) for x in page[key]]
     return getattr(client, operation)(**kwargs)[key]
+
+
+def test_a_deployed_stacks_final_snapshot_can_go_with_it(aws):
+    """Nightly stacks would pile up one final DB snapshot each; the run deletes its own."""
+    from fixtures import stack as stackmod
+    from probes.aws import AwsSession
+
+    stack = create(aws, TEMPLATE.read_text(), name=unique("snapfree"))
+    resources = aws("cloudformation").list_stack_resources(StackName=stack.name)["StackResourceSummaries"]
+    db_id = next(r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::RDS::DBInstance")
+    # someone else's database and snapshot in the same account stay untouched
+    theirs = unique("theirs")
+    aws("rds").create_db_instance(DBInstanceIdentifier=theirs, DBInstanceClass="db.t3.micro",
+                                  Engine="postgres", MasterUsername="u", MasterUserPassword="p" * 12,
+                                  AllocatedStorage=20)
+    aws("rds").create_db_snapshot(DBInstanceIdentifier=theirs, DBSnapshotIdentifier=f"{theirs}-snap")
+    said: list[str] = []
+    session = AwsSession("us-east-1", aws.endpoint, allow_mutations=True,
+                         credentials={"aws_access_key_id": "testing", "aws_secret_access_key": "testing"})
+    stackmod.delete(session, stack.name, out=said.append, delete_final_snapshots=True)
+    left = _all(aws("rds"), "describe_db_snapshots", "DBSnapshots", DBInstanceIdentifier=db_id)
+    assert left == [], left
+    assert any("deleted final snapshot" in line and stack.name in line for line in said), said
+    kept = _all(aws("rds"), "describe_db_snapshots", "DBSnapshots", DBInstanceIdentifier=theirs,
+                SnapshotType="manual")
+    assert [k["DBSnapshotIdentifier"] for k in kept] == [f"{theirs}-snap"]
+    aws("rds").delete_db_snapshot(DBSnapshotIdentifier=f"{theirs}-snap")
+    aws("rds").delete_db_instance(DBInstanceIdentifier=theirs, SkipFinalSnapshot=True)
