@@ -10,7 +10,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from probes import reads
+from probes import iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
@@ -88,28 +88,14 @@ def _statements(doc: dict | None) -> list[dict]:
 
 def _role_documents(inv: Inventory, role: str) -> tuple[list[dict], list[tuple[str, dict]]]:
     """(attached policies, [(policy label, document)]) for the role."""
-    attached, inline = reads.role_policies(inv, role)
-    docs = [(f"inline policy {n}", d) for n, d in inline.items()]
-    for pol in attached:
-        doc = reads.policy_document(inv, pol["PolicyArn"])
-        if doc:
-            docs.append((f"managed policy {pol['PolicyName']}", doc))
-    return attached, docs
+    return iam.documents(inv, role)
 
 
 def _allows(docs: list[tuple[str, dict]], action: str, resource: str = "*") -> list[str]:
-    """Labels of the policies whose Allow statements grant ``action`` on ``resource``."""
-    hits = []
-    for label, doc in docs:
-        for st in _statements(doc):
-            if st.get("Effect") != "Allow" or "NotAction" in st or "NotResource" in st:
-                continue
-            acts = _listify(st.get("Action"))
-            if not any(fnmatchcase(action.lower(), a.lower()) for a in acts):
-                continue
-            if any(fnmatchcase(resource, r) for r in _listify(st.get("Resource"))):
-                hits.append(label)
-    return hits
+    """Labels of the policies that allow ``action`` on ``resource``; none when an explicit
+    Deny applies (probes.iam decides, as the database layer and the e2e trace do)."""
+    decision = iam.decide_documents(docs, action, resource)
+    return decision.allowed_by if decision.allowed else []
 
 
 def _secret_arn(inv: Inventory) -> str | None:
@@ -244,12 +230,18 @@ def instance_role_reads_db_secret(inv: Inventory, exp: Any) -> Finding:
         return absent("the database secret", "the RDS MasterUserSecret or output DbSecretArn")
     label = f"instance role {role} (from {source})"
     _, docs = _role_documents(inv, role)
-    hits = _allows(docs, "secretsmanager:GetSecretValue", arn)
-    if not hits:
+    decision = iam.decide_documents(docs, "secretsmanager:GetSecretValue", arn)
+    if decision.verdict == "deny":
+        return failed(label, f"is explicitly denied secretsmanager:GetSecretValue on {arn} by "
+                             f"{', '.join(decision.denied_by)}", "GetSecretValue allowed on the database "
+                      "secret and no Deny for it", f"Remove the Deny for {arn} from "
+                      f"{', '.join(decision.denied_by)}", secret=arn, policies=[n for n, _ in docs])
+    if not decision.allowed:
         return failed(label, f"cannot call secretsmanager:GetSecretValue on {arn}",
                       "GetSecretValue allowed on the database secret", secret=arn,
                       policies=[n for n, _ in docs])
-    return passed(label, f"can read the database secret through {', '.join(hits)}", secret=arn)
+    return passed(label, f"can read the database secret through {', '.join(decision.allowed_by)}",
+                  secret=arn)
 
 
 @probe(layer="compute", component="instance-role",

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
 import json
 import re
 from typing import Any
 
-from probes import reads
+from probes import iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.redact import register_secret
@@ -265,50 +264,10 @@ def master_secret_exists(inv: Inventory, exp: Any) -> Finding:
                   last_rotated=desc.get("LastRotatedDate"))
 
 
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _matches(patterns: list[str], value: str, case: bool) -> bool:
-    if case:
-        return any(fnmatch.fnmatchcase(value, p) for p in patterns)
-    return any(fnmatch.fnmatchcase(value.lower(), p.lower()) for p in patterns)
-
-
-def _statement_covers(stmt: dict, action: str, resource: str) -> bool:
-    if "Action" in stmt:
-        if not _matches(_as_list(stmt["Action"]), action, case=False):
-            return False
-    elif "NotAction" in stmt:
-        if _matches(_as_list(stmt["NotAction"]), action, case=False):
-            return False
-    else:
-        return False
-    if "Resource" in stmt:
-        return _matches(_as_list(stmt["Resource"]), resource, case=True)
-    if "NotResource" in stmt:
-        return not _matches(_as_list(stmt["NotResource"]), resource, case=True)
-    return False
-
-
 def _role_decision(inv: Inventory, role: str, action: str, resource: str) -> tuple[str, list[str]]:
-    """('allow' | 'deny' | 'none', [policy names that decided]) from identity policies."""
-    attached, inline = reads.role_policies(inv, role)
-    docs = dict(inline)
-    for pol in attached:
-        doc = reads.policy_document(inv, pol["PolicyArn"])
-        if doc:
-            docs[pol.get("PolicyName") or pol["PolicyArn"]] = doc
-    allow, deny = [], []
-    for pname, doc in docs.items():
-        for stmt in _as_list(doc.get("Statement")):
-            if _statement_covers(stmt, action, resource):
-                (deny if stmt.get("Effect") == "Deny" else allow).append(pname)
-    if deny:
-        return "deny", deny
-    return ("allow", allow) if allow else ("none", [])
+    """('allow' | 'deny' | 'none', [policies that decided]) from identity policies."""
+    decision = iam.decide(inv, role, action, resource)
+    return decision.verdict, decision.denied_by or decision.allowed_by
 
 
 @probe(layer="database", component="credentials",

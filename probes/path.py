@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import asdict, dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from probes import reads
+from probes import iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
@@ -829,26 +828,6 @@ def _hop_app_port(c: _Ctx) -> tuple[str, str, str]:
 # Before it can open a connection to the database the app reads the master user secret
 # (GetSecretValue) with the instance role's credentials, over HTTPS to Secrets Manager: a
 # public endpoint reached through the NAT gateway, or an interface VPC endpoint.
-def _as_list(v: Any) -> list:
-    return [] if v is None else v if isinstance(v, list) else [v]
-
-
-def _covers_call(st: dict, action: str, resource: str) -> bool:
-    if "Action" in st:
-        if not any(fnmatchcase(action.lower(), str(a).lower()) for a in _as_list(st["Action"])):
-            return False
-    elif "NotAction" in st:
-        if any(fnmatchcase(action.lower(), str(a).lower()) for a in _as_list(st["NotAction"])):
-            return False
-    else:
-        return False
-    if "Resource" in st:
-        return any(fnmatchcase(resource, str(r)) for r in _as_list(st["Resource"]))
-    if "NotResource" in st:
-        return not any(fnmatchcase(resource, str(r)) for r in _as_list(st["NotResource"]))
-    return False
-
-
 def _instance_role(c: _Ctx) -> tuple[str | None, str]:
     """(role name, where it came from): the launch template's instance profile (what the
     instances run with), else the stack's instance role; the reads the compute and
@@ -867,20 +846,10 @@ def _instance_role(c: _Ctx) -> tuple[str | None, str]:
 
 
 def _role_may(c: _Ctx, role: str, action: str, resource: str) -> tuple[list[str], list[str]]:
-    """(allowing, denying) policy labels of the role's identity policies for the call.
-    Conditions, permission boundaries and SCPs are not evaluated."""
-    attached, inline = reads.role_policies(c.inv, role)
-    docs = [(f"inline policy {n}", d) for n, d in inline.items()]
-    for pol in attached:
-        doc = reads.policy_document(c.inv, pol["PolicyArn"])
-        if doc:
-            docs.append((f"managed policy {pol.get('PolicyName') or pol['PolicyArn']}", doc))
-    allow, deny = [], []
-    for label, doc in docs:
-        for st in _as_list((doc or {}).get("Statement")):
-            if _covers_call(st, action, resource):
-                (deny if st.get("Effect") == "Deny" else allow).append(label)
-    return sorted(set(allow)), sorted(set(deny))
+    """(allowing, denying) policy labels of the role's identity policies for the call
+    (probes.iam, shared with the compute and database layers)."""
+    decision = iam.decide(c.inv, role, action, resource)
+    return decision.allowed_by, decision.denied_by
 
 
 def _route_table_of(c: _Ctx, subnet_id: str) -> dict | None:

@@ -69,6 +69,16 @@ def _role_reads_other_secret(stack):
             "Resource": arn}]}))
 
 
+def _secret_denied_by_guardrail(stack):
+    # A guardrail policy added to the role later denies the read; the role's Allow is
+    # still there, so a check that looks only for an Allow would call the role fine.
+    stack.client("iam").put_role_policy(
+        RoleName=stack.outputs["InstanceRoleName"], PolicyName="DenySecretsGuardrail",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Action": "secretsmanager:GetSecretValue",
+            "Resource": _secret_arn(stack)}]}))
+
+
 def _password_in_user_data(stack):
     sm, ec2 = stack.client("secretsmanager"), stack.client("ec2")
     password = json.loads(sm.get_secret_value(SecretId=_secret_arn(stack))["SecretString"])["password"]
@@ -134,6 +144,10 @@ FAULTS = [
           # the compute layer judges the same role: it no longer reads the DB secret
           also_breaks=("compute.instance_role_reads_db_secret",
                        "compute.instance_role_least_privilege")),
+    Fault("db-secret-denied-by-guardrail", _secret_denied_by_guardrail,
+          # both layers judge the same role through probes.iam: neither may call it fine
+          ("database.app_role_reads_master_secret", "compute.instance_role_reads_db_secret"),
+          challenge=3, mentions=("explicitly denied", "DenySecretsGuardrail")),
     Fault("db-password-in-user-data", _password_in_user_data,
           ("database.no_password_in_plaintext",), challenge=3,
           mentions=("PGPASSWORD", "secret's literal value")),

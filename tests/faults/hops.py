@@ -39,5 +39,6 @@ FAULT_HOPS = {
     # database unreachable.
     "net-nat-gateway-deleted": p.APP_SECRETS,
     "db-secret-not-readable-by-app": p.APP_SECRETS,
+    "db-secret-denied-by-guardrail": p.APP_SECRETS,
     "cmp-db-secret-policy-removed": p.APP_SECRETS,
 }

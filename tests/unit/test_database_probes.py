@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from probes.database import _scan, _statement_covers
+from probes.database import _scan
+from probes.iam import Decision, covers, decide_documents
 
 ROOT = Path(__file__).resolve().parents[2]
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1234-AbCdEf"
@@ -59,4 +60,17 @@ def test_the_literal_secret_value_is_found_and_not_echoed():
     ({"Effect": "Allow", "Action": "secretsmanager:*", "NotResource": ARN}, False),
 ])
 def test_statement_matching(stmt, covered):
-    assert _statement_covers(stmt, "secretsmanager:GetSecretValue", ARN) is covered
+    assert covers(stmt, "secretsmanager:GetSecretValue", ARN) is covered
+
+
+def test_an_explicit_deny_wins_whichever_policy_holds_it():
+    docs = [("inline policy App", {"Statement": [{"Effect": "Allow", "Action": "secretsmanager:*",
+                                                   "Resource": "*"}]}),
+            ("managed policy Guardrail", {"Statement": {"Effect": "Deny",
+                                                        "Action": "secretsmanager:GetSecretValue",
+                                                        "Resource": ARN}})]
+    decision = decide_documents(docs, "secretsmanager:GetSecretValue", ARN)
+    assert decision == Decision(["inline policy App"], ["managed policy Guardrail"])
+    assert decision.verdict == "deny" and not decision.allowed
+    assert decide_documents(docs[:1], "secretsmanager:GetSecretValue", ARN).verdict == "allow"
+    assert decide_documents([], "secretsmanager:GetSecretValue", ARN).verdict == "none"
