@@ -88,6 +88,9 @@ class MutationRefused(RuntimeError):
     """A state-changing AWS call against an environment that does not allow it."""
 
 
+MAX_POOL_CONNECTIONS = 32
+
+
 class AwsSession:
     """Clients for one target (region, endpoint, credentials) with shared counters."""
 
@@ -107,6 +110,11 @@ class AwsSession:
             # standard; both absorbed every fault (tests/reliability/test_faults.py).
             retries={"mode": "standard", "max_attempts": max_attempts},
             user_agent_extra="stackprobe",
+            # Probes read side by side (the probe pool's 16 threads, each probe's own
+            # parallel reads): botocore's default pool of 10 connections per client made
+            # urllib3 discard connections under that load, and against AWS each new one
+            # costs a TLS handshake.
+            max_pool_connections=MAX_POOL_CONNECTIONS,
         )
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
