@@ -4,8 +4,8 @@ Directories collect alphabetically, so suites/e2e would run before edge, network
 rest; the collection hook below moves e2e items to the end. A small recorder sees every
 test report, so when the request path is broken the e2e failure can add "layers already
 failed: network (2), compute (1)" and the on-call engineer knows where the story started.
-Under pytest-xdist each worker knows only the tests it ran itself (the note says so);
-``-p no:xdist`` or ``-n 0`` gives the whole picture.
+Under pytest-xdist the workers write their layer failures to the run's shared directory
+(the one the shared reads live in), so the note covers every worker's failures so far.
 """
 from __future__ import annotations
 
@@ -32,34 +32,78 @@ def _layer(fspath: str | Path) -> str | None:
 
 
 class LayerFailures:
-    """Failed layer tests seen by this process, in the order they failed."""
+    """Failed layer tests seen by this process, in the order they failed; under xdist also
+    those of the other workers, through ``shared`` (the run's shared directory)."""
 
-    def __init__(self) -> None:
+    FILE = "layer-tests.jsonl"
+
+    WAIT_SECONDS = 30.0
+
+    def __init__(self, shared: str | None = None) -> None:
         self.failed: dict[str, list[str]] = {}
         self.ran: set[str] = set()
+        self.shared = Path(shared) / self.FILE if shared else None
+        self.expected = 0  # layer tests in this run's selection (the same on every worker)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # after -m/-k deselection: the tests that will really run
+        self.expected = sum(1 for i in session.items if _layer(i.path) not in (None, "e2e"))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         layer = _layer(report.fspath)
-        if not layer or layer == "e2e":
+        # one record per test: its call, or the setup that failed or skipped it
+        if not layer or layer == "e2e" or (report.when != "call" and report.passed):
             return
         self.ran.add(layer)
         if report.failed:
             self.failed.setdefault(layer, []).append(report.nodeid)
+        if self.shared is not None:
+            import json
+
+            from filelock import FileLock
+            with FileLock(str(self.shared) + ".lock"), self.shared.open("a") as f:
+                f.write(json.dumps({"layer": layer, "nodeid": report.nodeid,
+                                    "failed": bool(report.failed)}) + "\n")
+
+    def _everyone(self) -> tuple[set[str], dict[str, list[str]]]:
+        """Every worker's layer tests. Under load scheduling e2e can start while other
+        workers still run layer tests: wait for all of them (bounded), then read."""
+        if self.shared is None:
+            return self.ran, self.failed
+        import json
+        import time
+        deadline = time.monotonic() + self.WAIT_SECONDS
+        while True:
+            records = [json.loads(line) for line in
+                       (self.shared.read_text().splitlines() if self.shared.exists() else [])]
+            if len({r["nodeid"] for r in records}) >= self.expected or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        ran: set[str] = set()
+        failed: dict[str, list[str]] = {}
+        for rec in records:
+            ran.add(rec["layer"])
+            if rec["failed"] and rec["nodeid"] not in failed.get(rec["layer"], []):
+                failed.setdefault(rec["layer"], []).append(rec["nodeid"])
+        return ran, failed
 
     def note(self, worker: bool) -> str:
-        scope = " by this xdist worker" if worker else ""
-        if not self.ran:
+        ran, failed = self._everyone()
+        scope = " (all xdist workers)" if worker and self.shared else \
+            " by this xdist worker" if worker else ""
+        if not ran:
             return f"No layer suite ran before e2e{scope} in this run: run pytest (all layers) " \
                    "to see which layer the broken hop belongs to."
-        if not self.failed:
-            return f"Layers that ran before e2e{scope} all passed ({', '.join(sorted(self.ran))})."
-        parts = [f"{layer} ({len(ids)})" for layer, ids in self.failed.items()]
+        if not failed:
+            return f"Layers that ran before e2e{scope} all passed ({', '.join(sorted(ran))})."
+        parts = [f"{layer} ({len(ids)})" for layer, ids in failed.items()]
         return f"Layers already failed in this run{scope}: {', '.join(parts)}."
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.has_plugin(RECORDER):
-        config.pluginmanager.register(LayerFailures(), RECORDER)
+        shared = getattr(config, "workerinput", {}).get("stackprobe_reads")
+        config.pluginmanager.register(LayerFailures(shared), RECORDER)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
