@@ -75,22 +75,6 @@ def _role_name(inv: Inventory) -> tuple[str | None, str]:
         return None, ""
 
 
-def _listify(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _statements(doc: dict | None) -> list[dict]:
-    stmts = (doc or {}).get("Statement", [])
-    return [stmts] if isinstance(stmts, dict) else list(stmts)
-
-
-def _role_documents(inv: Inventory, role: str) -> tuple[list[dict], list[tuple[str, dict]]]:
-    """(attached policies, [(policy label, document)]) for the role."""
-    return iam.documents(inv, role)
-
-
 def _allows(docs: list[tuple[str, dict]], action: str, resource: str = "*") -> list[str]:
     """Labels of the policies that allow ``action`` on ``resource``; none when an explicit
     Deny applies (probes.iam decides, as the database layer and the e2e trace do)."""
@@ -204,7 +188,7 @@ def instance_role_allows_ssm(inv: Inventory, exp: Any) -> Finding:
     if not role:
         return absent("the instance role", "a role in the launch template's instance profile")
     label = f"instance role {role} (from {source})"
-    attached, docs = _role_documents(inv, role)
+    attached, docs = iam.documents(inv, role)
     if any(p["PolicyName"] == SSM_CORE for p in attached):
         return passed(label, f"has {SSM_CORE} attached")
     missing = [a for a in SSM_ACTIONS if not _allows(docs, a)]
@@ -229,7 +213,7 @@ def instance_role_reads_db_secret(inv: Inventory, exp: Any) -> Finding:
     if not arn:
         return absent("the database secret", "the RDS MasterUserSecret or output DbSecretArn")
     label = f"instance role {role} (from {source})"
-    _, docs = _role_documents(inv, role)
+    _, docs = iam.documents(inv, role)
     decision = iam.decide_documents(docs, "secretsmanager:GetSecretValue", arn)
     if decision.verdict == "deny":
         return failed(label, f"is explicitly denied secretsmanager:GetSecretValue on {arn} by "
@@ -254,19 +238,19 @@ def instance_role_least_privilege(inv: Inventory, exp: Any) -> Finding:
     if not role:
         return absent("the instance role", "a role in the launch template's instance profile")
     label = f"instance role {role} (from {source})"
-    attached, docs = _role_documents(inv, role)
+    attached, docs = iam.documents(inv, role)
     secret = _secret_arn(inv)
     problems = [f"managed policy {p['PolicyName']} attached" for p in attached
                 if p["PolicyName"] in exp.compute.forbidden_policies]
     for name, doc in docs:
-        for st in _statements(doc):
+        for st in iam.statements(doc):
             if st.get("Effect") != "Allow":
                 continue
             if "NotAction" in st:
-                problems.append(f"{name} allows NotAction {_listify(st['NotAction'])}")
+                problems.append(f"{name} allows NotAction {iam.as_list(st['NotAction'])}")
                 continue
-            acts = [a.lower() for a in _listify(st.get("Action"))]
-            res = _listify(st.get("Resource")) or ["(NotResource)"]
+            acts = [a.lower() for a in iam.as_list(st.get("Action"))]
+            res = iam.as_list(st.get("Resource")) or ["(NotResource)"]
             # A whole service (ssm:* includes SendCommand to every instance) or everything.
             wild = [a for a in acts if a == "*" or a.endswith(":*")]
             if wild:

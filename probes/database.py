@@ -264,12 +264,6 @@ def master_secret_exists(inv: Inventory, exp: Any) -> Finding:
                   last_rotated=desc.get("LastRotatedDate"))
 
 
-def _role_decision(inv: Inventory, role: str, action: str, resource: str) -> tuple[str, list[str]]:
-    """('allow' | 'deny' | 'none', [policies that decided]) from identity policies."""
-    decision = iam.decide(inv, role, action, resource)
-    return decision.verdict, decision.denied_by or decision.allowed_by
-
-
 @probe(layer="database", component="credentials",
        title="The app role may read the DB master secret", severity="blocker", gate=True,
        challenge=3,
@@ -289,7 +283,8 @@ def app_role_reads_master_secret(inv: Inventory, exp: Any) -> Finding:
                       fix="Set resources.instance_role in the environment file")
     if not reads.role(inv, role):
         return absent(f"IAM role {role} (app instance role)")
-    decision, policies = _role_decision(inv, role, "secretsmanager:GetSecretValue", arn)
+    verdict = iam.decide(inv, role, "secretsmanager:GetSecretValue", arn)
+    decision, policies = verdict.verdict, verdict.denied_by or verdict.allowed_by
     who = f"IAM role {role} (app instance role)"
     if decision == "deny":
         return failed(who, f"is explicitly denied secretsmanager:GetSecretValue on {arn} by "

@@ -188,11 +188,12 @@ class Inventory:
         store (another xdist worker made the read), else made here. Concurrent callers of
         one key wait for the first; an exception is raised and not remembered."""
         service, _, operation, params = key
+        operation = operation.removesuffix("[*]")  # a paginated read is recorded as its operation
         with self._lock:
             lock = self._key_locks.setdefault(key, threading.Lock())
         with lock:
             if key in self._cache:
-                self._record(CallRecord(service, operation.removesuffix("[*]"), params, True, 0.0))
+                self._record(CallRecord(service, operation, params, True, 0.0))
                 return self._cache[key]
             start = time.perf_counter()
             made = True
@@ -202,11 +203,11 @@ class Inventory:
                 else:
                     value = make()
             except ClientError:
-                self._record(CallRecord(service, operation.removesuffix("[*]"), params, False,
+                self._record(CallRecord(service, operation, params, False,
                                         time.perf_counter() - start))
                 raise
             self._cache[key] = value
-            self._record(CallRecord(service, operation.removesuffix("[*]"), params, not made,
+            self._record(CallRecord(service, operation, params, not made,
                                     time.perf_counter() - start))
             return value
 

@@ -845,13 +845,6 @@ def _instance_role(c: _Ctx) -> tuple[str | None, str]:
         return None, ""
 
 
-def _role_may(c: _Ctx, role: str, action: str, resource: str) -> tuple[list[str], list[str]]:
-    """(allowing, denying) policy labels of the role's identity policies for the call
-    (probes.iam, shared with the compute and database layers)."""
-    decision = iam.decide(c.inv, role, action, resource)
-    return decision.allowed_by, decision.denied_by
-
-
 def _route_table_of(c: _Ctx, subnet_id: str) -> dict | None:
     main = None
     for t in reads.route_tables(c.inv):
@@ -931,7 +924,8 @@ def _hop_secrets_manager(c: _Ctx) -> tuple[str, str, str]:
                           f"role may call secretsmanager:GetSecretValue on {arn}",
                           "Set IamInstanceProfile in the launch template to the app's instance "
                           "profile and refresh the instances", layer="compute")
-        allow, deny = _role_may(c, role, "secretsmanager:GetSecretValue", arn)
+        decision = iam.decide(c.inv, role, "secretsmanager:GetSecretValue", arn)
+        allow, deny = decision.allowed_by, decision.denied_by
         if deny or not allow:
             raise _Broken(f"instance role {role} (from {source}) "
                           + (f"is denied secretsmanager:GetSecretValue on {arn} by "

@@ -125,8 +125,8 @@ class PgCluster:
     def destroy(self):
         try:
             self.stop("immediate")
-        except Exception:
-            pass  # already stopped
+        except (RuntimeError, subprocess.TimeoutExpired):  # pg_ctl: the server was not running
+            pass
         shutil.rmtree(self.base, ignore_errors=True)
 
 

@@ -28,12 +28,10 @@ def with_domain(stack: Any) -> str:
 
     n = next(_ids)
     domain = f"www.lab{os.getpid()}x{n}.example.com"
-    zone = stack.client("route53").create_hosted_zone(
-        Name=domain.split(".", 1)[1], CallerReference=f"stackprobe-{os.getpid()}-{n}")
-    zone_id = zone["HostedZone"]["Id"].split("/")[-1]
     name = f"{stack.name}-dom{n}"
-    params = {**envmod.load("local").stack.parameters, "DomainName": domain,
-              "HostedZoneId": zone_id}
+    # the zone made the way the embedded target makes it for the main job
+    params = stackmod.embedded_hosted_zone(stack.client("route53"), {
+        **envmod.load("local").stack.parameters, "DomainName": domain})
     outputs = stackmod.deploy(stack.session(), envmod.DEFAULT_TEMPLATE, name, params,
                               stackmod.run_tags("lab"), timeout=120, precheck=unmodelled_types,
                               out=lambda _: None)
