@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from probes import reads
+from probes import graph, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
@@ -37,7 +37,7 @@ def _api_name(inv: Inventory) -> str:
 
 
 def _stage_name(inv: Inventory) -> str:
-    return f"stage {inv.one('api_stage')} of REST API {reads.rest_api_id(inv)}"
+    return f"stage {graph.role(inv, 'api_stage')} of REST API {reads.rest_api_id(inv)}"
 
 
 def _methods(inv: Inventory) -> list[tuple[dict, str, dict]]:
@@ -362,7 +362,7 @@ def integrations_via_vpc_link(inv: Inventory, exp: Any) -> list[Finding]:
                    "changed on an existing link) and point the integrations at it; a FAILED "
                    "link shows its statusMessage")
 def vpc_link_targets_nlb(inv: Inventory, exp: Any) -> list[Finding]:
-    nlb_arn = inv.one("nlb")
+    nlb_arn = graph.role(inv, "nlb")
     if not nlb_arn:
         return [absent("network load balancer", fix="Deploy the NLB or set resources.nlb")]
     link_ids: dict[str, list[str]] = {}
@@ -371,7 +371,7 @@ def vpc_link_targets_nlb(inv: Inventory, exp: Any) -> list[Finding]:
         cid = _connection_id(inv, integ) if integ.get("connectionType") == "VPC_LINK" else None
         if cid:
             link_ids.setdefault(cid, []).append(f"{verb} {res.get('path')}")
-    own = inv.one("vpc_link")
+    own = graph.role(inv, "vpc_link")
     if own:
         link_ids.setdefault(own, [])
     if not link_ids:
@@ -413,7 +413,7 @@ def nlb_internal(inv: Inventory, exp: Any) -> Finding:
         return absent("network load balancer", fix="Deploy the NLB or set resources.nlb")
     name = f"load balancer {lb.get('LoadBalancerName')} ({lb['LoadBalancerArn']})"
     subnets = sorted(z.get("SubnetId") for z in lb.get("AvailabilityZones", []) if z.get("SubnetId"))
-    app_subnets = set(reads.subnet_ids_from_output(inv, "AppSubnetIds"))
+    app_subnets = set(reads.tiers(inv)["app"])
     evidence = {"Scheme": lb.get("Scheme"), "Type": lb.get("Type"), "subnets": subnets,
                 "app_subnets": sorted(app_subnets)}
     problems = []
@@ -457,7 +457,7 @@ def nlb_listener_forwards(inv: Inventory, exp: Any) -> Finding:
     lb = reads.load_balancer(inv)
     if not lb:
         return absent("network load balancer", fix="Deploy the NLB or set resources.nlb")
-    tg_arn = inv.one("target_group")
+    tg_arn = graph.role(inv, "target_group")
     if not tg_arn:
         return absent("target group", fix="Deploy the target group or set resources.target_group")
     tg = reads.target_group(inv)

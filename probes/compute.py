@@ -10,7 +10,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from probes import iam, reads
+from probes import graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
@@ -54,7 +54,7 @@ def _no_asg() -> Finding:
 
 def _app_group(inv: Inventory) -> str | None:
     try:
-        return inv.one("app_security_group", "AppSecurityGroup")
+        return graph.role(inv, "app_security_group")
     except Ambiguous:
         return None
 
@@ -70,7 +70,7 @@ def _role_name(inv: Inventory) -> tuple[str | None, str]:
         if roles:
             return roles[0]["RoleName"], f"instance profile {name}"
     try:
-        return inv.one("instance_role", "InstanceRole"), "the stack's instance role"
+        return graph.role(inv, "instance_role"), "the stack's instance role"
     except Ambiguous:
         return None, ""
 
@@ -88,7 +88,7 @@ def _secret_arn(inv: Inventory) -> str | None:
     if arn:
         return arn
     try:
-        return inv.one("db_secret")
+        return graph.role(inv, "db_secret")
     except Ambiguous:
         return None
 
@@ -284,8 +284,8 @@ def asg_spans_private_subnets(inv: Inventory, exp: Any) -> Finding:
         return _no_asg()
     label = f"Auto Scaling group {asg['AutoScalingGroupName']}"
     subnets = [s for s in (asg.get("VPCZoneIdentifier") or "").split(",") if s]
-    app = reads.subnet_ids_from_output(inv, "AppSubnetIds")
-    public = set(reads.subnet_ids_from_output(inv, "PublicSubnetIds"))
+    app: list[str] = []  # the app tier is the ASG's subnets: nothing to compare them with
+    public = reads.public_subnets(inv)
     described = {s["SubnetId"]: s for s in reads.subnets(inv)}
     azs = sorted({described[s]["AvailabilityZone"] for s in subnets if s in described})
     evidence = {"subnets": subnets, "azs": azs, "app_subnets": app}
@@ -344,7 +344,7 @@ def asg_attached_to_target_group(inv: Inventory, exp: Any) -> Finding:
     if not asg:
         return _no_asg()
     label = f"Auto Scaling group {asg['AutoScalingGroupName']}"
-    tg = inv.one("target_group")
+    tg = graph.role(inv, "target_group")
     if not tg:
         return absent("the NLB target group", "an AWS::ElasticLoadBalancingV2::TargetGroup")
     arns = asg.get("TargetGroupARNs", [])
@@ -361,7 +361,7 @@ def asg_attached_to_target_group(inv: Inventory, exp: Any) -> Finding:
                    "stackprobe-backend; curl localhost:APP_PORT/health) and the health check "
                    "port/path of the target group")
 def targets_healthy(inv: Inventory, exp: Any) -> list[Finding]:
-    tg = inv.one("target_group")
+    tg = graph.role(inv, "target_group")
     if not tg:
         return [absent("the NLB target group", "an AWS::ElasticLoadBalancingV2::TargetGroup")]
     asg = reads.auto_scaling_group(inv) or {}

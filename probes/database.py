@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from probes import iam, reads
+from probes import graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.redact import register_secret
@@ -29,7 +29,7 @@ class DatabaseExpect(Strict):
 
 # ---- helpers ----------------------------------------------------------------------------
 def _db(inv: Inventory) -> tuple[str, dict | None]:
-    ident = inv.one("db_instance")
+    ident = graph.role(inv, "db_instance")
     return f"RDS instance {ident or '(none)'}", reads.db_instance(inv) if ident else None
 
 
@@ -277,7 +277,7 @@ def app_role_reads_master_secret(inv: Inventory, exp: Any) -> Finding:
     if not arn:
         return skipped(name, "has no managed master secret (database.master_secret_managed "
                              "reports it)")
-    role = inv.one("instance_role")
+    role = graph.role(inv, "instance_role")
     if not role:
         return absent("instance role of the app (AWS::IAM::Role)",
                       fix="Set resources.instance_role in the environment file")

@@ -11,15 +11,14 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from probes import reads
+from probes import graph, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
 from probes.result import Finding, absent, failed, passed, skipped
 
 WORLD = ("0.0.0.0/0", "::/0")
-DEFAULTS = ("0.0.0.0/0", "::/0")
-TIER_OUTPUTS = {"public": "PublicSubnetIds", "app": "AppSubnetIds", "db": "DbSubnetIds"}
+TIER_ANCHORS = {"app": "auto_scaling_group", "db": "db_instance"}
 TIER_NAMES = {"public": "public", "app": "private app", "db": "private db"}
 
 
@@ -42,39 +41,19 @@ def _vpc_label(inv: Inventory) -> str:
 
 
 def _tiers(inv: Inventory) -> dict[str, list[str]]:
-    """Tier -> subnet ids; outputs first, else derived from what uses the subnets."""
-    tiers = {t: reads.subnet_ids_from_output(inv, out) for t, out in TIER_OUTPUTS.items()}
-    if not tiers["app"]:
-        asg = reads.auto_scaling_group(inv) or {}
-        tiers["app"] = [s for s in (asg.get("VPCZoneIdentifier") or "").split(",") if s]
-    if not tiers["db"]:
-        db = reads.db_instance(inv) or {}
-        tiers["db"] = [s["SubnetIdentifier"] for s in
-                       (db.get("DBSubnetGroup") or {}).get("Subnets", [])]
-    if not tiers["public"]:
-        private = set(tiers["app"]) | set(tiers["db"])
-        tiers["public"] = [s["SubnetId"] for s in reads.subnets(inv)
-                           if s["SubnetId"] not in private
-                           and _default_target(_route_table_of(inv, s["SubnetId"]))[0] == "igw"]
-    return tiers
+    return reads.tiers(inv)
 
 
 def _route_table_of(inv: Inventory, subnet_id: str) -> dict | None:
-    """The subnet's effective route table: its explicit association, else the main table."""
-    tables = reads.route_tables(inv)
-    for rt in tables:
-        if any(a.get("SubnetId") == subnet_id for a in rt.get("Associations", [])):
-            return rt
-    return next((rt for rt in tables if any(a.get("Main") for a in rt.get("Associations", []))),
-                None)
+    return reads.route_table_of(inv, subnet_id)
 
 
 def _default_routes(rt: dict | None) -> list[dict]:
     if not rt:
         return []
     return [r for r in rt.get("Routes", [])
-            if r.get("DestinationCidrBlock") in DEFAULTS
-            or r.get("DestinationIpv6CidrBlock") in DEFAULTS]
+            if r.get("DestinationCidrBlock") in WORLD
+            or r.get("DestinationIpv6CidrBlock") in WORLD]
 
 
 def _target(route: dict) -> tuple[str, str]:
@@ -156,7 +135,7 @@ def _group_label(group: dict) -> str:
 
 def _role_group(inv: Inventory, role: str, hint: str) -> str | None:
     try:
-        return inv.one(role, hint)
+        return graph.role(inv, role)
     except Ambiguous:
         return None
 
@@ -221,10 +200,15 @@ def subnet_tiers_span_azs(inv: Inventory, exp: Any) -> list[Finding]:
     for tier, ids in _tiers(inv).items():
         label = f"{TIER_NAMES[tier]} subnet tier of {_vpc_label(inv)}"
         if not ids:
+            anchor = TIER_ANCHORS.get(tier)
+            if anchor and not graph.role(inv, anchor):
+                out.append(skipped(f"the {TIER_NAMES[tier]} subnet tier",
+                                   f"is not judged: it is the subnets of the {anchor.replace('_', ' ')}, "
+                                   f"and there is none ({graph.of(inv).followed(anchor)})"))
+                continue
             out.append(absent(f"the {TIER_NAMES[tier]} subnet tier",
                               f"at least {want} subnets in distinct AZs",
-                              f"Add {TIER_NAMES[tier]} subnets, or name them in the stack output "
-                              f"{TIER_OUTPUTS[tier]}"))
+                              f"Add {TIER_NAMES[tier]} subnets in at least {want} AZs"))
             continue
         gone = [s for s in ids if s not in described]
         azs = sorted({described[s]["AvailabilityZone"] for s in ids if s in described})

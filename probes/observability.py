@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field
 
-from probes import reads
+from probes import graph, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
@@ -113,14 +113,14 @@ def _max_connections(inv: Inventory, exp: Any) -> tuple[int | None, str]:
 def _stack_dimension_value(inv: Inventory, dimension: str) -> str | None:
     """The value a dimension must have to watch this stack's resource, if we know it."""
     if dimension == "AutoScalingGroupName":
-        return inv.one("auto_scaling_group")
+        return graph.role(inv, "auto_scaling_group")
     if dimension == "DBInstanceIdentifier":
-        return inv.one("db_instance")
+        return graph.role(inv, "db_instance")
     if dimension == "LoadBalancer":
-        arn = inv.one("nlb")
+        arn = graph.role(inv, "nlb")
         return arn.split(":loadbalancer/", 1)[1] if arn and ":loadbalancer/" in arn else None
     if dimension == "TargetGroup":
-        arn = inv.one("target_group")
+        arn = graph.role(inv, "target_group")
         return arn.rsplit(":", 1)[1] if arn else None
     if dimension == "ApiName":
         api = reads.rest_api_id(inv)
@@ -217,7 +217,7 @@ def alarms_configured(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="aws cloudwatch enable-alarm-actions --alarm-names <name>, and set "
                    "--alarm-actions <alarm topic ARN> with put-metric-alarm")
 def alarm_actions_notify_topic(inv: Inventory, exp: Any) -> list[Finding]:
-    topic = inv.one("alarm_topic")
+    topic = graph.role(inv, "alarm_topic")
     if not topic:
         return [absent("SNS alarm topic (AWS::SNS::Topic)",
                        fix="Set resources.alarm_topic in the environment file")]
@@ -257,7 +257,7 @@ def alarm_actions_notify_topic(inv: Inventory, exp: Any) -> list[Finding]:
                    "aws sns confirm-subscription) or subscribe a working endpoint: aws sns "
                    "subscribe --topic-arn <topic> --protocol email --notification-endpoint <addr>")
 def alarm_topic_subscribed(inv: Inventory, exp: Any) -> Finding:
-    topic = inv.one("alarm_topic")
+    topic = graph.role(inv, "alarm_topic")
     if not topic:
         return absent("SNS alarm topic (AWS::SNS::Topic)",
                       fix="Set resources.alarm_topic in the environment file")
@@ -330,7 +330,7 @@ def alarm_drill(inv: Inventory, exp: Any) -> Finding:
     queue subscribed to the topic, the alarm's state). It uses ``inv.session``, which
     refuses every mutation unless the environment sets ``allow_mutations: true``.
     """
-    topic = inv.one("alarm_topic")
+    topic = graph.role(inv, "alarm_topic")
     if not topic:
         return absent("SNS alarm topic (AWS::SNS::Topic)")
     alarm = _drill_alarm(inv, exp, topic)
@@ -407,7 +407,7 @@ def alarm_drill(inv: Inventory, exp: Any) -> Finding:
 
 # ---- CloudTrail -------------------------------------------------------------------------
 def _trail(inv: Inventory) -> tuple[str, dict | None]:
-    name = inv.one("trail")
+    name = graph.role(inv, "trail")
     if not name:
         return "CloudTrail trail (AWS::CloudTrail::Trail)", None
     return f"CloudTrail trail {name}", reads.trail(inv, name)
@@ -474,7 +474,7 @@ def _stack_log_group_names(inv: Inventory) -> list[str]:
     names = set(inv.ids("AWS::Logs::LogGroup"))
     # Groups services create for the stack's resources (they never expire by default).
     prefixes = []
-    db = inv.one("db_instance")
+    db = graph.role(inv, "db_instance")
     if db:
         prefixes.append(f"/aws/rds/instance/{db}/")
     api = reads.rest_api_id(inv)
@@ -537,7 +537,7 @@ def _widget_namespaces(widget: dict) -> set[str]:
                    "(aws cloudwatch put-dashboard), e.g. AWS/CloudFront, AWS/ApiGateway, "
                    "AWS/EC2 + AWS/NetworkELB, AWS/RDS")
 def dashboard_covers_layers(inv: Inventory, exp: Any) -> Finding:
-    name = inv.one("dashboard")
+    name = graph.role(inv, "dashboard")
     if not name:
         return absent("CloudWatch dashboard (AWS::CloudWatch::Dashboard)",
                       fix="Create a dashboard with a widget per layer, or set "

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from probes import iam, reads
+from probes import graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
@@ -127,7 +127,7 @@ def _domain(inv: Inventory, exp: Any) -> str | None:
 
 
 def _zone_id(inv: Inventory) -> str | None:
-    zid = inv.one("hosted_zone") or reads.stack_parameter(inv, "HostedZoneId")
+    zid = graph.role(inv, "hosted_zone") or reads.stack_parameter(inv, "HostedZoneId")
     return zid.split("/")[-1] if zid else None
 
 
@@ -313,7 +313,7 @@ def _hop_certificate(c: _Ctx) -> tuple[str, str, str]:
 def _hop_viewer(c: _Ctx) -> tuple[str, str, str]:
     d = reads.distribution(c.inv)
     c.dist = d
-    did = c.inv.one("distribution")
+    did = graph.role(c.inv, "distribution")
     if not d:
         raise _Broken(f"CloudFront distribution {did or '(none in the stack)'} was not found",
                       "the stack's distribution to exist",
@@ -328,7 +328,7 @@ def _hop_viewer(c: _Ctx) -> tuple[str, str, str]:
 def _hop_waf(c: _Ctx) -> tuple[str, str, str]:
     d = _distribution(c)
     acl_id = (d.get("DistributionConfig") or {}).get("WebACLId") or ""
-    expected_arn = c.inv.one("web_acl")
+    expected_arn = graph.role(c.inv, "web_acl")
     acl = reads.web_acl(c.inv)
     src = _dist_name(d)
     fix = (f"Associate the web ACL: set WebACLId of distribution {d.get('Id')} to "
@@ -375,7 +375,7 @@ def _hop_site(c: _Ctx) -> tuple[str, str, str]:
     default = (cfg.get("DefaultCacheBehavior") or {}).get("TargetOriginId")
     origin = origins.get(default)
     src = _dist_name(d)
-    bucket = c.inv.one("site_bucket")
+    bucket = graph.role(c.inv, "site_bucket")
     if not origin:
         raise _Broken(f"{src}'s default behaviour targets origin {default!r}, which is not defined",
                       "the default behaviour to target the site bucket origin",
@@ -456,7 +456,7 @@ def _hop_api_origin(c: _Ctx) -> tuple[str, str, str]:
     api = reads.rest_api_id(c.inv)
     region = c.inv.session.region
     want_host = f"{api}.execute-api.{region}.amazonaws.com" if api else "the API's execute-api host"
-    stage = c.inv.one("api_stage")
+    stage = graph.role(c.inv, "api_stage")
     if not behaviour:
         raise _Broken(f"{src} has no {pattern} behaviour", f"a {pattern} behaviour to the API origin",
                       f"Add a cache behaviour {pattern} -> the API Gateway origin")
@@ -518,7 +518,7 @@ def _forwarded_headers(inv: Inventory, behaviour: dict) -> tuple[list[str], str]
 
 
 def _hop_stage(c: _Ctx) -> tuple[str, str, str]:
-    api, stage_name = reads.rest_api_id(c.inv), c.inv.one("api_stage")
+    api, stage_name = reads.rest_api_id(c.inv), graph.role(c.inv, "api_stage")
     if not api:
         raise _Broken("the stack has no REST API", "a REST API", "Redeploy the stack")
     stage = reads.api_stage(c.inv)
@@ -556,7 +556,7 @@ def _hop_method(c: _Ctx) -> tuple[str, str, str]:
         raise _Broken(f"REST API {api} has no methods under {c.e2e.api_path_pattern}",
                       "the API's methods (e.g. GET /api/items)",
                       "Create the resources and methods, then redeploy the stage")
-    return f"stage {c.inv.one('api_stage')}", f"API {api}", \
+    return f"stage {graph.role(c.inv, 'api_stage')}", f"API {api}", \
         "methods " + ", ".join(f"{v} {p}" for p, v, _ in methods)
 
 
@@ -606,7 +606,7 @@ def _hop_pool(c: _Ctx) -> tuple[str, str, str]:
     if not used:
         raise _Blocked("no authorizer to follow")
     pool = reads.user_pool(c.inv)
-    pool_id = c.inv.one("user_pool")
+    pool_id = graph.role(c.inv, "user_pool")
     if not pool:
         raise _Broken(f"user pool {pool_id or '(none in the stack)'} was not found",
                       "the stack's user pool", "Redeploy the stack (the pool was deleted)")
@@ -647,7 +647,7 @@ def _hop_integration(c: _Ctx) -> tuple[str, str, str]:
                           f"(connectionId {integ.get('connectionId') or 'none'})",
                           "an HTTP_PROXY integration with connectionType VPC_LINK and the VPC link id",
                           "Set the integration's connectionType VPC_LINK and connectionId "
-                          f"{c.inv.one('vpc_link') or '<vpc link id>'}; redeploy (Challenge 2)",
+                          f"{graph.role(c.inv, 'vpc_link') or '<vpc link id>'}; redeploy (Challenge 2)",
                           integration=integ)
         # The host in the URI is only the Host header / TLS name (the VPC link decides where
         # the request goes); the port is where the NLB must listen.
@@ -666,7 +666,7 @@ def _hop_vpc_link(c: _Ctx) -> tuple[str, str, str]:
     links.discard(None)
     if not links:
         raise _Blocked("no VPC link to follow")
-    nlb_arn = c.inv.one("nlb")
+    nlb_arn = graph.role(c.inv, "nlb")
     for lid in sorted(links):
         link = reads.vpc_link(c.inv, lid)
         if not link:
@@ -686,7 +686,7 @@ def _hop_vpc_link(c: _Ctx) -> tuple[str, str, str]:
 
 def _hop_listener(c: _Ctx) -> tuple[str, str, str]:
     nlb = _nlb(c)
-    arn = c.inv.one("nlb")
+    arn = graph.role(c.inv, "nlb")
     if not nlb:
         raise _Broken(f"NLB {arn or '(none in the stack)'} was not found", "the NLB to exist",
                       "Redeploy the stack")
@@ -715,7 +715,7 @@ def _hop_target_group(c: _Ctx) -> tuple[str, str, str]:
     ls = reads.listeners(c.inv)
     if not ls:
         raise _Blocked("no listener to follow")
-    tg_arn = c.inv.one("target_group")
+    tg_arn = graph.role(c.inv, "target_group")
     tg = reads.target_group(c.inv)
     forwarded = set().union(*(_forwards_to(x) for x in ls))
     if not tg:
@@ -731,9 +731,9 @@ def _hop_target_group(c: _Ctx) -> tuple[str, str, str]:
 
 
 def _hop_asg(c: _Ctx) -> tuple[str, str, str]:
-    tg_arn = c.inv.one("target_group")
+    tg_arn = graph.role(c.inv, "target_group")
     asg = reads.auto_scaling_group(c.inv)
-    name = c.inv.one("auto_scaling_group")
+    name = graph.role(c.inv, "auto_scaling_group")
     if not asg:
         raise _Broken(f"Auto Scaling group {name or '(none in the stack)'} was not found",
                       "the ASG to exist", "Redeploy the stack")
@@ -789,8 +789,8 @@ def _app_groups(c: _Ctx) -> list[dict]:
         ids |= set((data or {}).get("SecurityGroupIds") or [])
         for ni in (data or {}).get("NetworkInterfaces") or []:
             ids |= set(ni.get("Groups") or [])
-    if not ids and c.inv.one("app_security_group"):
-        ids.add(c.inv.one("app_security_group"))
+    if not ids and graph.role(c.inv, "app_security_group"):
+        ids.add(graph.role(c.inv, "app_security_group"))
     c.app_groups = [g for g in (reads.security_group(c.inv, i) for i in sorted(ids)) if g]
     return c.app_groups
 
@@ -840,7 +840,7 @@ def _instance_role(c: _Ctx) -> tuple[str | None, str]:
         if roles:
             return roles[0]["RoleName"], f"instance profile {profile}"
     try:
-        return c.inv.one("instance_role"), "the stack's instance role"
+        return graph.role(c.inv, "instance_role"), "the stack's instance role"
     except Ambiguous:
         return None, ""
 
@@ -912,7 +912,7 @@ def _hop_secrets_manager(c: _Ctx) -> tuple[str, str, str]:
     arn = ((c.db or {}).get("MasterUserSecret") or {}).get("SecretArn")
     if not arn:
         try:
-            arn = c.inv.one("db_secret")
+            arn = graph.role(c.inv, "db_secret")
         except Ambiguous:
             arn = None
     # 1. Credentials: the instance role may read the secret.
@@ -995,8 +995,8 @@ def _prefix_list_egress(groups: list[dict], port: int) -> bool:
 def _db_groups(c: _Ctx) -> list[dict]:
     ids = [g["VpcSecurityGroupId"] for g in (c.db or {}).get("VpcSecurityGroups", [])
            if g.get("Status", "active") == "active"]
-    if not ids and c.inv.one("db_security_group"):
-        ids = [c.inv.one("db_security_group")]
+    if not ids and graph.role(c.inv, "db_security_group"):
+        ids = [graph.role(c.inv, "db_security_group")]
     return [g for g in (reads.security_group(c.inv, i) for i in ids) if g]
 
 
@@ -1037,7 +1037,7 @@ def _hop_db_port(c: _Ctx) -> tuple[str, str, str]:
 
 def _hop_db(c: _Ctx) -> tuple[str, str, str]:
     c.db = c.db or reads.db_instance(c.inv)
-    ident = c.inv.one("db_instance")
+    ident = graph.role(c.inv, "db_instance")
     if not c.db:
         raise _Broken(f"RDS instance {ident or '(none in the stack)'} was not found",
                       "the database to exist", "Restore from the latest snapshot or redeploy")
@@ -1045,7 +1045,7 @@ def _hop_db(c: _Ctx) -> tuple[str, str, str]:
     if status not in ("available", "backing-up", "modifying", "configuring-log-exports"):
         raise _Broken(f"RDS instance {ident} is {status}", "available",
                       "Start the instance (aws rds start-db-instance) or check its events")
-    db_sg = c.inv.one("db_security_group")
+    db_sg = graph.role(c.inv, "db_security_group")
     attached = [g["VpcSecurityGroupId"] for g in c.db.get("VpcSecurityGroups", [])]
     if db_sg and db_sg not in attached:
         raise _Broken(f"RDS instance {ident} has security groups {attached}",
@@ -1061,7 +1061,7 @@ def _hop_secret(c: _Ctx) -> tuple[str, str, str]:
     if not c.db:
         raise _Blocked("no database")
     ident = c.db.get("DBInstanceIdentifier")
-    arn = ((c.db.get("MasterUserSecret") or {}).get("SecretArn")) or c.inv.one("db_secret")
+    arn = ((c.db.get("MasterUserSecret") or {}).get("SecretArn")) or graph.role(c.inv, "db_secret")
     if not arn:
         raise _Broken(f"RDS instance {ident} has no managed master user secret",
                       "ManageMasterUserPassword: true (the app reads credentials from it)",
