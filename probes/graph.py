@@ -351,7 +351,8 @@ class Graph:
 
     def _r_certificate(self) -> _Resolved:
         cert = (self.distribution_config().get("ViewerCertificate") or {}).get("ACMCertificateArn")
-        return _Resolved(cert or None, "followed the distribution's ViewerCertificate")
+        return self._ref("certificate", {cert} if cert else set(),
+                         "followed the distribution's ViewerCertificate", fallback=False)
 
     def _r_hosted_zone(self) -> _Resolved:
         from probes.reads import stack_parameter  # parameters are read with the stack

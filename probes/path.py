@@ -25,7 +25,7 @@ from probes import graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
-from probes.result import Finding, failed, passed
+from probes.result import Absent, Finding, failed, passed, skipped
 
 OK, BROKEN, SKIPPED, BLOCKED = "ok", "broken", "skipped", "blocked"
 NO_DOMAIN = "no domain configured: set expectations.dns.domain or the DomainName parameter"
@@ -1107,6 +1107,35 @@ _CHECKS: tuple[tuple[str, str, Callable[[_Ctx], tuple[str, str, str]]], ...] = (
 )
 
 
+# The roles a hop starts from: a stack where none plays them does not have that part of the
+# path (a static site has no API, an API may have no CloudFront in front): the hop is
+# skipped, naming what was followed, unless the environment requires the hop's layer.
+_EDGE, _API = ("distribution",), ("rest_api",)
+HOP_NEEDS: dict[str, tuple[str, ...]] = {
+    DOMAIN_ALIAS: _EDGE, ALIAS_DISTRIBUTION: _EDGE, DISTRIBUTION_CERTIFICATE: _EDGE,
+    VIEWER_DISTRIBUTION: _EDGE, DISTRIBUTION_WAF: _EDGE, DISTRIBUTION_SITE: _EDGE,
+    DISTRIBUTION_API: _EDGE + _API, API_STAGE: _API, STAGE_METHOD: _API, METHOD_AUTHORIZER: _API,
+    AUTHORIZER_POOL: _API, METHOD_VPC_LINK: _API, VPC_LINK_NLB: _API, NLB_LISTENER: ("nlb",),
+    LISTENER_TG: ("nlb",), TG_ASG: ("nlb", "auto_scaling_group"),
+    ASG_INSTANCES: ("auto_scaling_group",), NLB_APP_PORT: ("nlb", "auto_scaling_group"),
+    APP_SECRETS: ("auto_scaling_group", "db_instance"),
+    APP_DB_PORT: ("auto_scaling_group", "db_instance"), DB_INSTANCE: ("db_instance",),
+    DB_SECRET: ("db_instance",),
+}
+
+
+def _absent_part(inv: Inventory, exp: Any, name: str, layer: str) -> Absent | None:
+    """Absent when the stack lacks this part of the path (and its layer is not required)."""
+    if layer in (getattr(exp, "required_layers", None) or ()):
+        return None
+    for role in HOP_NEEDS.get(name, ()):
+        try:
+            graph.need(inv, role)
+        except Absent as exc:
+            return exc
+    return None
+
+
 def trace(inv: Inventory, exp: Any) -> list[Hop]:
     """Every hop of the request path, in the order a request travels them."""
     _warm(inv, exp)
@@ -1114,13 +1143,17 @@ def trace(inv: Inventory, exp: Any) -> list[Hop]:
     hops = []
     for index, (name, layer, check) in enumerate(_CHECKS, 1):
         src, _, tgt = name.partition(" → ")
+        missing = _absent_part(inv, exp, name, layer)
+        if missing:
+            hops.append(Hop(index, name, src, tgt, SKIPPED, f"not in this stack: {missing}", layer))
+            continue
         try:
             source, target, found = check(ctx)
             hops.append(Hop(index, name, source, target, OK, found, layer))
         except _Broken as b:
             hops.append(Hop(index, name, src, tgt, BROKEN, b.observed, b.layer or layer, b.fix,
                             b.expected, b.details))
-        except _Skip as s:
+        except (_Skip, Absent) as s:
             hops.append(Hop(index, name, src, tgt, SKIPPED, str(s), layer))
         except _Blocked as s:
             hops.append(Hop(index, name, src, tgt, BLOCKED, f"could not be followed: {s}", layer,
@@ -1191,6 +1224,14 @@ def request_path(inv: Inventory, exp: Any) -> Finding:
         return finding
     skipped_hops = [h.name for h in hops if h.status == SKIPPED]
     ok = sum(h.status == OK for h in hops)
+    if not ok:
+        return skipped("request path", f"has no hop in stack {inv.stack_name} to follow "
+                       f"({hops[0].evidence if hops else 'no hops'})", **evidence)
+    if any(h.evidence.startswith("not in this stack") for h in hops):
+        parts = [h.name for h in hops if h.status == OK]
+        return passed("request path", f"connects the {ok} hops this stack has ({parts[0]} … "
+                      f"{parts[-1]}); {len(skipped_hops)} hop(s) not in this stack are skipped",
+                      **evidence)
     note = f"; {len(skipped_hops)} skipped ({hops[0].evidence})" if skipped_hops else ""
     return passed("request path", f"connects all {ok} hops from "
                   f"{'domain ' + _domain(inv, exp) if _domain(inv, exp) else 'the distribution'} "
