@@ -177,6 +177,26 @@ def identifiers(physical_id: str) -> set[str]:
     return {i for i in out if i and len(i) >= 6}
 
 
+def stack_index(physical: dict[str, str], template: dict[str, Any],
+                prefix: str = "") -> dict[str, set[str]]:
+    """Logical id (with ``prefix``) -> the identifiers that name it in findings. A stage
+    is named "stage <name>" (its physical id is only the name); a deployment that creates
+    its stage through ``StageName`` is named by that stage too."""
+    out: dict[str, set[str]] = {}
+    resources = template.get("Resources") or {}
+    for logical, pid in physical.items():
+        spec = resources.get(logical) or {}
+        ids = identifiers(pid) if pid else set()
+        if spec.get("Type") == "AWS::ApiGateway::Stage" and pid:
+            ids.add(f"stage {pid}")
+        stage = (spec.get("Properties") or {}).get("StageName")
+        if spec.get("Type") == "AWS::ApiGateway::Deployment" and isinstance(stage, str):
+            ids.add(f"stage {stage}")
+        if ids:
+            out[prefix + logical] = ids
+    return out
+
+
 def named(text: str, index: dict[str, set[str]]) -> set[str]:
     """Logical ids (``<stack>:<id>`` for borrowed ones) whose identifiers occur in ``text``
     as whole tokens."""
@@ -190,8 +210,8 @@ def named(text: str, index: dict[str, set[str]]) -> set[str]:
 
 
 def judged(finding: Finding, index: dict[str, set[str]]) -> set[str]:
-    """The resources a finding is about: those its resource names, else its message."""
-    return named(finding.resource, index) or named(finding.message, index)
+    """The resources a finding names, in its resource or its message."""
+    return named(finding.resource, index) | named(finding.message, index)
 
 
 @dataclass
@@ -218,6 +238,10 @@ def judge(outcomes: dict[str, Any], expect: dict[str, Any],
             if f.status == ERROR:
                 verdict.add("ERROR", f"{pid}: {short}")
                 continue
+            match = [(p, r) for p, r in listed if p == pid and r in names_]
+            if f.status == FAIL and match:
+                seen.update(match)
+                continue
             role = PROBE_ROLES.get(pid)
             if role and f.status in (PASS, FAIL):
                 player = roles.get(role)
@@ -235,11 +259,7 @@ def judge(outcomes: dict[str, Any], expect: dict[str, Any],
                     continue
             if f.status != FAIL:
                 continue
-            mentioned = names_ | named(f.message, index)
-            match = [(p, r) for p, r in listed if p == pid and r in mentioned]
-            if match:
-                seen.update(match)
-            elif layer not in layers:
+            if layer not in layers:
                 verdict.add("absent-layer failure", f"{pid} (layer {layer} is not in the stack): {short}")
             elif role and role not in roles:
                 verdict.add("absent-role failure", f"{pid} ({role} is not in the stack): {short}")
