@@ -9,6 +9,7 @@ find roles through the resource graph (issue 11); the file checks always run.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from typing import Any
@@ -26,6 +27,7 @@ from tests.conftest import CREDS
 from tests.corpus import corpus
 
 pytestmark = pytest.mark.xdist_group("corpus")
+_serial = itertools.count()
 
 STRICT = bool(os.environ.get("STACKPROBE_CORPUS_STRICT"))
 GATE = ("corpus judgement is gated until roles come from the resource graph (issue 11); "
@@ -33,8 +35,9 @@ GATE = ("corpus judgement is gated until roles come from the resource graph (iss
 
 
 class Deployer:
-    """Deploys corpus stacks once per worker (a stack others borrow from is shared) and
-    deletes them, borrowers first, at the end."""
+    """Deploys one corpus stack with fresh copies of the stacks it borrows from, and deletes
+    them all, borrowers first. One per test: a stack's verdict never depends on which other
+    corpus stacks happen to share its VPC at that moment."""
 
     def __init__(self, emulator: Any):
         self.session = AwsSession("us-east-1", emulator.endpoint, allow_mutations=True,
@@ -58,7 +61,7 @@ class Deployer:
                                     "record it under deploy_gap.types in its expectation file")
             pytest.skip(f"emulator gap: {name} uses {', '.join(missing)}, not modelled by the "
                         "emulator")
-        stack_name = f"corpus-{name}-{os.getpid()}"[:128]
+        stack_name = f"corpus-{name}-{os.getpid()}-{next(_serial)}"[:128]
         self.order.append(stack_name)
         try:
             stackmod.deploy(self.session, item.template, stack_name, params,
@@ -83,7 +86,7 @@ class Deployer:
                 pass
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def deployer(emulator):
     d = Deployer(emulator)
     yield d
