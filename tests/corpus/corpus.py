@@ -171,17 +171,18 @@ def identifiers(physical_id: str) -> set[str]:
     and composite ids (WAF's ``name|id|scope``) their distinctive parts."""
     out = {physical_id}
     for part in re.split(r"[|:/]", physical_id):
-        if len(part) >= 8 and part not in ("elasticloadbalancing", "secretsmanager", "targetgroup",
+        if len(part) >= 8 and not part.isdigit() and part not in ("elasticloadbalancing", "secretsmanager", "targetgroup",
                                            "loadbalancer", "cloudtrail", "us-east-1"):
             out.add(part)
     return {i for i in out if i and len(i) >= 6}
 
 
-def stack_index(physical: dict[str, str], template: dict[str, Any],
-                prefix: str = "") -> dict[str, set[str]]:
+def stack_index(physical: dict[str, str], template: dict[str, Any], prefix: str = "",
+                members: dict[str, list[str]] | None = None) -> dict[str, set[str]]:
     """Logical id (with ``prefix``) -> the identifiers that name it in findings. A stage
     is named "stage <name>" (its physical id is only the name); a deployment that creates
-    its stage through ``StageName`` is named by that stage too."""
+    its stage through ``StageName`` is named by that stage too; an Auto Scaling group by
+    its instances (``members``: logical id -> instance ids)."""
     out: dict[str, set[str]] = {}
     resources = template.get("Resources") or {}
     for logical, pid in physical.items():
@@ -192,6 +193,7 @@ def stack_index(physical: dict[str, str], template: dict[str, Any],
         stage = (spec.get("Properties") or {}).get("StageName")
         if spec.get("Type") == "AWS::ApiGateway::Deployment" and isinstance(stage, str):
             ids.add(f"stage {stage}")
+        ids.update((members or {}).get(logical, []))
         if ids:
             out[prefix + logical] = ids
     return out

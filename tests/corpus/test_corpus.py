@@ -78,6 +78,20 @@ class Deployer:
                                for r in resources}
         return stack_name
 
+    def instances(self, name: str) -> dict[str, list[str]]:
+        """The instances of each of the stack's Auto Scaling groups (findings name them)."""
+        template = load_template(corpus.entry(name).template.read_text())
+        groups = {logical: pid for logical, pid in self.physical[name].items()
+                  if (template["Resources"].get(logical) or {}).get("Type")
+                  == "AWS::AutoScaling::AutoScalingGroup"}
+        if not groups:
+            return {}
+        found = self.session.client("autoscaling").describe_auto_scaling_groups(
+            AutoScalingGroupNames=list(groups.values()))["AutoScalingGroups"]
+        by_name = {g["AutoScalingGroupName"]: [i["InstanceId"] for i in g.get("Instances", [])]
+                   for g in found}
+        return {logical: by_name.get(pid, []) for logical, pid in groups.items()}
+
     def delete_all(self) -> None:
         for stack_name in reversed(self.order):
             try:
@@ -99,7 +113,8 @@ def _index(deployer: Deployer, name: str) -> dict[str, set[str]]:
     for other in [name, *corpus.entry(name).borrowed]:
         template = load_template(corpus.entry(other).template.read_text())
         index.update(corpus.stack_index(deployer.physical[other], template,
-                                        "" if other == name else f"{other}:"))
+                                        "" if other == name else f"{other}:",
+                                        deployer.instances(other)))
     return index
 
 
