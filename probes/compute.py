@@ -3,7 +3,7 @@ instance role (SSM, DB secret, least privilege), the Auto Scaling group (private
 capacity, target group, healthy targets, scaling policy) and SSM reachability.
 
 The instance role is the one the launch template's instance profile carries (what
-instances really get); the ``InstanceRoleName`` output is only a fallback.
+instances really get), found through the resource graph.
 """
 from __future__ import annotations
 
@@ -203,6 +203,7 @@ def instance_role_allows_ssm(inv: Inventory, exp: Any) -> Finding:
 @probe(layer="compute", component="instance-role",
        title="The instance role can read the database secret", severity="critical", gate=True,
        challenge=3,
+       needs=("auto_scaling_group", "db_instance"),
        remediation="Allow secretsmanager:GetSecretValue on the database secret's ARN in the "
                    "instance role's policy")
 def instance_role_reads_db_secret(inv: Inventory, exp: Any) -> Finding:
@@ -211,7 +212,7 @@ def instance_role_reads_db_secret(inv: Inventory, exp: Any) -> Finding:
         return absent("the instance role", "a role in the launch template's instance profile")
     arn = _secret_arn(inv)
     if not arn:
-        return absent("the database secret", "the RDS MasterUserSecret or output DbSecretArn")
+        return absent("the database secret", "the RDS MasterUserSecret or a SecretTargetAttachment to the DB")
     label = f"instance role {role} (from {source})"
     _, docs = iam.documents(inv, role)
     decision = iam.decide_documents(docs, "secretsmanager:GetSecretValue", arn)

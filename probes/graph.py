@@ -599,7 +599,15 @@ class Graph:
                 if ":sns:" in t:
                     counts[t] = counts.get(t, 0) + 1
         if not counts:
-            return _Resolved(None, followed + " (none notifies an SNS topic)")
+            # Actions cut (the drill's and the layer's finding): the topic they should notify
+            # is the stack's one topic that no trail uses; a second candidate is ambiguous.
+            used = set()
+            for trail in self.declared("AWS::CloudTrail::Trail"):
+                resp = self._call("cloudtrail", "describe_trails", trailNameList=[trail.id])
+                used |= {t.get("SnsTopicARN") for t in (resp or {}).get("trailList", [])}
+            topics = [n for n in self.declared("AWS::SNS::Topic") if n.id not in used]
+            return self._only("alarm_topic", topics, followed + " (none notifies an SNS topic); "
+                              "else the stack's topic no trail uses")
         top = max(counts.values())
         return self._ref("alarm_topic", {t for t, c in counts.items() if c == top}, followed,
                          fallback=False)

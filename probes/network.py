@@ -2,9 +2,9 @@
 exposure (no SSH, nothing open to the world, app tier from the VPC only, database from the
 app tier only) and VPC Flow Logs with a retention policy.
 
-Tiers come from the stack's outputs (``PublicSubnetIds``, ``AppSubnetIds``, ``DbSubnetIds``)
-or ``resources:`` in the environment file; without them, from what uses the subnets: the
-Auto Scaling group (app), the database's subnet group (db), an internet route (public).
+Tiers come from what uses the subnets (never from our Outputs): the Auto Scaling group
+(app), the database's subnet group (db), an internet route (public); the app and database
+security groups from the resource graph (the launch template's, the DB instance's).
 """
 from __future__ import annotations
 
@@ -239,8 +239,11 @@ def private_subnets_egress_via_nat(inv: Inventory, exp: Any) -> list[Finding]:
         return [_no_vpc()]
     tiers = _tiers(inv)
     if not tiers["app"] and not tiers["db"]:
+        if not graph.role(inv, "auto_scaling_group") and not graph.role(inv, "db_instance"):
+            return [skipped("private subnets of the stack", "are not judged: they are the subnets "
+                            "of the Auto Scaling group and the DB, and the stack has neither")]
         return [absent("private subnets of the stack", "private app and db subnets",
-                       "Name them in the outputs AppSubnetIds / DbSubnetIds")]
+                       "Place the Auto Scaling group and the DB subnet group in private subnets")]
     nats = {n["NatGatewayId"]: n for n in reads.nat_gateways(inv)}
     out = []
     for tier in ("app", "db"):
@@ -289,6 +292,7 @@ def private_subnets_egress_via_nat(inv: Inventory, exp: Any) -> list[Finding]:
 
 @probe(layer="network", component="routing",
        title="Database subnets have no internet route at all", severity="normal",
+       needs=("vpc", "db_instance"),
        remediation="Remove the 0.0.0.0/0 (and ::/0) routes from the database subnets' route "
                    "table; the database needs no internet access")
 def db_subnets_have_no_internet_route(inv: Inventory, exp: Any) -> list[Finding]:
@@ -297,7 +301,7 @@ def db_subnets_have_no_internet_route(inv: Inventory, exp: Any) -> list[Finding]
     ids = _tiers(inv)["db"]
     if not ids:
         return [absent("the private db subnet tier", "database subnets without internet routes",
-                       "Name them in the output DbSubnetIds")]
+                       "Give the DB instance a DB subnet group of private subnets")]
     out = []
     for sid in ids:
         rt = _route_table_of(inv, sid)
@@ -370,6 +374,7 @@ def no_world_open_ingress(inv: Inventory, exp: Any) -> list[Finding]:
 @probe(layer="network", component="security-groups",
        title="App tier admits only the app port, only from inside the VPC",
        severity="critical", gate=True, challenge=2,
+       needs=("vpc", "auto_scaling_group"),
        remediation="Leave exactly one ingress rule on the app security group: tcp APP_PORT from "
                    "the VPC CIDR (NLB health checks and VPC-link traffic); revoke the others")
 def app_port_only_from_vpc(inv: Inventory, exp: Any) -> list[Finding]:
@@ -379,7 +384,7 @@ def app_port_only_from_vpc(inv: Inventory, exp: Any) -> list[Finding]:
     ids = _app_group_ids(inv)
     if not ids:
         return [absent("the app security group", "the launch template's security group",
-                       "Set resources.app_security_group or output AppSecurityGroupId")]
+                       "Give the launch template the app security group (or set resources.app_security_group)")]
     nets = _vpc_cidrs(inv)
     vpc_groups = {g["GroupId"] for g in reads.security_groups(inv)}
     out = []
@@ -416,6 +421,7 @@ def app_port_only_from_vpc(inv: Inventory, exp: Any) -> list[Finding]:
 @probe(layer="network", component="security-groups",
        title="Database admits the DB port only from the app security group",
        severity="critical", gate=True, challenge=3,
+       needs=("vpc", "db_instance"),
        remediation="Leave exactly one ingress rule on the database security group: tcp DB_PORT "
                    "from the app security group; revoke CIDR rules and other groups")
 def db_port_only_from_app_sg(inv: Inventory, exp: Any) -> list[Finding]:
@@ -425,10 +431,10 @@ def db_port_only_from_app_sg(inv: Inventory, exp: Any) -> list[Finding]:
     db_ids, app_ids = _db_group_ids(inv), set(_app_group_ids(inv))
     if not db_ids:
         return [absent("the database security group", "the RDS instance's VPC security group",
-                       "Set resources.db_security_group or output DbSecurityGroupId")]
+                       "Give the DB instance its security group (or set resources.db_security_group)")]
     if not app_ids:
         return [absent("the app security group", "the group the database admits",
-                       "Set resources.app_security_group or output AppSecurityGroupId")]
+                       "Give the launch template the app security group (or set resources.app_security_group)")]
     out = []
     for gid in db_ids:
         g = reads.security_group(inv, gid)
