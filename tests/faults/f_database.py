@@ -125,10 +125,13 @@ FAULTS = [
           mentions=("BackupRetentionPeriod=0",)),
     Fault("db-backups-one-day", _modify(BackupRetentionPeriod=1), ("database.backups_retained",),
           mentions=("1 day",)),
-    Fault("db-multi-az-unexpected", _modify(MultiAZ=True), ("database.multi_az_as_expected",),
-          mentions=("MultiAZ=true",)),
-    Fault("db-deletion-protection-unexpected", _modify(DeletionProtection=True),
-          ("database.deletion_protection_as_expected",), mentions=("DeletionProtection=true",)),
+    # Multi-AZ and deletion protection are floors: the safer setting never fails, so the
+    # fault is a production-like environment that requires them and a stack that lost them.
+    Fault("db-multi-az-required-but-off", _modify(MultiAZ=False), ("database.multi_az_as_expected",),
+          mentions=("MultiAZ=false",), expect=(("database", {"multi_az": True}),)),
+    Fault("db-deletion-protection-required-but-off", _modify(DeletionProtection=False),
+          ("database.deletion_protection_as_expected",), mentions=("DeletionProtection=false",),
+          expect=(("database", {"deletion_protection": True}),)),
     Fault("db-password-unmanaged",
           _modify(ManageMasterUserPassword=False, MasterUserPassword="Chang3-me-now-pls"),
           ("database.master_secret_managed",), challenge=3, mentions=("MasterUserSecret",),
