@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from probes import graph, reads
+from probes import graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
@@ -493,3 +493,44 @@ def nlb_listener_forwards(inv: Inventory, exp: Any) -> Finding:
                       **evidence)
     return passed(name, f"forwards {good[0].get('Protocol')}:{good[0].get('Port')} to target "
                         f"group {tg_arn}", **evidence)
+
+
+def invoke_arn(inv: Inventory, verb: str = "GET", path: str = "/api/items") -> str:
+    api, stage = graph.role(inv, "rest_api"), graph.role(inv, "api_stage") or "*"
+    account = inv.stack().get("StackId", "arn:aws:cloudformation:r:000000000000:").split(":")[4]
+    return f"arn:aws:execute-api:{inv.session.region}:{account}:{api}/{stage}/{verb}{path}"
+
+
+def policy_refuses_callers(inv: Inventory) -> tuple[str, dict] | None:
+    """(why, policy) when the REST API's resource policy refuses an ordinary caller (anyone,
+    as CloudFront's origin requests are) execute-api:Invoke on the API's methods, else None."""
+    policy = reads.rest_api_policy(inv)
+    if not policy:
+        return None
+    arn = invoke_arn(inv)
+    decision = iam.decide_resource(policy, "the REST API's resource policy", "*", "execute-api:Invoke", arn)
+    if decision.verdict == "deny":
+        return f"its resource policy denies execute-api:Invoke on {arn} to every caller", policy
+    if not decision.allowed:
+        return (f"its resource policy allows execute-api:Invoke on {arn} to no one (with a policy, "
+                "API Gateway refuses what it does not allow)"), policy
+    return None
+
+
+@probe(layer="api", component="stage",
+       title="The REST API's resource policy lets callers invoke the API", severity="blocker",
+       gate=True, challenge=7,
+       remediation="Fix the REST API's resource policy (aws apigateway update-rest-api "
+                   "--patch-operations op=replace,path=/policy,value=...) and redeploy the stage; "
+                   "a Deny must name only what it means to keep out")
+def resource_policy_admits_callers(inv: Inventory, exp: Any) -> Finding:
+    api = graph.role(inv, "rest_api")
+    refused = policy_refuses_callers(inv)
+    name = f"REST API {api}"
+    if refused:
+        why, policy = refused
+        return failed(name, why, "a resource policy that allows execute-api:Invoke on the API's "
+                      "methods to its callers (or no resource policy)", policy=policy)
+    policy = reads.rest_api_policy(inv)
+    return passed(name, "has no resource policy" if not policy
+                  else "has a resource policy that lets callers invoke it", policy=policy or {})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any
 
-from probes import graph, iam, reads
+from probes import evaluators, graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
@@ -33,6 +33,8 @@ class ComputeExpect(Strict):
         "SecretsManagerReadWrite", "AmazonS3FullAccess", "AmazonSSMFullAccess",
     )
     scaling_policy_type: str = "TargetTrackingScaling"
+    # What the app answers its health check on (the reference backend's /health).
+    health_check_path: str = "/health"
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -215,7 +217,7 @@ def instance_role_reads_db_secret(inv: Inventory, exp: Any) -> Finding:
         return absent("the database secret", "the RDS MasterUserSecret or a SecretTargetAttachment to the DB")
     label = f"instance role {role} (from {source})"
     _, docs = iam.documents(inv, role)
-    decision = iam.decide_documents(docs, "secretsmanager:GetSecretValue", arn)
+    decision = iam.decide_secret_read(inv, role, arn)
     if decision.verdict == "deny":
         return failed(label, f"is explicitly denied secretsmanager:GetSecretValue on {arn} by "
                              f"{', '.join(decision.denied_by)}", "GetSecretValue allowed on the database "
@@ -441,3 +443,31 @@ def instances_managed_by_ssm(inv: Inventory, exp: Any) -> list[Finding]:
         else:
             out.append(passed(f"instance {iid}", "is Online in SSM"))
     return out
+
+
+# ---- health check ------------------------------------------------------------------------
+@probe(layer="compute", component="health-check",
+       title="The target group's health check can succeed against the app", severity="critical",
+       gate=True, challenge=4, needs=("target_group",),
+       remediation="aws elbv2 modify-target-group --target-group-arn <arn> --health-check-port "
+                   "traffic-port --health-check-path <the app's health path> (and "
+                   "--health-check-enabled)")
+def health_check_can_succeed(inv: Inventory, exp: Any) -> Finding:
+    tg = reads.target_group(inv)
+    arn = graph.role(inv, "target_group")
+    if not tg:
+        return absent(f"target group {arn}", "the target group to exist")
+    label = f"target group {tg.get('TargetGroupName')} ({arn})"
+    settings = {k: tg.get(k) for k in ("HealthCheckEnabled", "HealthCheckProtocol", "HealthCheckPort",
+                                        "HealthCheckPath", "Port", "Matcher")}
+    problems = evaluators.health_check_problems(tg, exp.network.app_port, exp.compute.health_check_path)
+    if problems:
+        return failed(label, "; ".join(problems),
+                      f"a health check on the app port {exp.network.app_port} (traffic-port) and "
+                      f"{exp.compute.health_check_path} for HTTP(S)",
+                      f"aws elbv2 modify-target-group --target-group-arn {arn} --health-check-port "
+                      f"traffic-port --health-check-path {exp.compute.health_check_path} "
+                      "--health-check-enabled", **settings)
+    return passed(label, f"health-checks {tg.get('HealthCheckProtocol')} port "
+                  f"{tg.get('HealthCheckPort')} {tg.get('HealthCheckPath') or ''}".rstrip()
+                  + ", which the app answers", **settings)

@@ -293,7 +293,7 @@ def app_role_reads_master_secret(inv: Inventory, exp: Any) -> Finding:
                       fix="Set resources.instance_role in the environment file")
     if not reads.role(inv, role):
         return absent(f"IAM role {role} (app instance role)")
-    verdict = iam.decide(inv, role, "secretsmanager:GetSecretValue", arn)
+    verdict = iam.decide_secret_read(inv, role, arn)
     decision, policies = verdict.verdict, verdict.denied_by or verdict.allowed_by
     who = f"IAM role {role} (app instance role)"
     if decision == "deny":

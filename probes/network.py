@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from probes import graph, reads
+from probes import evaluators, graph, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
@@ -560,3 +560,62 @@ def flow_log_retention(inv: Inventory, exp: Any) -> list[Finding]:
             out.append(skipped(f"flow log {fid}", f"delivers to {kind}; its retention is set "
                                                   "downstream and not visible to this probe"))
     return out
+
+
+# ---- network ACLs --------------------------------------------------------------------------
+def nacl_blocks(inv: Inventory, subnet_ids: list[str], port: int,
+                peer_cidrs: list[str]) -> list[tuple[str, str, evaluators.NaclDecision]]:
+    """[(subnet, peer, decision)] for every subnet whose NACL stops TCP ``port`` from a peer
+    (the request in, or the reply out to the peer's ephemeral ports). The trace asks the same."""
+    nacls = reads.network_acls(inv)
+    out = []
+    for sid in subnet_ids:
+        for peer in peer_cidrs:
+            stop = evaluators.nacl_path(nacls, sid, port=port, peer_cidr=peer)
+            if stop:
+                out.append((sid, peer, stop))
+                break
+    return out
+
+
+def app_peers(inv: Inventory) -> list[str]:
+    """Where the app tier's traffic comes from: the NLB's subnets, else the VPC."""
+    lb = reads.load_balancer(inv) or {}
+    subnets = [z.get("SubnetId") for z in lb.get("AvailabilityZones", []) if z.get("SubnetId")]
+    return _subnet_cidr_list(inv, subnets) or [str(n) for n in _vpc_cidrs(inv) if n.version == 4]
+
+
+def _subnet_cidr_list(inv: Inventory, ids: list[str]) -> list[str]:
+    by_id = {s["SubnetId"]: s.get("CidrBlock") for s in reads.subnets(inv)}
+    return [by_id[i] for i in ids if by_id.get(i)]
+
+
+@probe(layer="network", component="nacls",
+       title="Network ACLs let the app port and the database port through (both ways)",
+       severity="blocker", gate=True, challenge=4, needs=("vpc", "auto_scaling_group"),
+       remediation="Add network ACL entries allowing the port inbound from its callers and "
+                   "TCP 1024-65535 outbound to them (NACLs are stateless): aws ec2 "
+                   "create-network-acl-entry --network-acl-id <acl> ...; or remove the DENY rule")
+def nacls_admit_request_path(inv: Inventory, exp: Any) -> list[Finding]:
+    tiers = _tiers(inv)
+    checks = [("private app", tiers["app"], exp.network.app_port, app_peers(inv))]
+    if tiers["db"]:
+        checks.append(("private db", tiers["db"], exp.network.db_port, _subnet_cidr_list(inv, tiers["app"])))
+    out = []
+    for tier, subnets, port, peers in checks:
+        if not subnets or not peers:
+            continue
+        label = f"{tier} subnets of {_vpc_label(inv)}"
+        blocked = nacl_blocks(inv, subnets, port, peers)
+        for sid, peer, stop in blocked:
+            way = "replies to" if stop.egress else "traffic from"
+            out.append(failed(f"subnet {sid} ({tier} tier)",
+                              f"drops TCP {port} {way} {peer}: {stop}",
+                              f"the NACL to allow TCP {port} in from {peer} and ephemeral ports out",
+                              f"aws ec2 describe-network-acls --filters Name=association.subnet-id,"
+                              f"Values={sid}; allow TCP {port} in and 1024-65535 out, or remove "
+                              f"the DENY rule (aws ec2 delete-network-acl-entry --network-acl-id "
+                              f"{stop.acl_id} ...)", network_acl=stop.acl_id, rule=stop.rule))
+        if not blocked:
+            out.append(passed(label, f"let TCP {port} in from {', '.join(peers)} and replies out"))
+    return out or [passed(f"{_vpc_label(inv)}", "has no app or db tier whose NACL to judge")]

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field
 
-from probes import graph, reads
+from probes import graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
@@ -566,3 +566,67 @@ def dashboard_covers_layers(inv: Inventory, exp: Any) -> Finding:
                       covered=covered, widgets=len(body.get("widgets") or []))
     return passed(what, f"covers {', '.join(want)} ({len(body.get('widgets') or [])} widgets)",
                   covered=covered)
+
+
+@probe(layer="observability", component="notifications",
+       title="The alarm topic's policy lets CloudWatch publish", severity="critical", gate=True,
+       challenge=10, needs=("alarm_topic",),
+       remediation="Remove the Deny from the topic policy (aws sns set-topic-attributes "
+                   "--attribute-name Policy ...): CloudWatch publishes alarm notifications as "
+                   "cloudwatch.amazonaws.com")
+def alarm_topic_policy_allows_cloudwatch(inv: Inventory, exp: Any) -> Finding:
+    topic = graph.role(inv, "alarm_topic")
+    attrs = reads.topic_attributes(inv, topic)
+    if not attrs:
+        return absent(f"SNS topic {topic}", "the alarm topic to exist")
+    policy = json.loads(attrs.get("Policy") or "{}")
+    owner = topic.split(":")[4]
+    # Alarms of the topic's own account publish (the default policy's SourceOwner condition).
+    context = {"aws:SourceOwner": owner, "aws:SourceAccount": owner}
+    decision = iam.decide_resource(policy, "the topic policy", "cloudwatch.amazonaws.com",
+                                   "sns:Publish", topic, context)
+    if decision.verdict == "deny":
+        return failed(f"SNS topic {topic}", "has a topic policy that denies sns:Publish to CloudWatch "
+                      "(alarms fire and nobody is paged)", "CloudWatch allowed to publish",
+                      policy=policy)
+    # The default policy lets the owner account publish, which covers its alarms.
+    account = iam.decide_resource(policy, "the topic policy", f"arn:aws:iam::{owner}:root",
+                                  "sns:Publish", topic, context)
+    if not decision.allowed and not account.allowed:
+        return failed(f"SNS topic {topic}", "has a topic policy that lets neither CloudWatch nor "
+                      f"account {owner} publish", "CloudWatch allowed to publish", policy=policy)
+    return passed(f"SNS topic {topic}", "lets CloudWatch alarms publish", policy=policy)
+
+
+@probe(layer="observability", component="cloudtrail",
+       title="The trail's bucket policy lets CloudTrail deliver", severity="critical", gate=True,
+       challenge=10,
+       remediation="Restore the bucket policy CloudTrail needs: s3:GetBucketAcl on the bucket and "
+                   "s3:PutObject on <bucket>/[prefix/]AWSLogs/<account>/* for "
+                   "cloudtrail.amazonaws.com (with bucket-owner-full-control)")
+def trail_bucket_allows_delivery(inv: Inventory, exp: Any) -> Finding:
+    label, trail = _trail(inv)
+    if not trail:
+        return _no_trail(label)
+    bucket = trail.get("S3BucketName")
+    if not bucket:
+        return failed(label, "delivers to no S3 bucket", "an S3 bucket for the log files")
+    account = (trail.get("TrailARN") or "arn:aws:cloudtrail:r:000000000000:").split(":")[4]
+    prefix = f"{trail['S3KeyPrefix']}/" if trail.get("S3KeyPrefix") else ""
+    key = f"arn:aws:s3:::{bucket}/{prefix}AWSLogs/{account}/CloudTrail/x.json.gz"
+    policy = reads.bucket_policy(inv, bucket)
+    service = "cloudtrail.amazonaws.com"
+    # What CloudTrail sends with its delivery (the keys AWS's documented bucket policy checks).
+    context = {"aws:SourceArn": trail.get("TrailARN", ""), "aws:SourceAccount": account,
+               "s3:x-amz-acl": "bucket-owner-full-control"}
+    acl = iam.decide_resource(policy, "the bucket policy", service, "s3:GetBucketAcl",
+                              f"arn:aws:s3:::{bucket}", context)
+    put = iam.decide_resource(policy, "the bucket policy", service, "s3:PutObject", key, context)
+    missing = [what for what, d in (("s3:GetBucketAcl on the bucket", acl),
+                                    (f"s3:PutObject on {prefix}AWSLogs/{account}/*", put)) if not d.allowed]
+    if missing:
+        return failed(f"bucket {bucket} ({label}'s log bucket)",
+                      f"has a bucket policy that does not let CloudTrail call {' or '.join(missing)}"
+                      if policy else "has no bucket policy, so CloudTrail cannot deliver log files",
+                      f"{service} allowed s3:GetBucketAcl and s3:PutObject", policy=policy or {})
+    return passed(f"bucket {bucket} ({label}'s log bucket)", "lets CloudTrail deliver log files")

@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from probes import graph, iam, reads
+from probes import api as api_probes
+from probes import evaluators, graph, iam, network, reads, waf
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
@@ -365,6 +366,13 @@ def _hop_waf(c: _Ctx) -> tuple[str, str, str]:
                           default_action=default)
         return src, f"web ACL {acl_id}", (f"{src} -> web ACL {acl_id} (default Block; allowed by "
                                           f"{', '.join(str(n) for n in allowing)})")
+    blocking = evaluators.waf_rules_blocking_everyone(acl, waf.ip_sets(c.inv, acl)) if acl else []
+    if blocking:
+        name, priority, why = blocking[0]
+        raise _Broken(f"web ACL {acl.get('Name')} on {src} has rule {name} (priority {priority}) that "
+                      f"blocks every request ({why}): viewers get 403", "no Block rule matching every "
+                      "request", f"Remove rule {name} from web ACL {acl.get('Name')} or narrow its match "
+                      "(aws wafv2 update-web-acl --scope CLOUDFRONT ...)", rules=blocking)
     return src, f"web ACL {acl_id}", f"{src} -> web ACL {acl_id}"
 
 
@@ -528,6 +536,19 @@ def _hop_stage(c: _Ctx) -> tuple[str, str, str]:
     if not stage.get("deploymentId"):
         raise _Broken(f"stage {stage_name} of API {api} has no deployment", "a deployment",
                       "Deploy the API to the stage")
+    refusing = evaluators.throttle_blocks_all((stage.get("methodSettings") or {}).get("*/*"))
+    if refusing:
+        raise _Broken(f"stage {stage_name} of API {api} {refusing}", "throttling above 0 req/s",
+                      f"aws apigateway update-stage --rest-api-id {api} --stage-name {stage_name} "
+                      "--patch-operations op=replace,path=/*/*/throttling/rateLimit,value=<n> "
+                      "op=replace,path=/*/*/throttling/burstLimit,value=<n>")
+    refused = api_probes.policy_refuses_callers(c.inv)
+    if refused:
+        raise _Broken(f"REST API {api}: {refused[0]}, so CloudFront's requests get 403",
+                      "a resource policy that lets callers invoke the API",
+                      f"aws apigateway update-rest-api --rest-api-id {api} --patch-operations "
+                      "op=replace,path=/policy,value=<policy> and redeploy the stage",
+                      policy=refused[1])
     return "API origin", f"API {api} stage {stage_name}", \
         f"stage {stage_name} -> deployment {stage.get('deploymentId')}"
 
@@ -726,6 +747,17 @@ def _hop_target_group(c: _Ctx) -> tuple[str, str, str]:
                       f"the stack's target group {tg_arn}",
                       "Set the listener's default action to forward to the target group")
     c.app_port = int(tg.get("Port") or 0) or None
+    compute_exp = getattr(c.exp, "compute", None)
+    network_exp = getattr(c.exp, "network", None)
+    problems = evaluators.health_check_problems(
+        tg, getattr(network_exp, "app_port", None) or c.app_port,
+        getattr(compute_exp, "health_check_path", None))
+    if problems:
+        raise _Broken(f"target group {tg.get('TargetGroupName')} {problems[0]}",
+                      "a health check the app can pass", f"aws elbv2 modify-target-group "
+                      f"--target-group-arn {tg_arn} --health-check-port traffic-port", layer="compute",
+                      health_check={k: tg.get(k) for k in ("HealthCheckPort", "HealthCheckProtocol",
+                                                           "HealthCheckPath", "HealthCheckEnabled")})
     return "listener", f"target group {tg.get('TargetGroupName')}", \
         f"forward -> {tg.get('TargetGroupName')} ({tg.get('Protocol')} {tg.get('Port')})"
 
@@ -819,8 +851,16 @@ def _hop_app_port(c: _Ctx) -> tuple[str, str, str]:
                       "VPC-link traffic come from NLB node addresses)",
                       f"aws ec2 authorize-security-group-ingress --group-id {groups[0]['GroupId']} "
                       f"--protocol tcp --port {port} --cidr {(reads.vpc(c.inv) or {}).get('CidrBlock', '<VPC CIDR>')}")
+    app_subnets = [s for s in (reads.auto_scaling_group(c.inv) or {}).get("VPCZoneIdentifier", "").split(",") if s]
+    blocked = network.nacl_blocks(c.inv, app_subnets, port, cidrs)
+    if blocked:
+        sid, peer, stop = blocked[0]
+        raise _Broken(f"subnet {sid} of the app tier drops tcp {port} {'replies to' if stop.egress else 'from'} "
+                      f"{peer}: {stop}", f"the network ACL to pass tcp {port} from the NLB and the replies",
+                      f"Allow tcp {port} in and 1024-65535 out on {stop.acl_id} (aws ec2 "
+                      f"create-network-acl-entry), or remove the DENY rule", network_acl=stop.acl_id)
     return f"NLB {nlb.get('LoadBalancerName')} ({', '.join(cidrs)})", f"{ids} tcp {port}", \
-        f"{rule['group']} allows tcp {port} from the NLB"
+        f"{rule['group']} allows tcp {port} from the NLB; network ACLs pass it"
 
 
 
@@ -924,7 +964,7 @@ def _hop_secrets_manager(c: _Ctx) -> tuple[str, str, str]:
                           f"role may call secretsmanager:GetSecretValue on {arn}",
                           "Set IamInstanceProfile in the launch template to the app's instance "
                           "profile and refresh the instances", layer="compute")
-        decision = iam.decide(c.inv, role, "secretsmanager:GetSecretValue", arn)
+        decision = iam.decide_secret_read(c.inv, role, arn)
         allow, deny = decision.allowed_by, decision.denied_by
         if deny or not allow:
             raise _Broken(f"instance role {role} (from {source}) "
@@ -1032,6 +1072,15 @@ def _hop_db_port(c: _Ctx) -> tuple[str, str, str]:
                       f"aws ec2 authorize-security-group-egress --group-id {sorted(app_ids)[0]} "
                       f"--ip-permissions IpProtocol=tcp,FromPort={port},ToPort={port},"
                       f"UserIdGroupPairs=[{{GroupId={sorted(db_ids)[0]}}}] (Challenge 3)")
+    app_subnets = [s for s in (reads.auto_scaling_group(c.inv) or {}).get("VPCZoneIdentifier", "").split(",") if s]
+    blocked = network.nacl_blocks(c.inv, db_subnets, port, _subnet_cidrs(c.inv, app_subnets))
+    if blocked:
+        sid, peer, stop = blocked[0]
+        raise _Broken(f"subnet {sid} of the database drops tcp {port} "
+                      f"{'replies to' if stop.egress else 'from'} the app subnet {peer}: {stop}",
+                      f"the network ACL to pass tcp {port} from the app subnets and the replies",
+                      f"Allow tcp {port} in and 1024-65535 out on {stop.acl_id} (aws ec2 "
+                      "create-network-acl-entry), or remove the DENY rule", network_acl=stop.acl_id)
     return src, tgt, f"{ingress['group']} ingress and {egress['group']} egress allow tcp {port}"
 
 

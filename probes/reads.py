@@ -48,6 +48,10 @@ def security_groups(inv: Inventory) -> list[dict]:
     return _in_vpc(inv, "describe_security_groups", "SecurityGroups")
 
 
+def network_acls(inv: Inventory) -> list[dict]:
+    return _in_vpc(inv, "describe_network_acls", "NetworkAcls")
+
+
 def nat_gateways(inv: Inventory) -> list[dict]:
     return _in_vpc(inv, "describe_nat_gateways", "NatGateways")
 
@@ -432,3 +436,24 @@ def origin_access_control(inv: Inventory, oac_id: str) -> dict | None:
     """A CloudFront origin access control (its ``OriginAccessControlConfig`` inside)."""
     resp = inv.call("cloudfront", "get_origin_access_control", missing_ok=True, Id=oac_id)
     return resp["OriginAccessControl"] if resp else None
+
+
+def topic_attributes(inv: Inventory, topic_arn: str) -> dict:
+    resp = inv.call("sns", "get_topic_attributes", missing_ok=True, TopicArn=topic_arn)
+    return (resp or {}).get("Attributes") or {}
+
+
+def rest_api(inv: Inventory) -> dict | None:
+    api = rest_api_id(inv)
+    return inv.call("apigateway", "get_rest_api", missing_ok=True, restApiId=api) if api else None
+
+
+def rest_api_policy(inv: Inventory) -> dict | None:
+    """The REST API's resource policy (API Gateway returns it JSON-escaped), or None."""
+    text = (rest_api(inv) or {}).get("policy")
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return json.loads(text.replace('\\"', '"'))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from probes import path as p
 from tests.faults.catalog import Fault
 
 C = "compute."
@@ -133,6 +134,10 @@ def _one_subnet(stack) -> None:
         VPCZoneIdentifier=stack.physical("AppSubnetA"))
 
 
+def _health_check_other_port(stack) -> None:
+    stack.client("elbv2").modify_target_group(TargetGroupArn=stack.physical("TargetGroup"),
+                                              HealthCheckPort="9000")
+
 FAULTS = [
     Fault(id="cmp-launch-template-ssh-key", inject=_key_pair,
           breaks=(C + "launch_template_no_key_pair",), challenge=5, mentions=("key pair",)),
@@ -172,4 +177,7 @@ FAULTS = [
           also_breaks=("stack.resources_exist",), mentions=("no scaling policy",)),
     Fault(id="cmp-asg-single-subnet", inject=_one_subnet,
           breaks=(C + "asg_spans_private_subnets",), challenge=10),
+
+    Fault("cmp-health-check-wrong-port", _health_check_other_port, ("compute.health_check_can_succeed",),
+          challenge=4, mentions=("port 9000",), hop=p.LISTENER_TG),
 ]
