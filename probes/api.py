@@ -6,6 +6,7 @@ the stage, authorizers, VPC links, NLB and listeners each from their shared acce
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from probes import graph, iam, reads
@@ -508,7 +509,10 @@ def policy_refuses_callers(inv: Inventory) -> tuple[str, dict] | None:
     if not policy:
         return None
     arn = invoke_arn(inv)
-    decision = iam.decide_resource(policy, "the REST API's resource policy", "*", "execute-api:Invoke", arn)
+    # API Gateway expands the short form execute-api:/stage/VERB/path to this API's ARN.
+    base = arn.split("/", 1)[0] + "/"
+    expanded = json.loads(json.dumps(policy).replace('"execute-api:/', f'"{base}'))
+    decision = iam.decide_resource(expanded, "the REST API's resource policy", "*", "execute-api:Invoke", arn)
     if decision.verdict == "deny":
         return f"its resource policy denies execute-api:Invoke on {arn} to every caller", policy
     if not decision.allowed:

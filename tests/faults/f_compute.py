@@ -124,8 +124,8 @@ def _stop_instance(stack) -> None:
 def _delete_scaling_policy(stack) -> None:
     asg = stack.client("autoscaling")
     name = stack.outputs["AutoScalingGroupName"]
-    for p in asg.describe_policies(AutoScalingGroupName=name)["ScalingPolicies"]:
-        asg.delete_policy(AutoScalingGroupName=name, PolicyName=p["PolicyName"])
+    for pol in asg.describe_policies(AutoScalingGroupName=name)["ScalingPolicies"]:
+        asg.delete_policy(AutoScalingGroupName=name, PolicyName=pol["PolicyName"])
 
 
 def _one_subnet(stack) -> None:
