@@ -293,3 +293,59 @@ def test_intrinsics_of_ordinary_templates(aws):
     assert f"Export with name {export} is already exported" in dup.describe()["StackStatusReason"]
     consumer.delete()
     producer.delete()
+
+
+def test_nested_update_in_place_and_exports_follow_updates(aws):
+    url = _put_template(aws, {"Parameters": {"Label": {"Type": "String"}},
+                              "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+                              "Outputs": {"Label": {"Value": {"Ref": "Label"}}}})
+    first, second = unique("exp"), unique("exp")
+
+    def root(label: str, export: str) -> str:
+        return json.dumps({
+            "Resources": {"Child": {"Type": "AWS::CloudFormation::Stack",
+                                    "Properties": {"TemplateURL": url, "Parameters": {"Label": label}}}},
+            "Outputs": {"Label": {"Value": {"Fn::GetAtt": ["Child", "Outputs.Label"]}, "Export": {"Name": export}}}})
+
+    stack = create(aws, root("a", first))
+    child = stack.physical("Child")
+    stack.update(root("b", second))
+    assert stack.physical("Child") == child  # the child is updated, not replaced
+    assert stack.outputs == {"Label": "b"}
+    exports = {e["Name"]: e["Value"] for e in aws("cloudformation").list_exports()["Exports"]}
+    assert exports.get(second) == "b" and first not in exports
+    stack.delete()
+
+
+def test_imports_are_checked_at_create_and_block_the_exporters_delete(aws):
+    cfn = aws("cloudformation")
+    export = unique("shared")
+    with pytest.raises(ClientError) as err:
+        cfn.create_stack(StackName=unique(), TemplateBody=json.dumps({"Resources": {"T": {
+            "Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::ImportValue": export}}}}}))
+    assert f"No export named {export} found." in str(err.value)
+    producer = create(aws, json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}},
+                                       "Outputs": {"O": {"Value": "v", "Export": {"Name": export}}}}))
+    consumer = create(aws, json.dumps({"Resources": {"T": {
+        "Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::ImportValue": export}}}}}))
+    cfn.delete_stack(StackName=producer.name)
+    described = producer.describe()
+    assert described["StackStatus"] == "DELETE_FAILED"
+    assert described["StackStatusReason"] == f"Export {export} cannot be deleted as it is in use by {consumer.name}"
+    consumer.delete()
+    producer.delete()
+
+
+@pytest.mark.parametrize(("on_failure", "status"), [("DO_NOTHING", "CREATE_FAILED"), ("DELETE", "DELETE_COMPLETE"),
+                                                    ("ROLLBACK", "ROLLBACK_COMPLETE")])
+def test_on_failure(aws, on_failure, status):
+    cfn = aws("cloudformation")
+    body = template({"Topic": {"Type": "AWS::SNS::Topic"}, "Thing": {"Type": "AWS::Made::Up", "DependsOn": "Topic"}})
+    stack_id = cfn.create_stack(StackName=unique(), TemplateBody=body, OnFailure=on_failure)["StackId"]
+    assert cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == status
+    resources_failed = [r[:2] for r in _failed(aws, stack_id) if r[1] != "AWS::CloudFormation::Stack"]
+    assert resources_failed == [("Thing", "AWS::Made::Up")]
+    topics = cfn.list_stack_resources(StackName=stack_id)["StackResourceSummaries"]
+    assert [t["LogicalResourceId"] for t in topics] == (["Topic"] if on_failure == "DO_NOTHING" else [])
+    if on_failure == "DO_NOTHING":
+        cfn.delete_stack(StackName=stack_id)
