@@ -97,7 +97,8 @@ class Stack:
         assert status == "DELETE_COMPLETE", f"{status}: {self.failure()}"
 
     def failure(self) -> str:
-        for e in reversed(self.cfn.describe_stack_events(StackName=self.stack_id)["StackEvents"]):
+        pages = self.cfn.get_paginator("describe_stack_events").paginate(StackName=self.stack_id)
+        for e in reversed([e for page in pages for e in page["StackEvents"]]):
             if e["ResourceStatus"].endswith("FAILED"):
                 return f"{e['LogicalResourceId']} {e['ResourceStatus']}: {e.get('ResourceStatusReason')}"
         return self.describe().get("StackStatusReason") or ""
