@@ -16,6 +16,59 @@ from probes.result import Finding, absent, failed, passed, skipped
 
 # Managed cache policy ids (the same in every account).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+
+
+def _headers(behaviour: str, names: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"HeaderBehavior": behaviour,
+            **({"Headers": {"Quantity": len(names), "Items": list(names)}} if names else {})}
+
+
+def _cache(name: str, ttls: tuple[int, int, int], headers: tuple[str, ...] = (), cookies: str = "none",
+           queries: str = "none", compress: bool = False) -> dict[str, Any]:
+    return {"Name": name, "MinTTL": ttls[0], "DefaultTTL": ttls[1], "MaxTTL": ttls[2],
+            "ParametersInCacheKeyAndForwardedToOrigin": {
+                "EnableAcceptEncodingGzip": compress, "EnableAcceptEncodingBrotli": compress,
+                "HeadersConfig": _headers("whitelist" if headers else "none", headers),
+                "CookiesConfig": {"CookieBehavior": cookies},
+                "QueryStringsConfig": {"QueryStringBehavior": queries}}}
+
+
+# AWS-managed cache and origin request policies: fixed ids, the same in every account, and
+# contents as documented in the CloudFront Developer Guide ("Use managed cache policies",
+# "Use managed origin request policies"). Known here, they need no read; the emulator
+# answers GetCachePolicy / GetOriginRequestPolicy for the same ids with the same contents.
+MANAGED_CACHE_POLICIES: dict[str, dict[str, Any]] = {
+    "658327ea-f89d-4fab-a63d-7e88639e58f6": _cache("Managed-CachingOptimized", (1, 86400, 31536000),
+                                                   compress=True),
+    CACHING_DISABLED: _cache("Managed-CachingDisabled", (0, 0, 0)),
+    "b2884449-e4de-46a7-ac36-70bc7f1ddd6d": _cache("Managed-CachingOptimizedForUncompressedObjects",
+                                                   (1, 86400, 31536000)),
+    "2e54312d-136d-493c-8eb9-b001f22f67d2": _cache(
+        "Managed-Amplify", (2, 2, 600), ("Authorization", "CloudFront-Viewer-Country", "Host"),
+        cookies="all", queries="all", compress=True),
+}
+MANAGED_ORIGIN_REQUEST_POLICIES: dict[str, dict[str, Any]] = {
+    "216adef6-5c7f-47e4-b989-5492eafa07d3": {
+        "Name": "Managed-AllViewer", "HeadersConfig": _headers("allViewer"),
+        "CookiesConfig": {"CookieBehavior": "all"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}},
+    "b689b0a8-53d0-40ab-baf2-68738e2966ac": {
+        "Name": "Managed-AllViewerExceptHostHeader", "HeadersConfig": _headers("allExcept", ("host",)),
+        "CookiesConfig": {"CookieBehavior": "all"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}},
+    "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf": {
+        "Name": "Managed-CORS-S3Origin",
+        "HeadersConfig": _headers("whitelist", ("origin", "access-control-request-headers",
+                                                "access-control-request-method")),
+        "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "none"}},
+    "59781a5b-3903-41f3-afcb-af62929ccde1": {
+        "Name": "Managed-CORS-CustomOrigin", "HeadersConfig": _headers("whitelist", ("origin",)),
+        "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "none"}},
+    "acba4595-bd28-49b8-b9fe-13317c0390fa": {
+        "Name": "Managed-UserAgentRefererHeaders",
+        "HeadersConfig": _headers("whitelist", ("user-agent", "referer")),
+        "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}},
+}
+# Origin request policy header behaviours that send every viewer header to the origin.
+_ALL_VIEWER = ("allViewer", "allViewerAndWhitelistCloudFront", "allExcept")
 # CloudFront security policies, weakest first.
 TLS_POLICIES = ("SSLv3", "TLSv1", "TLSv1_2016", "TLSv1.1_2016", "TLSv1.2_2018", "TLSv1.2_2019",
                 "TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025")
@@ -359,13 +412,75 @@ def _api_behaviour(inv: Inventory, exp: Any, dist: dict) -> dict | None:
 
 
 def _cache_policy(inv: Inventory, policy_id: str) -> dict | None:
+    if policy_id in MANAGED_CACHE_POLICIES:
+        return MANAGED_CACHE_POLICIES[policy_id]
     resp = inv.call("cloudfront", "get_cache_policy", missing_ok=True, Id=policy_id)
     return resp["CachePolicy"]["CachePolicyConfig"] if resp else None
 
 
 def _origin_request_policy(inv: Inventory, policy_id: str) -> dict | None:
+    if policy_id in MANAGED_ORIGIN_REQUEST_POLICIES:
+        return MANAGED_ORIGIN_REQUEST_POLICIES[policy_id]
     resp = inv.call("cloudfront", "get_origin_request_policy", missing_ok=True, Id=policy_id)
     return resp["OriginRequestPolicy"]["OriginRequestPolicyConfig"] if resp else None
+
+
+def _caching_off(policy: dict) -> bool:
+    return not any(int(policy.get(k) or 0) for k in ("MinTTL", "DefaultTTL", "MaxTTL"))
+
+
+def forwards_authorization(inv: Inventory, behaviour: dict) -> tuple[bool, str, dict[str, Any]]:
+    """Whether a cache behaviour sends the viewer's Authorization header to its origin, as
+    CloudFront documents it: (forwarded, what it forwards in words, evidence).
+
+    - legacy ForwardedValues: the header is listed, or ``*`` (all headers);
+    - a cache policy: Authorization in the cache key (HeaderBehavior whitelist);
+    - an origin request policy that sends all viewer headers (AllViewer,
+      AllViewerExceptHostHeader, ...) forwards Authorization only while caching is off
+      (the managed CachingDisabled, or TTLs all 0): with caching on, Authorization reaches
+      the origin only through the cache key. An origin request policy cannot whitelist it.
+    (AWS knowledge center: "How do I configure CloudFront to forward the Authorization
+    header to the origin?")"""
+    ev: dict[str, Any] = {"cache_policy_id": behaviour.get("CachePolicyId"),
+                          "origin_request_policy_id": behaviour.get("OriginRequestPolicyId")}
+    headers: list[str] = []
+    pid = behaviour.get("CachePolicyId")
+    caching_off = False
+    if pid:
+        cp = _cache_policy(inv, pid)
+        if not cp:
+            return False, f"uses cache policy {pid}, which does not exist", ev
+        hc = (cp.get("ParametersInCacheKeyAndForwardedToOrigin") or {}).get("HeadersConfig") or {}
+        ev["cache_policy_headers"] = hc
+        if hc.get("HeaderBehavior") == "whitelist":
+            headers += _items(hc.get("Headers"))
+        caching_off = _caching_off(cp)
+        ev["caching_off"] = caching_off
+    else:
+        fv = (behaviour.get("ForwardedValues") or {}).get("Headers") or {}
+        ev["forwarded_headers"] = fv
+        headers += _items(fv)
+    if any(h.lower() in ("authorization", "*") for h in headers):
+        return True, "forwards the Authorization header", ev
+    orp_id = behaviour.get("OriginRequestPolicyId")
+    if orp_id:
+        orp = _origin_request_policy(inv, orp_id)
+        if not orp:
+            return False, f"uses origin request policy {orp_id}, which does not exist", ev
+        hc = orp.get("HeadersConfig") or {}
+        ev["origin_request_policy_headers"] = hc
+        kind = hc.get("HeaderBehavior")
+        excluded = {h.lower() for h in _items(hc.get("Headers"))} if kind == "allExcept" else set()
+        if kind in _ALL_VIEWER and "authorization" not in excluded:
+            label = f"origin request policy {orp.get('Name') or orp_id} (all viewer headers)"
+            if caching_off:
+                return True, f"forwards the Authorization header ({label}, caching off)", ev
+            return False, (f"forwards all viewer headers through {label}, but caching is on, so "
+                           "CloudFront strips Authorization (it reaches the origin only in the "
+                           "cache key, or with caching off)"), ev
+        if kind == "whitelist":
+            headers += [h for h in _items(hc.get("Headers")) if h.lower() != "authorization"]
+    return False, (f"forwards headers {sorted(set(headers)) or 'none'} but not Authorization"), ev
 
 
 @probe(layer="edge", component="behaviours",
@@ -411,8 +526,10 @@ def behaviours_route_to_origins(inv: Inventory, exp: Any) -> list[Finding]:
 @probe(layer="edge", component="behaviours",
        title="/api/* forwards the Authorization header to API Gateway", severity="blocker",
        gate=True,
-       remediation="Use a cache policy on /api/* whose HeadersConfig whitelists Authorization "
-                   "(CloudFront strips it otherwise and the Cognito authorizer answers 401)")
+       remediation="Use a cache policy on /api/* whose HeadersConfig whitelists Authorization, "
+                   "or the managed CachingDisabled cache policy with an all-viewer-headers origin "
+                   "request policy (AllViewerExceptHostHeader); CloudFront strips it otherwise "
+                   "and the Cognito authorizer answers 401")
 def api_forwards_authorization(inv: Inventory, exp: Any) -> Finding:
     dist, missing = _dist(inv)
     if missing:
@@ -422,33 +539,11 @@ def api_forwards_authorization(inv: Inventory, exp: Any) -> Finding:
     name = f"{_name(dist)} behaviour {pattern}"
     if not b:
         return absent(name, f"a behaviour for {pattern}")
-    ev: dict[str, Any] = {"cache_policy_id": b.get("CachePolicyId"),
-                          "origin_request_policy_id": b.get("OriginRequestPolicyId")}
-    headers: list[str] = []
-    if b.get("CachePolicyId"):
-        cp = _cache_policy(inv, b["CachePolicyId"])
-        if not cp:
-            return failed(name, f"uses cache policy {b['CachePolicyId']}, which does not exist",
-                          "an existing cache policy forwarding Authorization", **ev)
-        hc = (cp.get("ParametersInCacheKeyAndForwardedToOrigin") or {}).get("HeadersConfig") or {}
-        ev["cache_policy_headers"] = hc
-        if hc.get("HeaderBehavior") == "whitelist":
-            headers += _items(hc.get("Headers"))
-    else:  # legacy ForwardedValues
-        fv = (b.get("ForwardedValues") or {}).get("Headers") or {}
-        ev["forwarded_headers"] = fv
-        headers += _items(fv)
-    if b.get("OriginRequestPolicyId"):
-        orp = _origin_request_policy(inv, b["OriginRequestPolicyId"])
-        hc = (orp or {}).get("HeadersConfig") or {}
-        ev["origin_request_policy_headers"] = hc
-        if hc.get("HeaderBehavior") == "whitelist":
-            headers += _items(hc.get("Headers"))
-    if not any(h.lower() in ("authorization", "*") for h in headers):
-        return failed(name, f"forwards headers {sorted(set(headers)) or 'none'} but not "
-                      "Authorization, so API Gateway's authorizer sees no token (401)",
+    ok, what, ev = forwards_authorization(inv, b)
+    if not ok:
+        return failed(name, f"{what}, so API Gateway's authorizer sees no token (401)",
                       "Authorization forwarded to the origin", **ev)
-    return passed(name, "forwards the Authorization header", **ev)
+    return passed(name, what, **ev)
 
 
 @probe(layer="edge", component="behaviours", title="/api/* responses are not cached",

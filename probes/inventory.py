@@ -24,10 +24,16 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-_MISSING_CODES = (
-    "NotFound", "NoSuch", "ResourceNotFoundException", "DoesNotExist", "InvalidGroup.NotFound",
-    "InvalidVpcID.NotFound", "DBInstanceNotFound", "NotFoundException", "ValidationError",
-)
+# Parts of AWS's not-found error codes, checked against botocore's error shapes of every
+# service the probes read (tests/unit/test_not_found_codes.py): NotFound (ResourceNotFound-
+# Exception, DBInstanceNotFound, InvalidGroup.NotFound, ParameterNotFound, ...), NoSuch
+# (NoSuchBucket, NoSuchEntity, NoSuchDistribution, ...), DoesNotExist (ssm, cloudfront) and
+# Nonexistent (WAFNonexistentItemException, HTTP 400).
+_MISSING_CODES = ("NotFound", "NoSuch", "DoesNotExist", "Nonexistent")
+# Codes that mean "missing" only with this wording: CloudFormation answers an unknown stack
+# with ValidationError "Stack with id X does not exist"; any other ValidationError is a
+# real error (a malformed request) and must not read as "absent".
+_MISSING_WHEN_SAID = {"ValidationError": "does not exist"}
 
 class InventoryError(RuntimeError):
     """The stack cannot be read at all (missing, no credentials, ambiguous)."""
@@ -52,8 +58,11 @@ def describe_error(exc: BaseException) -> str:
 def is_missing(exc: BaseException) -> bool:
     if not isinstance(exc, ClientError):
         return False
-    code = exc.response.get("Error", {}).get("Code", "")
+    error = exc.response.get("Error", {})
+    code = error.get("Code", "")
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code in _MISSING_WHEN_SAID:
+        return _MISSING_WHEN_SAID[code] in (error.get("Message") or "")
     return status == 404 or any(c in code for c in _MISSING_CODES)
 
 

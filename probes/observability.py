@@ -480,9 +480,8 @@ def _stack_log_group_names(inv: Inventory) -> list[str]:
     api = reads.rest_api_id(inv)
     if api:
         prefixes.append(f"API-Gateway-Execution-Logs_{api}/")
-    if prefixes:
-        names.update(g["logGroupName"] for g in reads.log_groups(inv)
-                     if g["logGroupName"].startswith(tuple(prefixes)))
+    for prefix in prefixes:
+        names.update(g["logGroupName"] for g in reads.log_groups(inv, prefix))
     return sorted(names)
 
 

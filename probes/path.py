@@ -22,7 +22,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from probes import api as api_probes
-from probes import evaluators, graph, iam, network, reads, waf
+from probes import edge, evaluators, graph, iam, network, reads, waf
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
@@ -482,10 +482,9 @@ def _hop_api_origin(c: _Ctx) -> tuple[str, str, str]:
     if stage and path.strip("/") != stage:
         raise _Broken(f"{src}'s API origin has OriginPath {path!r}", f"/{stage} (the stage name)",
                       f"Set OriginPath to /{stage}")
-    headers, policy_note = _forwarded_headers(c.inv, behaviour)
-    if not any(h.lower() in ("authorization", "*") for h in headers):
-        raise _Broken(f"{src}'s {pattern} behaviour forwards headers {sorted(set(headers)) or 'none'}"
-                      f" but not Authorization{policy_note}, so every API call reaches the "
+    forwarded, what, _ = edge.forwards_authorization(c.inv, behaviour)
+    if not forwarded:
+        raise _Broken(f"{src}'s {pattern} behaviour {what}, so every API call reaches the "
                       "authorizer without a token (401)",
                       "Authorization forwarded to the API origin",
                       f"Set the {pattern} behaviour's CachePolicyId to a cache policy whose "
@@ -494,35 +493,6 @@ def _hop_api_origin(c: _Ctx) -> tuple[str, str, str]:
                       cache_policy_id=behaviour.get("CachePolicyId"),
                       origin_request_policy_id=behaviour.get("OriginRequestPolicyId"))
     return src, f"API {api} stage {stage}", f"{pattern} -> {host}{path}, forwarding Authorization"
-
-
-def _forwarded_headers(inv: Inventory, behaviour: dict) -> tuple[list[str], str]:
-    """The viewer headers a behaviour forwards to its origin, judged as
-    ``edge.api_forwards_authorization`` judges them, with the same reads (the inventory
-    memoizes them, so after the edge suite this costs nothing): the cache policy's
-    whitelist (or legacy ForwardedValues) plus the origin request policy's whitelist."""
-    headers: list[str] = []
-    note = ""
-    pid = behaviour.get("CachePolicyId")
-    if pid:
-        resp = inv.call("cloudfront", "get_cache_policy", missing_ok=True, Id=pid)
-        if not resp:
-            return [], f" (its cache policy {pid} does not exist)"
-        cfg = resp["CachePolicy"]["CachePolicyConfig"]
-        hc = (cfg.get("ParametersInCacheKeyAndForwardedToOrigin") or {}).get("HeadersConfig") or {}
-        if hc.get("HeaderBehavior") == "whitelist":
-            headers += _items(hc.get("Headers"))
-        note = f" (cache policy {pid}, HeaderBehavior {hc.get('HeaderBehavior') or 'none'})"
-    else:  # legacy ForwardedValues
-        headers += _items((behaviour.get("ForwardedValues") or {}).get("Headers"))
-    orp_id = behaviour.get("OriginRequestPolicyId")
-    if orp_id:
-        resp = inv.call("cloudfront", "get_origin_request_policy", missing_ok=True, Id=orp_id)
-        hc = ((resp or {}).get("OriginRequestPolicy", {}).get("OriginRequestPolicyConfig") or {}
-              ).get("HeadersConfig") or {}
-        if hc.get("HeaderBehavior") == "whitelist":
-            headers += _items(hc.get("Headers"))
-    return headers, note
 
 
 def _hop_stage(c: _Ctx) -> tuple[str, str, str]:

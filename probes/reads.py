@@ -118,13 +118,14 @@ def security_group(inv: Inventory, group_id: str) -> dict | None:
 
 
 # ---- logs -------------------------------------------------------------------------------
-def log_groups(inv: Inventory) -> list[dict]:
-    """Every log group in the region, once (a stack's groups are matched by name)."""
-    return inv.paginate("logs", "describe_log_groups", "logGroups")
+def log_groups(inv: Inventory, prefix: str) -> list[dict]:
+    """The log groups whose name starts with ``prefix``, once per prefix: never every group
+    of the region, whose count grows with the account, not with the stack."""
+    return inv.paginate("logs", "describe_log_groups", "logGroups", logGroupNamePrefix=prefix)
 
 
 def log_group(inv: Inventory, name: str) -> dict | None:
-    return next((g for g in log_groups(inv) if g["logGroupName"] == name), None)
+    return next((g for g in log_groups(inv, name) if g["logGroupName"] == name), None)
 
 
 # ---- compute ----------------------------------------------------------------------------

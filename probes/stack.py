@@ -150,9 +150,8 @@ EXISTS: dict[str, Callable[[Inventory, str, dict], bool] | str] = {
     "AWS::CloudWatch::Alarm": lambda inv, pid, _: any(a["AlarmName"] == pid for a in reads.alarms(inv)),
     "AWS::CloudWatch::Dashboard": lambda inv, pid, _: reads.dashboard(inv, pid) is not None,
     "AWS::CloudTrail::Trail": lambda inv, pid, _: reads.trail(inv, pid) is not None,
-    "AWS::CertificateManager::Certificate": lambda inv, pid, _: bool(
-        inv.call("acm", "describe_certificate", missing_ok=True, CertificateArn=pid,
-                 region=reads.CLOUDFRONT_REGION)),
+    # In the region its ARN names (a regional API's certificate is not in us-east-1).
+    "AWS::CertificateManager::Certificate": lambda inv, pid, _: reads.certificate(inv, pid) is not None,
     "AWS::Route53::HostedZone": lambda inv, pid, _: bool(
         inv.call("route53", "get_hosted_zone", missing_ok=True, Id=pid)),
     # Checked through their parent resource (no API of their own, or the parent's read covers it).

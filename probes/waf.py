@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from probes import evaluators, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
@@ -171,14 +169,17 @@ def visibility_metrics(inv: Inventory, exp: Any) -> Finding:
                   f"{len(acl.get('Rules') or [])} rules")
 
 
+def _acl_region(arn: str) -> str:
+    """The region a web ACL lives in, from its ARN: us-east-1 for CLOUDFRONT scope, its own
+    region for a REGIONAL ACL (arn:aws:wafv2:REGION:ACCOUNT:regional/webacl/NAME/ID)."""
+    parts = arn.split(":")
+    return parts[3] if len(parts) > 3 and parts[3] else reads.CLOUDFRONT_REGION
+
+
 def _logging_configuration(inv: Inventory, arn: str) -> dict | None:
-    try:
-        resp = inv.call("wafv2", "get_logging_configuration", missing_ok=True, ResourceArn=arn,
-                        region=reads.CLOUDFRONT_REGION)
-    except ClientError as exc:  # WAF says "no logging" with its own error code
-        if exc.response.get("Error", {}).get("Code") == "WAFNonexistentItemException":
-            return None
-        raise
+    # WAF says "no logging" with WAFNonexistentItemException, which reads as missing.
+    resp = inv.call("wafv2", "get_logging_configuration", missing_ok=True, ResourceArn=arn,
+                    region=_acl_region(arn))
     return (resp or {}).get("LoggingConfiguration")
 
 
@@ -194,7 +195,8 @@ def logging_enabled(inv: Inventory, exp: Any) -> Finding:
     if not cfg or not cfg.get("LogDestinationConfigs"):
         return failed(_name(acl), "has no logging configuration",
                       "logs delivered to an aws-waf-logs-* destination",
-                      f"aws wafv2 put-logging-configuration --region us-east-1 for {acl['ARN']}")
+                      f"aws wafv2 put-logging-configuration --region {_acl_region(acl['ARN'])} "
+                      f"for {acl['ARN']}")
     dests = cfg["LogDestinationConfigs"]
     bad = [d for d in dests if not any(m in d for m in LOG_DESTINATIONS.values())]
     if bad:

@@ -220,7 +220,7 @@ CHANGES = {
         lambda w: _cache_headers(w).update(HeaderBehavior="none", Headers={"Quantity": 0}),
         hops.DISTRIBUTION_API, "but not Authorization"),
     "api-cache-policy-missing": (lambda w: w.pop(("cloudfront", "get_cache_policy")),
-                                 hops.DISTRIBUTION_API, "cache policy cp-api does not exist"),
+                                 hops.DISTRIBUTION_API, "cache policy cp-api, which does not exist"),
     "waf-default-block": (lambda w: _acl(w).update(DefaultAction={"Block": {}}),
                           hops.DISTRIBUTION_WAF, "blocks every request"),
     "identity-source-other-header": (lambda w: w[("apigateway", "get_authorizers")][0].update(
@@ -310,13 +310,16 @@ def test_authorization_forwarded_by_legacy_settings_or_origin_request_policy():
         b.pop("CachePolicyId")
         b["ForwardedValues"] = {"Headers": {"Quantity": 1, "Items": ["Authorization"]}}
 
-    def origin_request_policy(w):
+    def all_viewer_headers_with_caching_off(w):
+        # AWS: an origin request policy sending every viewer header forwards Authorization
+        # while caching is off (an origin request policy cannot whitelist it)
         _cache_headers(w).update(HeaderBehavior="none", Headers={"Quantity": 0})
+        w[("cloudfront", "get_cache_policy")]["CachePolicy"]["CachePolicyConfig"].update(
+            MinTTL=0, DefaultTTL=0, MaxTTL=0)
         _dist(w)["CacheBehaviors"]["Items"][0]["OriginRequestPolicyId"] = "orp-1"
         w[("cloudfront", "get_origin_request_policy")] = {"OriginRequestPolicy": {
-            "OriginRequestPolicyConfig": {"HeadersConfig": {
-                "HeaderBehavior": "whitelist", "Headers": {"Quantity": 1, "Items": ["authorization"]}}}}}
-    for change in (legacy, origin_request_policy):
+            "OriginRequestPolicyConfig": {"Name": "all", "HeadersConfig": {"HeaderBehavior": "allViewer"}}}}
+    for change in (legacy, all_viewer_headers_with_caching_off):
         table = run(change)
         assert hops.first_broken(table) is None, hops.render_table(table)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from botocore.exceptions import ClientError
+
 from tests.emulator._support import ACCOUNT, REGION, aws, create, emu, template, unique  # noqa: F401
 
 AMI = "ami-0d27e0fb3bac4d724"
@@ -133,6 +135,45 @@ def test_distribution_api_keeps_origin_access_control_id(aws):
     cf.delete_distribution(Id=dist["Id"], IfMatch=config["ETag"])
 
 
+def _refused(call, code: str, status: int) -> None:
+    try:
+        call()
+    except ClientError as exc:
+        assert (exc.response["Error"]["Code"], exc.response["ResponseMetadata"]["HTTPStatusCode"]) == (code, status)
+    else:
+        raise AssertionError(f"accepted; AWS answers {code} ({status})")
+
+
+def test_distribution_and_oac_updates_need_the_current_etag(aws):
+    cf = aws("cloudfront")
+    oac = cf.create_origin_access_control(OriginAccessControlConfig={
+        "Name": unique("oac"), "SigningProtocol": "sigv4", "SigningBehavior": "always",
+        "OriginAccessControlOriginType": "s3"})
+    oac_id, oac_etag = oac["OriginAccessControl"]["Id"], oac["ETag"]
+    oac_config = cf.get_origin_access_control(Id=oac_id)["OriginAccessControl"]["OriginAccessControlConfig"]
+    _refused(lambda: cf.update_origin_access_control(Id=oac_id, IfMatch="stale", OriginAccessControlConfig=oac_config),
+             "PreconditionFailed", 412)
+    new_oac = cf.update_origin_access_control(Id=oac_id, IfMatch=oac_etag, OriginAccessControlConfig=oac_config)["ETag"]
+    assert new_oac != oac_etag
+    dist = cf.create_distribution(DistributionConfig={
+        "CallerReference": unique("ref"), "Comment": "", "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": "b.s3.us-east-1.amazonaws.com",
+                                              "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "https-only",
+                                 "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"}})["Distribution"]
+    current = cf.get_distribution_config(Id=dist["Id"])
+    config = dict(current["DistributionConfig"], Comment="changed")
+    _refused(lambda: cf.update_distribution(Id=dist["Id"], DistributionConfig=config, IfMatch="stale"),
+             "PreconditionFailed", 412)
+    _refused(lambda: cf.update_distribution(Id=dist["Id"], DistributionConfig=config, IfMatch=""),
+             "InvalidIfMatchVersion", 400)
+    etag = cf.update_distribution(Id=dist["Id"], DistributionConfig=config, IfMatch=current["ETag"])["ETag"]
+    assert etag != current["ETag"] and cf.get_distribution(Id=dist["Id"])["ETag"] == etag
+    _refused(lambda: cf.delete_distribution(Id=dist["Id"], IfMatch=current["ETag"]), "PreconditionFailed", 412)
+    cf.delete_distribution(Id=dist["Id"], IfMatch=etag)
+    cf.delete_origin_access_control(Id=oac_id, IfMatch=new_oac)
+
+
 def test_cloudfront_cache_policy_api(aws):
     cf = aws("cloudfront")
     config = {"Name": unique("cp"), "Comment": "", "MinTTL": 0, "DefaultTTL": 0, "MaxTTL": 1,
@@ -142,10 +183,15 @@ def test_cloudfront_cache_policy_api(aws):
     created = cf.create_cache_policy(CachePolicyConfig=config)
     pid = created["CachePolicy"]["Id"]
     assert cf.get_cache_policy_config(Id=pid)["CachePolicyConfig"]["Name"] == config["Name"]
-    cf.update_cache_policy(Id=pid, IfMatch=created["ETag"], CachePolicyConfig={**config, "MaxTTL": 2})
+    updated = cf.update_cache_policy(Id=pid, IfMatch=created["ETag"], CachePolicyConfig={**config, "MaxTTL": 2})
+    assert updated["ETag"] != created["ETag"]  # each update gives a new ETag
     assert cf.get_cache_policy(Id=pid)["CachePolicy"]["CachePolicyConfig"]["MaxTTL"] == 2
     assert pid in [p["CachePolicy"]["Id"] for p in cf.list_cache_policies(Type="custom")["CachePolicyList"]["Items"]]
-    cf.delete_cache_policy(Id=pid, IfMatch="x")
+    # AWS's optimistic locking: no IfMatch, or one that is not the current ETag, is refused
+    _refused(lambda: cf.delete_cache_policy(Id=pid, IfMatch="x"), "PreconditionFailed", 412)
+    _refused(lambda: cf.delete_cache_policy(Id=pid, IfMatch=created["ETag"]), "PreconditionFailed", 412)
+    _refused(lambda: cf.delete_cache_policy(Id=pid), "InvalidIfMatchVersion", 400)
+    cf.delete_cache_policy(Id=pid, IfMatch=cf.get_cache_policy(Id=pid)["ETag"])
     try:
         cf.get_cache_policy(Id=pid)
         raise AssertionError("deleted policy still readable")
@@ -257,3 +303,22 @@ def test_the_server_uses_the_single_flight_model_loader():
     install()
     assert getattr(moto.core.utils.get_service_model, "single_flight", False)
     assert moto.core.responses.get_service_model is moto.core.utils.get_service_model
+
+
+def test_managed_policies_answer_by_their_fixed_ids_with_their_documented_contents(aws):
+    """GetCachePolicy / GetOriginRequestPolicy answer for AWS's managed ids, with the
+    contents the probes judge forwarding by (probes.edge's tables of the documented ones)."""
+    from probes import edge
+
+    cf = aws("cloudfront")
+    for pid, want in edge.MANAGED_CACHE_POLICIES.items():
+        got = cf.get_cache_policy(Id=pid)["CachePolicy"]["CachePolicyConfig"]
+        assert {k: got[k] for k in ("Name", "MinTTL", "DefaultTTL", "MaxTTL")} == \
+            {k: want[k] for k in ("Name", "MinTTL", "DefaultTTL", "MaxTTL")}, pid
+        key, want_key = got["ParametersInCacheKeyAndForwardedToOrigin"], want["ParametersInCacheKeyAndForwardedToOrigin"]
+        for part in ("HeadersConfig", "CookiesConfig", "QueryStringsConfig"):
+            assert key[part] == want_key[part], (pid, part)
+    for pid, want in edge.MANAGED_ORIGIN_REQUEST_POLICIES.items():
+        got = cf.get_origin_request_policy(Id=pid)["OriginRequestPolicy"]["OriginRequestPolicyConfig"]
+        for part in ("Name", "HeadersConfig", "CookiesConfig", "QueryStringsConfig"):
+            assert got[part] == want[part], (pid, part)

@@ -124,14 +124,14 @@ def api_to_site(stack: Any) -> None:
     update_distribution(stack, change)
 
 
-def _api_cache_policy(stack: Any, name: str, ttl: int, headers: list[str]) -> str:
+def _api_cache_policy(stack: Any, name: str, ttl: int, headers: list[str], max_ttl: int | None = None) -> str:
     cf = stack.client("cloudfront")
     hc: dict[str, Any] = {"HeaderBehavior": "whitelist" if headers else "none"}
     if headers:
         hc["Headers"] = {"Quantity": len(headers), "Items": headers}
     return cf.create_cache_policy(CachePolicyConfig={
         "Name": f"{name}-{uuid.uuid4().hex[:8]}", "MinTTL": 0, "DefaultTTL": ttl,
-        "MaxTTL": max(ttl, 1) if headers else ttl,
+        "MaxTTL": max_ttl if max_ttl is not None else max(ttl, 1) if headers else ttl,
         "ParametersInCacheKeyAndForwardedToOrigin": {
             "EnableAcceptEncodingGzip": True, "HeadersConfig": hc,
             "QueryStringsConfig": {"QueryStringBehavior": "all"},
@@ -145,8 +145,10 @@ def api_cached(stack: Any) -> None:
 
 
 def authorization_dropped(stack: Any) -> None:
-    """A cache policy without Authorization in the key: CloudFront strips the header."""
-    pid = _api_cache_policy(stack, "api-noauth", 0, [])
+    """A cache policy without Authorization in the key, caching allowed (MaxTTL 1): CloudFront
+    strips the header; the AllViewerExceptHostHeader origin request policy would forward it
+    only with caching off (TTLs all 0)."""
+    pid = _api_cache_policy(stack, "api-noauth", 0, [], max_ttl=1)
     update_distribution(stack, lambda cfg: _behaviour(cfg).__setitem__("CachePolicyId", pid))
 
 

@@ -106,3 +106,36 @@ def test_second_run_on_a_busy_reports_folder_stops_with_the_fix(emulator, tmp_pa
         first.terminate()
         first.communicate(timeout=90)
     assert [s["StackStatus"] for s in stacks(emulator.endpoint, "busy-first")] == ["DELETE_COMPLETE"]
+
+
+DB_TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Database:
+    Type: AWS::RDS::DBInstance
+    DeletionPolicy: Snapshot
+    Properties:
+      Engine: postgres
+      DBInstanceClass: db.t3.micro
+      AllocatedStorage: '20'
+      MasterUsername: app_admin
+      ManageMasterUserPassword: true
+"""
+
+
+def test_sweep_deletes_the_final_snapshot_as_a_teardown_does(emulator, tmp_path):
+    """A swept stack's DeletionPolicy: Snapshot leaves a final DB snapshot (test data) that
+    would pile up night after night: the sweep deletes it, as the run's own teardown does."""
+    template = tmp_path / "db.yaml"
+    template.write_text(DB_TEMPLATE)
+    s = session(emulator.endpoint)
+    name = "sweep-snap-1"
+    stackmod.deploy(s, template, name, tags=stackmod.run_tags("run-snap"), timeout=60, out=lambda _: None)
+    db = s.client("cloudformation").describe_stack_resource(
+        StackName=name, LogicalResourceId="Database")["StackResourceDetail"]["PhysicalResourceId"]
+    orphan = next(o for o in sweepmod.find_orphans(s, timedelta(0)) if o.name == name)
+    said: list[str] = []
+    assert sweepmod.sweep(s, [orphan], out=said.append) == []
+    assert _status(emulator.endpoint, name) == "DELETE_COMPLETE"
+    rds = s.client("rds")
+    assert rds.describe_db_snapshots(DBInstanceIdentifier=db, SnapshotType="manual")["DBSnapshots"] == []
+    assert any("deleted final snapshot" in line for line in said), said

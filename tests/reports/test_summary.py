@@ -178,9 +178,20 @@ def test_categories_sort_failures(expected, status, message):
         assert match == expected, (mode, message)
 
 
-def test_schema_is_valid_and_summary_path_follows_junit():
+def _config(xmlpath: str | None, invocation_dir: Path):
+    """The two things summary_path reads from a pytest config."""
+    from types import SimpleNamespace
+    return SimpleNamespace(option=SimpleNamespace(xmlpath=xmlpath),
+                           invocation_params=SimpleNamespace(dir=invocation_dir))
+
+
+def test_schema_is_valid_and_summary_path_follows_junit(tmp_path):
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
-    assert Path(reporting.REPORTS, "summary.json") == ROOT / "reports" / "summary.json"
+    # beside the JUnit XML: relative to where pytest was started, or absolute as given
+    assert reporting.summary_path(_config("out/junit.xml", tmp_path)) == tmp_path / "out" / "summary.json"
+    assert reporting.summary_path(_config(str(tmp_path / "x" / "j.xml"), ROOT)) == tmp_path / "x" / "summary.json"
+    # no JUnit XML asked for: the project's reports folder
+    assert reporting.summary_path(_config(None, tmp_path)) == ROOT / "reports" / "summary.json"
 
 
 def test_first_broken_hop_from_the_e2e_finding():

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from probes import dns, edge, registry, waf
 from probes.expectations import build
+from probes.inventory import is_missing
 
 DIST_ARN = "arn:aws:cloudfront::123456789012:distribution/E1"
 ACL_ARN = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/acl/abc"
@@ -51,6 +52,8 @@ class FakeInv:
             if key in self.responses:
                 value = self.responses[key]
                 if isinstance(value, Exception):
+                    if missing_ok and is_missing(value):  # as the real inventory does
+                        return None
                     raise value
                 return value
         return None
@@ -188,6 +191,53 @@ def test_legacy_forwarded_values_count_as_forwarding():
     fake = inv(get_distribution=d)
     assert status(edge.api_forwards_authorization, fake)[0] == "passed"
     assert status(edge.api_not_cached, fake)[0] == "passed"
+
+
+ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+
+
+def _api_behaviour_with(**policies: str) -> FakeInv:
+    d = distribution()
+    b = d["Distribution"]["DistributionConfig"]["CacheBehaviors"]["Items"][0]
+    b.update(policies)
+    return inv(get_distribution=d)
+
+
+@pytest.mark.parametrize("orp", [ALL_VIEWER, ALL_VIEWER_EXCEPT_HOST])
+def test_caching_disabled_with_an_all_viewer_origin_request_policy_forwards_authorization(orp):
+    """AWS: with the managed CachingDisabled policy, AllViewer and AllViewerExceptHostHeader
+    send the Authorization header to the origin (managed policies known by their ids)."""
+    fake = _api_behaviour_with(CachePolicyId=edge.CACHING_DISABLED, OriginRequestPolicyId=orp)
+    st, text = status(edge.api_forwards_authorization, fake)
+    assert st == "passed" and "caching off" in text, text
+    assert status(edge.api_not_cached, fake)[0] == "passed"
+
+
+def test_all_viewer_headers_with_caching_on_do_not_carry_authorization():
+    fake = _api_behaviour_with(CachePolicyId=CACHING_OPTIMIZED, OriginRequestPolicyId=ALL_VIEWER)
+    st, text = status(edge.api_forwards_authorization, fake)
+    assert st == "failed" and "caching is on, so CloudFront strips Authorization" in text, text
+
+
+def test_legacy_forwarding_of_every_header_carries_authorization():
+    d = distribution()
+    b = d["Distribution"]["DistributionConfig"]["CacheBehaviors"]["Items"][0]
+    b.pop("CachePolicyId")
+    b.update(ForwardedValues={"Headers": {"Quantity": 1, "Items": ["*"]}})
+    assert status(edge.api_forwards_authorization, inv(get_distribution=d))[0] == "passed"
+
+
+def test_the_trace_judges_forwarding_with_the_edge_evaluator():
+    """One question, one answer: the request-path hop and the edge probe cannot disagree."""
+    from probes import path
+    fake = _api_behaviour_with(CachePolicyId=edge.CACHING_DISABLED, OriginRequestPolicyId=ALL_VIEWER)
+    behaviour = fake.responses["get_distribution"]["Distribution"]["DistributionConfig"][
+        "CacheBehaviors"]["Items"][0]
+    assert edge.forwards_authorization(fake, behaviour)[0] is True
+    assert path.edge.forwards_authorization is edge.forwards_authorization
+    assert not hasattr(path, "_forwarded_headers")
 
 
 def test_weak_tls_policy_fails_and_default_certificate_is_skipped():
