@@ -25,7 +25,7 @@ SEVERITIES = ("blocker", "critical", "normal", "minor", "trivial")  # Allure's w
 PROBE_MODULES = (
     "probes.stack", "probes.network", "probes.compute", "probes.database",
     "probes.observability", "probes.dns", "probes.edge", "probes.waf", "probes.api",
-    "probes.auth", "probes.path",
+    "probes.auth", "probes.path", "probes.buckets", "probes.bypass",
 )
 RUNBOOK = "README.md#runbook"
 
@@ -42,6 +42,7 @@ class ProbeSpec:
     gate: bool
     mutating: bool
     fn: Callable[..., Any] = field(compare=False, repr=False)
+    see_also: tuple[str, ...] = ()  # Prowler check ids that ask the same question
 
     @property
     def runbook(self) -> str:
@@ -52,7 +53,8 @@ _REGISTRY: dict[str, ProbeSpec] = {}
 
 
 def probe(*, layer: str, component: str, title: str, severity: str, remediation: str,
-          challenge: int | None = None, gate: bool = False, mutating: bool = False):
+          challenge: int | None = None, gate: bool = False, mutating: bool = False,
+          see_also: tuple[str, ...] = ()):
     """Register a probe. ``remediation`` is the default ``Fix:`` of its failures."""
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}; one of {LAYERS}")
@@ -61,7 +63,7 @@ def probe(*, layer: str, component: str, title: str, severity: str, remediation:
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         spec = ProbeSpec(f"{layer}.{fn.__name__}", layer, component, title, severity,
-                         remediation, challenge, gate, mutating, fn)
+                         remediation, challenge, gate, mutating, fn, tuple(see_also))
         if spec.id in _REGISTRY and _REGISTRY[spec.id].fn.__module__ != fn.__module__:
             raise ValueError(f"probe id {spec.id} registered twice")
         _REGISTRY[spec.id] = spec

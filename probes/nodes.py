@@ -1,0 +1,39 @@
+"""The resources of a stack by type, and the role each plays, for probes that judge every
+resource of a kind (every bucket, every user pool) rather than the one playing a role.
+
+One place answers both questions so that the resource graph can take them over: today the
+nodes are the stack's own resources (nested stacks followed) and a role is the environment's
+``resources.<role>`` id or our template's Output; the graph adds resources referenced from
+outside the stack and roles from a resource's place among the references.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from probes.inventory import ROLE_OUTPUTS, ROLE_TYPES, Inventory
+
+
+def nodes(inv: Inventory, rtype: str) -> list[dict[str, Any]]:
+    """Every resource of CloudFormation type ``rtype``: ``{"type", "id", "logical", "in_stack"}``."""
+    return [{"type": rtype, "id": r["PhysicalResourceId"], "logical": r["LogicalResourceId"],
+             "in_stack": True}
+            for r in inv.of_type(rtype)]
+
+
+def role(inv: Inventory, node: dict[str, Any]) -> str | None:
+    """The role ``node`` plays (``"site_bucket"``, a ``resources.<role>`` key), or None. Never raises for ambiguity: a
+    resource whose role cannot be told is judged all the same, only unnamed."""
+    outputs = inv.outputs()
+    for name, rtype in ROLE_TYPES.items():
+        if rtype != node["type"]:
+            continue
+        ref = inv.explicit.get(name) or outputs.get(ROLE_OUTPUTS.get(name, ""))
+        if ref and ref in (node["id"], node.get("arn")):
+            return name
+    return None
+
+
+def label(inv: Inventory, node: dict[str, Any], noun: str) -> str:
+    """``bucket X (the site bucket)``: how a finding names a node."""
+    name = role(inv, node)
+    return f"{noun} {node['id']}" + (f" (the {name.replace('_', ' ')})" if name else "")

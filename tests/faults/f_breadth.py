@@ -1,0 +1,73 @@
+"""Breadth faults: hygiene every resource of the stack owes whatever its role (issue 15):
+every bucket's public access block, TLS-only policy, encryption, ACLs and versioning; the
+API reachable around the WAF."""
+from __future__ import annotations
+
+import json
+
+from tests.faults.catalog import Fault
+
+S = "stack."
+
+
+def _delete_public_access_block(logical: str):
+    def inject(stack) -> None:
+        stack.client("s3").delete_public_access_block(Bucket=stack.physical(logical))
+    return inject
+
+
+def _trail_policy_without_tls_deny(stack) -> None:
+    s3 = stack.client("s3")
+    bucket = stack.physical("TrailBucket")
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    policy["Statement"] = [st for st in policy["Statement"] if st.get("Effect") != "Deny"]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
+def _delete_encryption(logical: str):
+    def inject(stack) -> None:
+        stack.client("s3").delete_bucket_encryption(Bucket=stack.physical(logical))
+    return inject
+
+
+def _acls_enabled(logical: str):
+    def inject(stack) -> None:
+        stack.client("s3").put_bucket_ownership_controls(
+            Bucket=stack.physical(logical),
+            OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    return inject
+
+
+def _suspend_versioning(logical: str):
+    def inject(stack) -> None:
+        stack.client("s3").put_bucket_versioning(
+            Bucket=stack.physical(logical), VersioningConfiguration={"Status": "Suspended"})
+    return inject
+
+
+def _drop_api_resource_policy(stack) -> None:
+    stack.client("apigateway").update_rest_api(
+        restApiId=stack.physical("RestApi"),
+        patchOperations=[{"op": "replace", "path": "/policy", "value": ""}])
+
+
+FAULTS = [
+    Fault(id="stack-flow-log-bucket-public-access-block-removed",
+          inject=_delete_public_access_block("FlowLogBucket"),
+          breaks=(S + "buckets_block_public_access",),
+          mentions=("(the flow log bucket) has no public access block",)),
+    Fault(id="stack-trail-bucket-admits-plain-http", inject=_trail_policy_without_tls_deny,
+          breaks=(S + "buckets_deny_insecure_transport",),
+          mentions=("does not deny requests without TLS",)),
+    Fault(id="stack-log-bucket-encryption-removed", inject=_delete_encryption("LogBucket"),
+          breaks=(S + "buckets_encrypted_by_default",),
+          mentions=("(the log bucket) has no default encryption",)),
+    Fault(id="stack-flow-log-bucket-acls-enabled", inject=_acls_enabled("FlowLogBucket"),
+          breaks=(S + "buckets_acls_disabled",), mentions=("object ownership ObjectWriter",)),
+    Fault(id="stack-site-bucket-versioning-suspended", inject=_suspend_versioning("SiteBucket"),
+          breaks=(S + "buckets_versioned_as_expected",),
+          mentions=("(the site bucket) has versioning Suspended",)),
+    Fault(id="waf-api-resource-policy-removed", inject=_drop_api_resource_policy,
+          breaks=("waf.api_not_reachable_around_waf",),
+          mentions=("can be called around CloudFront's web ACL", "execute-api")),
+]
