@@ -1,6 +1,6 @@
 """Breadth faults: hygiene every resource of the stack owes whatever its role (issue 15):
 every bucket's public access block, TLS-only policy, encryption, ACLs and versioning; the
-API reachable around the WAF."""
+API reachable around the WAF; user pool policies; RDS TLS and upgrades."""
 from __future__ import annotations
 
 import json
@@ -51,6 +51,36 @@ def _drop_api_resource_policy(stack) -> None:
         patchOperations=[{"op": "replace", "path": "/policy", "value": ""}])
 
 
+def _update_pool(**changes):
+    """UpdateUserPool with the pool's current settings and ``changes`` (AWS resets what an
+    update does not carry)."""
+    def inject(stack) -> None:
+        idp = stack.client("cognito-idp")
+        pool_id = stack.physical("UserPool")
+        pool = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+        keep = {k: pool[k] for k in ("Policies", "AutoVerifiedAttributes", "MfaConfiguration",
+                                     "AdminCreateUserConfig", "AccountRecoverySetting") if k in pool}
+        idp.update_user_pool(UserPoolId=pool_id, **{**keep, **changes})
+    return inject
+
+
+def _mfa_off(stack) -> None:
+    stack.client("cognito-idp").set_user_pool_mfa_config(UserPoolId=stack.physical("UserPool"),
+                                                         MfaConfiguration="OFF")
+
+
+def _force_ssl_off(stack) -> None:
+    stack.client("rds").modify_db_parameter_group(
+        DBParameterGroupName=stack.physical("DbParameterGroup"),
+        Parameters=[{"ParameterName": "rds.force_ssl", "ParameterValue": "0",
+                     "ApplyMethod": "pending-reboot"}])
+
+
+def _minor_upgrades_off(stack) -> None:
+    stack.client("rds").modify_db_instance(DBInstanceIdentifier=stack.physical("Database"),
+                                           AutoMinorVersionUpgrade=False, ApplyImmediately=True)
+
+
 FAULTS = [
     Fault(id="stack-flow-log-bucket-public-access-block-removed",
           inject=_delete_public_access_block("FlowLogBucket"),
@@ -70,4 +100,21 @@ FAULTS = [
     Fault(id="waf-api-resource-policy-removed", inject=_drop_api_resource_policy,
           breaks=("waf.api_not_reachable_around_waf",),
           mentions=("can be called around CloudFront's web ACL", "execute-api")),
+    Fault(id="auth-pool-password-policy-weakened",
+          inject=_update_pool(Policies={"PasswordPolicy": {
+              "MinimumLength": 8, "RequireLowercase": True, "RequireUppercase": False,
+              "RequireNumbers": True, "RequireSymbols": False, "TemporaryPasswordValidityDays": 3}}),
+          breaks=("auth.user_pool_password_policy",), challenge=7,
+          mentions=("minimum length 8 < 12", "does not require uppercase, symbols")),
+    Fault(id="auth-pool-mfa-off", inject=_mfa_off, breaks=("auth.user_pool_mfa",), challenge=7,
+          mentions=("has MFA OFF",)),
+    Fault(id="auth-pool-self-sign-up-opened",
+          inject=_update_pool(AdminCreateUserConfig={"AllowAdminCreateUserOnly": False}),
+          breaks=("auth.user_pool_sign_up_and_deletion",), challenge=7,
+          mentions=("lets anyone sign up",)),
+    Fault(id="db-tls-not-forced", inject=_force_ssl_off, breaks=("database.db_tls_forced",),
+          challenge=3, mentions=("accepts connections without TLS (rds.force_ssl=0",)),
+    Fault(id="db-minor-upgrades-off", inject=_minor_upgrades_off,
+          breaks=("database.db_operations_as_expected",),
+          mentions=("automatic minor-version upgrades off",)),
 ]
