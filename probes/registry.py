@@ -25,7 +25,9 @@ SEVERITIES = ("blocker", "critical", "normal", "minor", "trivial")  # Allure's w
 PROBE_MODULES = (
     "probes.stack", "probes.network", "probes.compute", "probes.database",
     "probes.observability", "probes.dns", "probes.edge", "probes.waf", "probes.api",
-    "probes.auth", "probes.path", "probes.buckets", "probes.bypass", "probes.user_pools", "probes.db_hardening",
+    "probes.auth", "probes.path",
+    "probes.buckets", "probes.bypass", "probes.user_pools", "probes.db_hardening",
+    "probes.user_data", "probes.at_rest", "probes.troubleshooting_logs",
 )
 RUNBOOK = "README.md#runbook"
 

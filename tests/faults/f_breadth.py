@@ -1,11 +1,14 @@
 """Breadth faults: hygiene every resource of the stack owes whatever its role (issue 15):
 every bucket's public access block, TLS-only policy, encryption, ACLs and versioning; the
-API reachable around the WAF; user pool policies; RDS TLS and upgrades."""
+API reachable around the WAF; user pool policies; RDS TLS and upgrades; secrets in user data;
+encryption at rest; troubleshooting log deliveries that cannot deliver."""
 from __future__ import annotations
 
+import base64
 import json
 
 from tests.faults.catalog import Fault
+from tests.faults.f_compute import _roll_out_version
 
 S = "stack."
 
@@ -81,6 +84,35 @@ def _minor_upgrades_off(stack) -> None:
                                            AutoMinorVersionUpgrade=False, ApplyImmediately=True)
 
 
+def _token_in_user_data(stack) -> None:
+    ec2 = stack.client("ec2")
+    lt = stack.physical("LaunchTemplate")
+    data = ec2.describe_launch_template_versions(LaunchTemplateId=lt, Versions=["$Default"])[
+        "LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    text = base64.b64decode(data["UserData"]).decode()
+    text = text.replace("set -euo pipefail\n",
+                        "set -euo pipefail\nexport PAYMENTS_API_TOKEN=tok_live_4f9a8b7c6d5e\n", 1)
+    _roll_out_version(stack, UserData=base64.b64encode(text.encode()).decode())
+
+
+def _unencrypted_volume(stack) -> None:
+    _roll_out_version(stack, BlockDeviceMappings=[
+        {"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": False, "VolumeType": "gp3"}}])
+
+
+def _trail_to_deleted_log_group(stack) -> None:
+    logs, iam = stack.client("logs"), stack.client("iam")
+    group = f"{stack.name}-trail-events"
+    logs.create_log_group(logGroupName=group)
+    arn = next(g["arn"] for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"])
+    role = iam.create_role(RoleName=f"{stack.name}-trail-cwl", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                 "Principal": {"Service": "cloudtrail.amazonaws.com"}}]}))
+    stack.client("cloudtrail").update_trail(Name=stack.physical("Trail"), CloudWatchLogsLogGroupArn=arn,
+                                            CloudWatchLogsRoleArn=role["Role"]["Arn"])
+    logs.delete_log_group(logGroupName=group)
+
+
 FAULTS = [
     Fault(id="stack-flow-log-bucket-public-access-block-removed",
           inject=_delete_public_access_block("FlowLogBucket"),
@@ -117,4 +149,13 @@ FAULTS = [
     Fault(id="db-minor-upgrades-off", inject=_minor_upgrades_off,
           breaks=("database.db_operations_as_expected",),
           mentions=("automatic minor-version upgrades off",)),
+    Fault(id="cmp-token-in-user-data", inject=_token_in_user_data,
+          breaks=("compute.user_data_has_no_secrets",),
+          mentions=("secret environment literal PAYMENTS_API_TOKEN",)),
+    Fault(id="stack-launch-template-volume-unencrypted", inject=_unencrypted_volume,
+          breaks=(S + "encryption_at_rest_as_expected",), challenge=8,
+          mentions=("volume /dev/xvda is not encrypted",)),
+    Fault(id="obs-trail-delivers-to-deleted-log-group", inject=_trail_to_deleted_log_group,
+          breaks=("observability.troubleshooting_logs_as_expected",), challenge=10,
+          mentions=("does not exist: nothing arrives",)),
 ]
