@@ -1,7 +1,8 @@
 """Breadth faults: hygiene every resource of the stack owes whatever its role (issue 15):
 every bucket's public access block, TLS-only policy, encryption, ACLs and versioning; the
 API reachable around the WAF; user pool policies; RDS TLS and upgrades; secrets in user data;
-encryption at rest; troubleshooting log deliveries that cannot deliver."""
+encryption at rest; troubleshooting log deliveries that cannot deliver; the default security
+group; secrets that never rotate."""
 from __future__ import annotations
 
 import base64
@@ -113,6 +114,35 @@ def _trail_to_deleted_log_group(stack) -> None:
     logs.delete_log_group(logGroupName=group)
 
 
+def _default_sg_admits_vpc_https(stack) -> None:
+    ec2 = stack.client("ec2")
+    group = ec2.describe_security_groups(Filters=[
+        {"Name": "vpc-id", "Values": [stack.physical("Vpc")]},
+        {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]
+    ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+
+
+def _unrotated_secret_added(stack) -> None:
+    """An operator adds an API key secret to the stack and never sets up rotation."""
+    from fixtures.emulator.coverage import load_template
+    cfn = stack.client("cloudformation")
+    template = load_template(cfn.get_template(StackName=stack.name)["TemplateBody"])
+    template["Resources"]["PartnerApiKey"] = {
+        "Type": "AWS::SecretsManager::Secret",
+        "Properties": {"GenerateSecretString": {"PasswordLength": 32}}}
+    # SSM-typed parameters resolve again from their default path.
+    params = [p for p in cfn.describe_stacks(StackName=stack.name)["Stacks"][0]["Parameters"]
+              if not template["Parameters"][p["ParameterKey"]]["Type"].startswith("AWS::SSM::")]
+    # Compact JSON keeps the body under CloudFormation's 51,200-byte TemplateBody limit.
+    cfn.update_stack(StackName=stack.name, TemplateBody=json.dumps(template, separators=(",", ":")),
+                     Parameters=[{"ParameterKey": p["ParameterKey"], "ParameterValue": p["ParameterValue"]}
+                                 for p in params],
+                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"])
+    cfn.get_waiter("stack_update_complete").wait(StackName=stack.name,
+                                                 WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+
+
 FAULTS = [
     Fault(id="stack-flow-log-bucket-public-access-block-removed",
           inject=_delete_public_access_block("FlowLogBucket"),
@@ -158,4 +188,10 @@ FAULTS = [
     Fault(id="obs-trail-delivers-to-deleted-log-group", inject=_trail_to_deleted_log_group,
           breaks=("observability.troubleshooting_logs_as_expected",), challenge=10,
           mentions=("does not exist: nothing arrives",)),
+    Fault(id="net-default-sg-admits-vpc-https", inject=_default_sg_admits_vpc_https,
+          breaks=("network.default_security_group_admits_nothing",), challenge=10,
+          mentions=("admits tcp 443 from 10.0.0.0/16",)),
+    Fault(id="db-unrotated-secret-added", inject=_unrotated_secret_added,
+          breaks=("database.secrets_managed_or_rotated",), challenge=3,
+          mentions=("(a leaked value works until someone changes it by hand)",)),
 ]
