@@ -26,6 +26,9 @@ PROBE_MODULES = (
     "probes.stack", "probes.network", "probes.compute", "probes.database",
     "probes.observability", "probes.dns", "probes.edge", "probes.waf", "probes.api",
     "probes.auth", "probes.path",
+    "probes.buckets", "probes.bypass", "probes.user_pools", "probes.db_hardening",
+    "probes.user_data", "probes.at_rest", "probes.troubleshooting_logs",
+    "probes.default_security_group", "probes.secrets_rotation",
 )
 RUNBOOK = "README.md#runbook"
 # What a layer's probes judge: when nothing in or referenced by the stack plays these roles
@@ -59,6 +62,7 @@ class ProbeSpec:
     # Roles (or CloudFormation types) the probe judges; none played means "not applicable".
     needs: tuple[str, ...]
     fn: Callable[..., Any] = field(compare=False, repr=False)
+    see_also: tuple[str, ...] = ()  # Prowler check ids that ask the same question
 
     @property
     def runbook(self) -> str:
@@ -70,7 +74,7 @@ _REGISTRY: dict[str, ProbeSpec] = {}
 
 def probe(*, layer: str, component: str, title: str, severity: str, remediation: str,
           challenge: int | None = None, gate: bool = False, mutating: bool = False,
-          needs: tuple[str, ...] | None = None):
+          needs: tuple[str, ...] | None = None, see_also: tuple[str, ...] = ()):
     """Register a probe. ``remediation`` is the default ``Fix:`` of its failures."""
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}; one of {LAYERS}")
@@ -81,7 +85,7 @@ def probe(*, layer: str, component: str, title: str, severity: str, remediation:
         wanted = needs if needs is not None else COMPONENT_NEEDS.get(
             (layer, component), LAYER_NEEDS.get(layer, ()))
         spec = ProbeSpec(f"{layer}.{fn.__name__}", layer, component, title, severity,
-                         remediation, challenge, gate, mutating, tuple(wanted), fn)
+                         remediation, challenge, gate, mutating, tuple(wanted), fn, tuple(see_also))
         if spec.id in _REGISTRY and _REGISTRY[spec.id].fn.__module__ != fn.__module__:
             raise ValueError(f"probe id {spec.id} registered twice")
         _REGISTRY[spec.id] = spec

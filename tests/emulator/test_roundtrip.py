@@ -668,8 +668,9 @@ def _(d):
 
 
 row("TrailBucketPolicy.statements")(lambda d: (
-    [s["Sid"] for s in json.loads(_s3(d, "get_bucket_policy", d.physical["TrailBucket"])["Policy"])["Statement"]],
-    [s["Sid"] for s in d.props("TrailBucketPolicy")["PolicyDocument"]["Statement"]]))
+    [(s.get("Sid"), s["Effect"]) for s in
+     json.loads(_s3(d, "get_bucket_policy", d.physical["TrailBucket"])["Policy"])["Statement"]],
+    [(s.get("Sid"), s["Effect"]) for s in d.props("TrailBucketPolicy")["PolicyDocument"]["Statement"]]))
 
 # observability
 _ALARM_KEYS = ("Namespace", "MetricName", "Statistic", "Period", "EvaluationPeriods", "DatapointsToAlarm",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 LAYER_MODULES = ("network", "compute", "database", "observability", "dns", "edge", "waf",
-                 "api", "auth", "stack")
+                 "api", "auth", "stack", "breadth")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,160 @@
+"""Every RDS instance of the stack: TLS forced through its parameter group, and IAM
+authentication, automatic minor-version upgrades and enhanced monitoring as the environment
+expects. The instance's reachability, encryption, backups and secret stay in
+``probes.database``."""
+from __future__ import annotations
+
+from typing import Any
+
+from probes import reads
+from probes.expectations import Strict, layer_expectations
+from probes.inventory import Inventory
+from probes.nodes import label, nodes
+from probes.registry import probe
+from probes.result import Finding, failed, passed, skipped
+
+DB = "AWS::RDS::DBInstance"
+
+
+@layer_expectations("db_hardening")
+class DbHardeningExpect(Strict):
+    iam_authentication: bool = False        # a floor: True requires it
+    auto_minor_version_upgrade: bool = True  # True requires it; False leaves it to the team
+    # Enhanced monitoring at this interval or finer (seconds); 0 does not require it.
+    enhanced_monitoring_seconds: int = 0
+
+
+def _instances(inv: Inventory) -> list[tuple[dict, dict | None]]:
+    dbs = nodes(inv, DB)
+
+    def read(node: dict) -> dict | None:
+        resp = inv.call("rds", "describe_db_instances", missing_ok=True,
+                        DBInstanceIdentifier=node["id"])
+        found = (resp or {}).get("DBInstances") or []
+        return found[0] if found else None
+
+    return list(zip(dbs, inv.parallel(read, dbs), strict=True))
+
+
+def _none() -> list[Finding]:
+    return [skipped("stack RDS instances", "the stack has no RDS DB instance")]
+
+
+def _gone(inv: Inventory, node: dict) -> Finding:
+    return failed(label(inv, node, "RDS instance"), "does not exist",
+                  "the stack's DB instance to exist",
+                  "Check the stack events and drift: the instance was deleted outside CloudFormation")
+
+
+def tls_setting(db: dict, params: dict[str, str | None]) -> tuple[str, str | None, bool]:
+    """(parameter, value, forced) for the engine's force-TLS parameter. An unset value is
+    the engine default: on for PostgreSQL 15 and later, off before and on MySQL/MariaDB."""
+    engine = (db.get("Engine") or "").lower()
+    if "postgres" in engine:
+        value = params.get("rds.force_ssl")
+        if value is None:
+            major = int((db.get("EngineVersion") or "0").split(".")[0] or 0)
+            return "rds.force_ssl", None, major >= 15
+        return "rds.force_ssl", value, value == "1"
+    if "mysql" in engine or "mariadb" in engine:
+        value = params.get("require_secure_transport")
+        return "require_secure_transport", value, str(value).upper() in ("1", "ON")
+    return "", None, False
+
+
+@probe(layer="database", component="rds",
+       title="Every RDS instance refuses connections without TLS (parameter group)",
+       severity="critical", challenge=3,
+       remediation="Set rds.force_ssl=1 (PostgreSQL) or require_secure_transport=ON (MySQL) in "
+                   "the instance's DB parameter group (aws rds modify-db-parameter-group) and "
+                   "reboot if the parameter is static",
+       see_also=("rds_instance_transport_encrypted",))
+def db_tls_forced(inv: Inventory, exp: Any) -> list[Finding]:
+    dbs = _instances(inv)
+    if not dbs:
+        return _none()
+    out = []
+    for node, db in dbs:
+        if db is None:
+            out.append(_gone(inv, node))
+            continue
+        name = label(inv, node, "RDS instance")
+        groups = db.get("DBParameterGroups") or []
+        group = groups[0].get("DBParameterGroupName") if groups else None
+        params = reads.db_parameters(inv, group) if group else {}
+        param, value, forced = tls_setting(db, params)
+        if not param:
+            out.append(skipped(name, f"runs engine {db.get('Engine')}, whose TLS parameter "
+                                     "stackprobe does not know"))
+            continue
+        shown = f"{param}={value}" if value is not None else f"{param} unset (engine default)"
+        if forced:
+            out.append(passed(name, f"forces TLS ({shown} in parameter group {group})",
+                              parameter_group=group))
+        else:
+            on = "1" if param == "rds.force_ssl" else "ON"
+            out.append(failed(name, f"accepts connections without TLS ({shown} in parameter "
+                                    f"group {group})", f"{param}={on}",
+                              f"aws rds modify-db-parameter-group --db-parameter-group-name "
+                              f"{group} --parameters ParameterName={param},ParameterValue={on},"
+                              "ApplyMethod=pending-reboot, then reboot the instance in a "
+                              "maintenance window", parameter_group=group))
+    return out
+
+
+@probe(layer="database", component="rds",
+       title="Every RDS instance's IAM authentication, minor-version upgrades and enhanced "
+             "monitoring are as the environment expects",
+       severity="normal",
+       remediation="aws rds modify-db-instance --db-instance-identifier <db> with "
+                   "--enable-iam-database-authentication, --auto-minor-version-upgrade or "
+                   "--monitoring-interval <s> --monitoring-role-arn <role> as expected "
+                   "(EnableIAMDatabaseAuthentication, AutoMinorVersionUpgrade, MonitoringInterval "
+                   "in the template)",
+       see_also=("rds_instance_iam_authentication_enabled",
+                 "rds_instance_minor_version_upgrade_enabled",
+                 "rds_instance_enhanced_monitoring_enabled"))
+def db_operations_as_expected(inv: Inventory, exp: Any) -> list[Finding]:
+    want = exp.db_hardening
+    dbs = _instances(inv)
+    if not dbs:
+        return _none()
+    out = []
+    for node, db in dbs:
+        if db is None:
+            out.append(_gone(inv, node))
+            continue
+        name = label(inv, node, "RDS instance")
+        iam = bool(db.get("IAMDatabaseAuthenticationEnabled"))
+        minor = bool(db.get("AutoMinorVersionUpgrade"))
+        interval = int(db.get("MonitoringInterval") or 0)
+        problems, fixes = [], []
+        if want.iam_authentication and not iam:
+            problems.append("IAM authentication off")
+            fixes.append("--enable-iam-database-authentication")
+        if want.auto_minor_version_upgrade and not minor:
+            problems.append("automatic minor-version upgrades off")
+            fixes.append("--auto-minor-version-upgrade")
+        if want.enhanced_monitoring_seconds and not 0 < interval <= want.enhanced_monitoring_seconds:
+            problems.append("enhanced monitoring off" if not interval
+                            else f"enhanced monitoring every {interval} s")
+            fixes.append(f"--monitoring-interval {want.enhanced_monitoring_seconds} "
+                         "--monitoring-role-arn <role trusting monitoring.rds.amazonaws.com>")
+        state = (f"IAM authentication {'on' if iam else 'off'}, automatic minor-version upgrades "
+                 f"{'on' if minor else 'off'}, enhanced monitoring "
+                 f"{f'every {interval} s' if interval else 'off'}")
+        evidence = {"iam_authentication": iam, "auto_minor_version_upgrade": minor,
+                    "monitoring_interval": interval}
+        if problems:
+            asked = [w for w, on in (("IAM authentication", want.iam_authentication),
+                                     ("automatic minor-version upgrades",
+                                      want.auto_minor_version_upgrade),
+                                     (f"enhanced monitoring every {want.enhanced_monitoring_seconds}"
+                                      " s or finer", want.enhanced_monitoring_seconds)) if on]
+            out.append(failed(name, f"has {'; '.join(problems)}",
+                              f"{', '.join(asked)} (expectations.db_hardening)",
+                              f"aws rds modify-db-instance --db-instance-identifier {node['id']} "
+                              f"{' '.join(fixes)} --apply-immediately", **evidence))
+        else:
+            out.append(passed(name, f"has {state}", **evidence))
+    return out
