@@ -502,9 +502,31 @@ def invoke_arn(inv: Inventory, verb: str = "GET", path: str = "/api/items") -> s
     return f"arn:aws:execute-api:{inv.session.region}:{account}:{api}/{stage}/{verb}{path}"
 
 
+# Condition keys API Gateway fills from request headers CloudFront can add to its origin requests.
+_HEADER_KEYS = {"referer": "aws:Referer", "user-agent": "aws:UserAgent"}
+
+
+def cloudfront_context(inv: Inventory) -> dict[str, str]:
+    """The condition keys of a request CloudFront sends to this API: the API origin's custom
+    headers (a shared-secret Referer is the usual way to admit only CloudFront)."""
+    api = graph.role(inv, "rest_api")
+    cfg = graph.of(inv).distribution_config()
+    ctx: dict[str, str] = {}
+    for origin in (cfg.get("Origins") or {}).get("Items", []):
+        found = graph.api_origin(origin.get("DomainName", ""))
+        if not found or found[0] != api:
+            continue
+        for h in (origin.get("CustomHeaders") or {}).get("Items", []):
+            key = _HEADER_KEYS.get(str(h.get("HeaderName", "")).lower())
+            if key:
+                ctx[key] = str(h.get("HeaderValue", ""))
+    return ctx
+
+
 def policy_refuses_callers(inv: Inventory) -> tuple[str, dict] | None:
-    """(why, policy) when the REST API's resource policy refuses an ordinary caller (anyone,
-    as CloudFront's origin requests are) execute-api:Invoke on the API's methods, else None."""
+    """(why, policy) when the REST API's resource policy refuses an ordinary request arriving
+    through CloudFront (anyone, with the API origin's custom headers) execute-api:Invoke on
+    the API's methods, else None."""
     policy = reads.rest_api_policy(inv)
     if not policy:
         return None
@@ -512,7 +534,8 @@ def policy_refuses_callers(inv: Inventory) -> tuple[str, dict] | None:
     # API Gateway expands the short form execute-api:/stage/VERB/path to this API's ARN.
     base = arn.split("/", 1)[0] + "/"
     expanded = json.loads(json.dumps(policy).replace('"execute-api:/', f'"{base}'))
-    decision = iam.decide_resource(expanded, "the REST API's resource policy", "*", "execute-api:Invoke", arn)
+    decision = iam.decide_resource(expanded, "the REST API's resource policy", "*", "execute-api:Invoke", arn,
+                                   cloudfront_context(inv))
     if decision.verdict == "deny":
         return f"its resource policy denies execute-api:Invoke on {arn} to every caller", policy
     if not decision.allowed:
