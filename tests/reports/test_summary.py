@@ -46,7 +46,7 @@ def test_summary_validates_against_schema(report_runs, name):
     jsonschema.validate(summary, SCHEMA)
 
 
-def test_summary_names_first_failure_fix_and_counts_calls_across_workers(report_runs):
+def test_summary_names_first_failure_fix_and_counts_calls_of_the_run(report_runs):
     s = json.loads(report_runs["faulted"].summary.read_text())
     assert s["verdict"] == "failed" and s["exit_status"] == 1
     assert s["layers"]["stack"]["failed"] == 1 and s["layers"]["stack"]["passed"] == 1
@@ -55,16 +55,17 @@ def test_summary_names_first_failure_fix_and_counts_calls_across_workers(report_
     assert "VpcId" in first["message"] and first["fix"].startswith("Redeploy the stack")
     assert first["command"] == f"pytest -m stack --env {report_runs['faulted'].dir / 'faulted.yaml'}"
     assert s["account"] == "1234****9012"
-    # Two workers, each with its own inventory: both counted. They share the run's reads, so
-    # the stack is described once between them, and the summed counters show it.
-    assert s["aws_calls"]["processes"] == 2, s["aws_calls"]
+    # Two workers: the controller made every read-only verdict, the workers only reported
+    # them, so the stack is described once in the run and only the controller read.
+    assert s["aws_calls"]["processes"] == 1, s["aws_calls"]
     assert s["aws_calls"]["aws_reads_made"] >= 2
     assert s["aws_calls"]["api_calls"].get("cloudformation:DescribeStacks", 0) == 1, s["aws_calls"]
     calls = json.loads((report_runs["faulted"].dir / "aws-calls.json").read_text())
     per_worker = [sum(n for session in sessions for op, n in session["api_calls"].items())
                   for name, sessions in calls["processes"].items() if name != "controller"]
-    assert len(per_worker) == 2
-    assert sum(s["aws_calls"]["api_calls"].values()) == sum(per_worker)
+    assert per_worker == [0, 0], calls["processes"]
+    probes = [x for x in calls["processes"]["controller"] if x["purpose"] == "probes"]
+    assert sum(s["aws_calls"]["api_calls"].values()) == sum(probes[0]["api_calls"].values())
 
 
 def test_junit_xml_has_the_failure(report_runs):
@@ -135,19 +136,18 @@ def test_executor_from_github_and_gitlab(monkeypatch):
     for var in ("GITHUB_ACTIONS", "GITLAB_CI"):
         monkeypatch.delenv(var, raising=False)
     assert reporting.executor() is None
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/stackprobe")
-    monkeypatch.setenv("GITHUB_RUN_ID", "42")
-    monkeypatch.setenv("GITHUB_RUN_NUMBER", "7")
-    monkeypatch.setenv("GITHUB_WORKFLOW", "stackprobe")
+    github = {"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/stackprobe", "GITHUB_RUN_ID": "42",
+              "GITHUB_RUN_NUMBER": "7", "GITHUB_WORKFLOW": "stackprobe"}
+    gitlab = {"GITLAB_CI": "true", "CI_PROJECT_URL": "https://gitlab.example.com/acme/stackprobe",
+              "CI_JOB_URL": "https://gitlab.example.com/acme/stackprobe/-/jobs/9",
+              "CI_PIPELINE_IID": "3", "CI_JOB_NAME": "nightly"}
+    for var, value in github.items():
+        monkeypatch.setenv(var, value)
     gh = reporting.executor()
     assert gh["type"] == "github" and gh["buildUrl"] == "https://github.com/acme/stackprobe/actions/runs/42"
     monkeypatch.delenv("GITHUB_ACTIONS")
-    monkeypatch.setenv("GITLAB_CI", "true")
-    monkeypatch.setenv("CI_PROJECT_URL", "https://gitlab.example.com/acme/stackprobe")
-    monkeypatch.setenv("CI_JOB_URL", "https://gitlab.example.com/acme/stackprobe/-/jobs/9")
-    monkeypatch.setenv("CI_PIPELINE_IID", "3")
-    monkeypatch.setenv("CI_JOB_NAME", "nightly")
+    for var, value in gitlab.items():
+        monkeypatch.setenv(var, value)
     gl = reporting.executor()
     assert gl["type"] == "gitlab" and gl["buildName"] == "nightly #3" and gl["buildUrl"].endswith("/jobs/9")
 
