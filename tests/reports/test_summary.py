@@ -113,7 +113,10 @@ def test_terminal_table_is_the_last_word(report_runs):
     assert re.match(r"stack\s+1\s+1\s+0\s+stack\.outputs_present: stack faulted-\S+ has missing", row)
     assert "-> pytest -m stack --env" in row
     assert re.search(r"^total\s+1\s+1\s+0", table, re.M)
-    assert "first failure's fix (stack.outputs_present): Redeploy" in table
+    # one headline first: no broken hop in this run, so the most severe failure and its fix
+    assert re.search(r"^MOST SEVERE FAILURE \(\w+\): stack\.outputs_present: .*Fix: Redeploy",
+                     table.splitlines()[1]), table
+    assert "failures, most severe first:" in table
     assert "summary.json" in table and "tox -e report" in table
 
 
@@ -204,3 +207,18 @@ def test_call_counts_are_not_mistaken_for_secrets():
                                          {"aws_reads_made": 2, "api_calls": {"secretsmanager:GetSecretValue": 1}}])
     assert merged["api_calls"] == {"secretsmanager:GetSecretValue": 3} and merged["processes"] == 2
     jsonschema.validate(merged, SCHEMA["properties"]["aws_calls"] | {"$defs": SCHEMA["$defs"]})
+
+
+def test_one_headline_the_first_broken_hop_when_the_path_is_cut():
+    summary = {"first_broken_hop": {"hop": "NLB → app port", "layer": "network",
+                                    "message": "sg-1 does not admit 8080; expected ..."},
+               "failures": [{"severity": "critical", "probe_id": "network.app_sg", "message": "m"}],
+               "totals": {"passed": 1, "failed": 2, "skipped": 0}, "exit_status": 1}
+    line, bad = reporting.headline_of(summary)
+    assert bad and line.startswith("FIRST BROKEN HOP: NLB → app port (layer network)")
+    line, _ = reporting.headline_of({**summary, "first_broken_hop": None})
+    assert line.startswith("MOST SEVERE FAILURE (critical): network.app_sg")
+    line, bad = reporting.headline_of({**summary, "first_broken_hop": None, "failures": [],
+                                       "exit_status": 0, "totals": {"passed": 3, "failed": 0,
+                                                                     "skipped": 1}})
+    assert not bad and line == "ALL PASSED: 3 passed, 1 skipped"

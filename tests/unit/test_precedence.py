@@ -66,3 +66,44 @@ def test_the_profile_that_wins_reaches_boto3(tmp_path, monkeypatch):
     state = lifecycle.RunState("t", "aws", settings.region, None, None, "r",
                                profile=settings.profile)
     assert state.session()._session.profile_name == "var-profile"
+
+
+# ---- commands printed for copy-paste reproduce the run's target --------------------------
+def _state(**kw):
+    base = dict(env_name="prod", target="endpoint", region="eu-west-1", endpoint_url="http://emu:5000",
+                stack_name="shop", run_id="r", env_option="prod",
+                sources={"region": "environment file", "endpoint_url": "environment variable",
+                         "profile": "default"})
+    base.update(kw)
+    return lifecycle.RunState(**base)
+
+
+@pytest.mark.parametrize("state, command", [
+    # attached: the same endpoint (it came from a variable the next shell may not have), stack
+    (_state(), "pytest -m network --env prod --endpoint-url http://emu:5000 --stack-name shop"),
+    # region and profile given on the command line travel with the command
+    (_state(target="aws", endpoint_url=None, profile="ops",
+            sources={"region": "command line", "endpoint_url": "default", "profile": "command line"}),
+     "pytest -m network --env prod --region eu-west-1 --profile ops --stack-name shop"),
+    # an ephemeral stack is gone after the run: the command deploys a new one
+    (_state(target="embedded", endpoint_url="http://127.0.0.1:1", deployed=True, env_option="local"),
+     "pytest -m network --env local"),
+    # a kept one is attached to
+    (_state(deployed=True, keep=True, env_option="envs/n.yaml"),
+     "pytest -m network --env envs/n.yaml --endpoint-url http://emu:5000 --stack-name shop"),
+])
+def test_dig_deeper_commands_reproduce_the_target(state, command):
+    assert lifecycle.attach_command(state, "network") == command
+
+
+def test_next_steps_in_findings_get_the_same_command():
+    from fixtures import verdicts
+    from probes import registry
+    from probes.result import failed
+
+    finding = failed("hop 9", "is cut", "connected")
+    finding.next_step = "pytest -m api (layer api); 1 later hop(s) also broken: db"
+    outcome = registry.Outcome(registry.get("stack.outputs_present"), [finding], 0.0, [])
+    verdicts.with_commands(outcome, lambda layer: lifecycle.attach_command(_state(), layer))
+    assert finding.next_step == ("pytest -m api --env prod --endpoint-url http://emu:5000 "
+                                 "--stack-name shop (layer api); 1 later hop(s) also broken: db")
