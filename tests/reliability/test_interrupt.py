@@ -10,20 +10,9 @@ import time
 
 import pytest
 
-from .conftest import PAUSE, clean_env, env_file, stacks, start_run
+from .conftest import PAUSE, clean_env, env_file, stacks, start_run, wait_for
 
 pytestmark = pytest.mark.xdist_group("reliability")
-
-
-def _wait_for(path, proc, what: str, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while not path.exists():
-        if proc.poll() is not None:
-            pytest.fail(f"the run ended before {what}:\n{proc.stdout.read()}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the run never reached {what}")
-        time.sleep(0.05)
 
 
 def _summary(reports) -> dict:
@@ -37,7 +26,7 @@ def test_ctrl_c_during_the_tests_leaves_a_report_that_says_interrupted(emulator,
     envfile = env_file(tmp_path, emulator.endpoint, "int-report")
     proc = start_run(["suites/stack", PAUSE, "--env", str(envfile)], reports,
                      env=clean_env(STACKPROBE_PAUSE_MARKER=str(tmp_path / "held")))
-    _wait_for(tmp_path / "held", proc, "the tests")
+    wait_for(tmp_path / "held", proc, "the tests")
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=90)
     assert proc.returncode == 2, out
@@ -54,7 +43,7 @@ def test_ctrl_c_during_the_deploy_leaves_a_report_that_says_interrupted(emulator
     proc = start_run(["suites/stack", "--env", str(envfile)], reports,
                      plugins=("tests.reliability.slowdeploy",),
                      env=clean_env(STACKPROBE_SLOW_DEPLOY_MARKER=str(tmp_path / "held")))
-    _wait_for(tmp_path / "held", proc, "the deploy")
+    wait_for(tmp_path / "held", proc, "the deploy")
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=90)
     assert proc.returncode == 2, out
@@ -72,7 +61,7 @@ def test_ctrl_c_during_the_teardown(emulator, tmp_path, presses):
                      plugins=("tests.reliability.slowdelete",),
                      env=clean_env(STACKPROBE_SLOW_DELETE_MARKER=str(tmp_path / "deleting"),
                                    STACKPROBE_SLOW_DELETE_SECONDS="4"))
-    _wait_for(tmp_path / "deleting", proc, "the teardown")
+    wait_for(tmp_path / "deleting", proc, "the teardown")
     for _ in range(presses):
         proc.send_signal(signal.SIGINT)
         time.sleep(0.3)

@@ -4,24 +4,12 @@ created; the stack's buckets are emptied (every version) so the delete can succe
 from __future__ import annotations
 
 import signal
-import time
 
 import pytest
 
 from fixtures import stack as stackmod
 
-from .conftest import PAUSE, clean_env, env_file, run, session, stacks, start_run
-
-
-def _wait_for(path, proc, what: str, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while not path.exists():
-        if proc.poll() is not None:
-            pytest.fail(f"the run ended before {what}:\n{proc.stdout.read()}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the run never reached {what}")
-        time.sleep(0.05)
+from .conftest import PAUSE, clean_env, env_file, run, session, stacks, start_run, wait_for
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -37,7 +25,7 @@ def test_interrupt_leaves_no_stack(emulator, tmp_path, sig, phase):
     else:
         proc = start_run(["suites/stack", PAUSE, "--env", str(envfile)], tmp_path / "reports",
                          env=clean_env(STACKPROBE_PAUSE_MARKER=str(marker)))
-    _wait_for(marker, proc, f"the {phase}")
+    wait_for(marker, proc, f"the {phase}")
     assert [s["StackStatus"] for s in stacks(emulator.endpoint, prefix)] == ["CREATE_COMPLETE"]
     proc.send_signal(sig)
     out, _ = proc.communicate(timeout=90)
