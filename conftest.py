@@ -2,8 +2,8 @@
 import os
 
 # pydantic scans every installed distribution's entry points for pydantic plugins when the
-# first model is built (~8 % of a one-layer attach run's CPU, benchmarks/README.md); the
-# environment schema needs none. An explicit setting in the environment wins.
+# first model is built; the environment schema needs none. An explicit setting in the
+# environment wins.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-pytest_plugins = ["fixtures.plugin", "fixtures.reporting"]
+pytest_plugins = ["fixtures.reporting", "fixtures.plugin"]

@@ -34,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from fixtures import environment as envmod
     from probes import registry
-    from probes.aws import AwsSession
+    from probes.aws import AwsSession, share_botocore_models
     from probes.inventory import Inventory
+
+    share_botocore_models()  # a one-shot process, like the pytest plugin: opt in
 
     env = envmod.load("local")
     expectations = env.expectations_obj

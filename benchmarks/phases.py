@@ -22,6 +22,7 @@ import pytest
 
 STAMPS: dict[str, float] = {"plugin_imported": time.time()}
 SPANS: dict[str, float] = {}
+RUNS: list[Any] = []  # this process's stackprobe plugin object, for its inventory at exit
 OUT = os.environ.get("STACKPROBE_BENCH_OUT")
 
 
@@ -58,6 +59,9 @@ _instrument()
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     STAMPS["configured"] = time.time()
+    from fixtures.plugin import get
+    if get(config) is not None:
+        RUNS.append(get(config))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -75,9 +79,9 @@ def _dump() -> None:
     STAMPS["process_end"] = time.time()
     reads: list[list[str]] = []
     try:
-        from fixtures.plugin import _INVENTORIES
-        for inv in _INVENTORIES:
-            reads += [[r.service, r.operation, r.params] for r in inv.log if not r.cached]
+        for run in RUNS:
+            for inv in run.inventories():
+                reads += [[r.service, r.operation, r.params] for r in inv.log if not r.cached]
     except Exception:  # the benchmark must never break a run
         pass
     doc = {"pid": os.getpid(), "emulator_stacks_created": _emulator_stacks_created(), "worker": os.environ.get("PYTEST_XDIST_WORKER", "controller"),

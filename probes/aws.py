@@ -19,24 +19,23 @@ _SHARED_MODELS: dict[tuple[Any, ...], dict[Any, Any]] = {}
 
 
 def share_botocore_models() -> None:
-    """Parse each botocore data file (service model, endpoints, paginators, waiters) once
-    per process instead of once per ``boto3.Session``, and keep it out of the cyclic GC.
+    """Opt-in, for a process that lives for one run (the pytest plugin calls it): parse
+    each botocore data file (service model, endpoints, paginators, waiters) once per
+    process instead of once per ``boto3.Session``, and keep it out of the cyclic GC.
 
     botocore caches what it loads per ``Loader``, and every ``boto3.Session`` has its own:
-    the account guard, the deploy session and the probes' session each parsed the same
-    multi-megabyte JSON again, and so did the embedded moto server (one more session per
-    backend). Loaders with the same search paths and extras now share one cache, which is
-    what botocore already does for the clients of one session; nothing mutates these dicts
-    (``service-data-loaded`` has no handler in botocore, boto3 or moto).
+    the account guard, the deploy session, the probes' session and the embedded moto
+    server would each parse the same multi-megabyte JSON again. Loaders with the same
+    search paths and extras now share one cache, which is what botocore already does for
+    the clients of one session; nothing mutates these dicts (``service-data-loaded`` has
+    no handler in botocore, boto3 or moto).
 
-    A parsed model is ~10^5 dicts and lists that live as long as the process; each full
-    collection walked them again, and pytest's exit collections (``gc_collect_harder``)
-    and interpreter shutdown did too. After a file is parsed, ``gc.freeze()`` moves every
-    object alive at that moment to the permanent generation (an O(1) splice), so the
-    collector skips them from then on; they are still freed by reference counting. The
-    price: cyclic garbage that happens to exist at that instant is never collected, a
-    bounded leak in a process that lives for one run. Measured (benchmarks/README.md): a
-    one-layer attach run's CPU time fell by about a third. Idempotent.
+    A parsed model is ~10^5 dicts and lists that live as long as the process. After a file
+    is parsed, ``gc.freeze()`` moves every object alive at that moment to the permanent
+    generation, so the cyclic collector skips them from then on (reference counting still
+    frees them). The price: cyclic garbage that exists at that instant is never collected,
+    a bounded leak in a process that lives for one run, which is why a library must not
+    do this on import. Idempotent. Measurements: benchmarks/README.md.
     """
     import gc
 
@@ -61,8 +60,6 @@ def share_botocore_models() -> None:
     loaders.JSONFileLoader.load_file = load_file  # type: ignore[method-assign]
     loaders.Loader._stackprobe_shared = True  # type: ignore[attr-defined]
 
-
-share_botocore_models()
 
 
 # Operation-name prefixes that change state. Reads never start with these.
@@ -105,14 +102,13 @@ class AwsSession:
             connect_timeout=connect_timeout, read_timeout=read_timeout,
             # "standard", not "adaptive": adaptive's client-side rate limiter starts from a
             # measured rate of zero, so one early throttle pins a client that makes a
-            # handful of calls (ours: one read each) to 0.5 requests/s. Measured on the
-            # emulator with 20 % of calls throttled: 100 calls took 40 s adaptive, 16 s
-            # standard; both absorbed every fault (tests/reliability/test_faults.py).
+            # handful of calls (ours: one read each) to 0.5 requests/s
+            # (benchmarks/README.md).
             retries={"mode": "standard", "max_attempts": max_attempts},
             user_agent_extra="stackprobe",
             # Probes read side by side (the probe pool's 16 threads, each probe's own
-            # parallel reads): botocore's default pool of 10 connections per client made
-            # urllib3 discard connections under that load, and against AWS each new one
+            # parallel reads): with botocore's default pool of 10 connections per client
+            # urllib3 discards connections under that load, and against AWS each new one
             # costs a TLS handshake.
             max_pool_connections=MAX_POOL_CONNECTIONS,
         )

@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from probes.aws import AwsSession
-from probes.shared_reads import SharedReads
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -75,23 +74,16 @@ class CallRecord:
     seconds: float
 
 
-class _Missing:
-    def __reduce__(self) -> str:  # unpickles (from the shared store) as the one sentinel
-        return "_MISSING"
-
-
-_MISSING = _Missing()
+_MISSING = object()
 
 
 class Inventory:
     THREADS = 8  # default for parallel(): reads one probe makes side by side
 
     def __init__(self, session: AwsSession, stack_name: str | None,
-                 resources: dict[str, str] | None = None, shared: SharedReads | None = None,
-                 threads: int = THREADS):
+                 resources: dict[str, str] | None = None, threads: int = THREADS):
         self.session = session
         self.threads = max(1, threads)
-        self.shared = shared
         self.stack_name = stack_name
         self.explicit = dict(resources or {})
         self._cache: dict[tuple[str, str, str, str], Any] = {}
@@ -149,9 +141,8 @@ class Inventory:
         return self._once(key, make)
 
     def _once(self, key: tuple[str, str, str, str], make: Callable[[], Any]) -> Any:
-        """The answer for ``key``: from this process's memory, else from the run's shared
-        store (another xdist worker made the read), else made here. Concurrent callers of
-        one key wait for the first; an exception is raised and not remembered."""
+        """The answer for ``key``: from memory, else made here. Concurrent callers of one
+        key wait for the first; an exception is raised and not remembered."""
         service, _, operation, params = key
         operation = operation.removesuffix("[*]")  # a paginated read is recorded as its operation
         with self._lock:
@@ -161,18 +152,14 @@ class Inventory:
                 self._record(CallRecord(service, operation, params, True, 0.0))
                 return self._cache[key]
             start = time.perf_counter()
-            made = True
             try:
-                if self.shared is not None:
-                    value, made = self.shared.get_or_make(key, make)
-                else:
-                    value = make()
+                value = make()
             except ClientError:
                 self._record(CallRecord(service, operation, params, False,
                                         time.perf_counter() - start))
                 raise
             self._cache[key] = value
-            self._record(CallRecord(service, operation, params, not made,
+            self._record(CallRecord(service, operation, params, False,
                                     time.perf_counter() - start))
             return value
 
@@ -263,13 +250,6 @@ class Inventory:
         calls = getattr(self._local, "calls", None) or []
         self._local.calls = None
         return [f"{r.service}:{r.operation}{' (shared)' if r.cached else ''}" for r in calls]
-
-    def mark(self) -> int:
-        return len(self.log)
-
-    def calls_since(self, mark: int) -> list[str]:
-        return [f"{r.service}:{r.operation}{' (shared)' if r.cached else ''}"
-                for r in self.log[mark:]]
 
     def stats(self) -> dict[str, Any]:
         made = [r for r in self.log if not r.cached]

@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from probes import path as hops
+from probes import path
 from probes.redact import redact, register_secret
 from probes.result import Finding, failed, passed
 
@@ -93,33 +93,33 @@ class Cause:
 
 
 SITE_403 = Cause("403 from the site usually means OAC / bucket policy (or a WAF rule)",
-                 (hops.DISTRIBUTION_SITE, hops.DISTRIBUTION_WAF), ("edge", "waf"))
+                 (path.DISTRIBUTION_SITE, path.DISTRIBUTION_WAF), ("edge", "waf"))
 BUCKET_OPEN = Cause("the bucket serves objects without CloudFront: OAC can be bypassed",
-                    (hops.DISTRIBUTION_SITE,), ("edge",))
+                    (path.DISTRIBUTION_SITE,), ("edge",))
 WAF_MISS = Cause("the WAF let an attack through: web ACL not associated or rules in Count",
-                 (hops.DISTRIBUTION_WAF,), ("waf",))
+                 (path.DISTRIBUTION_WAF,), ("waf",))
 API_401 = Cause("401 with a valid token means authorizer / user pool / app client mismatch",
-                (hops.METHOD_AUTHORIZER, hops.AUTHORIZER_POOL), ("api", "auth"))
+                (path.METHOD_AUTHORIZER, path.AUTHORIZER_POOL), ("api", "auth"))
 API_OPEN = Cause("the API answers without a valid token: method authorization is NONE or "
-                 "the authorizer is not on the method", (hops.METHOD_AUTHORIZER,), ("api", "auth"))
+                 "the authorizer is not on the method", (path.METHOD_AUTHORIZER,), ("api", "auth"))
 API_5XX = Cause("5xx from the API means unhealthy targets, a broken VPC link or a closed "
-                "security-group path", (hops.VPC_LINK_NLB, hops.ASG_INSTANCES, hops.NLB_APP_PORT),
+                "security-group path", (path.VPC_LINK_NLB, path.ASG_INSTANCES, path.NLB_APP_PORT),
                 ("compute", "network", "api"))
 SITE_5XX = Cause("5xx from the site means the distribution is still deploying or its origin "
-                 "is failing", (hops.VIEWER_DISTRIBUTION, hops.DISTRIBUTION_SITE), ("edge",))
-DB_DOWN = Cause("the app cannot reach the database", (hops.APP_DB_PORT, hops.DB_INSTANCE,
-                                                     hops.DB_SECRET), ("network", "database"))
+                 "is failing", (path.VIEWER_DISTRIBUTION, path.DISTRIBUTION_SITE), ("edge",))
+DB_DOWN = Cause("the app cannot reach the database", (path.APP_DB_PORT, path.DB_INSTANCE,
+                                                     path.DB_SECRET), ("network", "database"))
 NOT_FOUND = Cause("404 means a missing behaviour, origin path or stage/resource",
-                  (hops.DISTRIBUTION_API, hops.API_STAGE, hops.STAGE_METHOD), ("edge", "api"))
-NOT_CLOUDFRONT = Cause("the response did not come through CloudFront", (hops.ALIAS_DISTRIBUTION,
-                                                                        hops.VIEWER_DISTRIBUTION),
+                  (path.DISTRIBUTION_API, path.API_STAGE, path.STAGE_METHOD), ("edge", "api"))
+NOT_CLOUDFRONT = Cause("the response did not come through CloudFront", (path.ALIAS_DISTRIBUTION,
+                                                                        path.VIEWER_DISTRIBUTION),
                        ("dns", "edge"))
-DNS_CAUSE = Cause("the domain does not lead to CloudFront", (hops.DOMAIN_ALIAS,
-                                                             hops.ALIAS_DISTRIBUTION), ("dns",))
-TLS_CAUSE = Cause("the certificate is wrong for the viewer", (hops.DISTRIBUTION_CERTIFICATE,),
+DNS_CAUSE = Cause("the domain does not lead to CloudFront", (path.DOMAIN_ALIAS,
+                                                             path.ALIAS_DISTRIBUTION), ("dns",))
+TLS_CAUSE = Cause("the certificate is wrong for the viewer", (path.DISTRIBUTION_CERTIFICATE,),
                   ("dns",))
 STALE = Cause("the old object is still served: the invalidation is missing, still in progress, "
-              "or the cache key ignores the change", (hops.DISTRIBUTION_SITE,), ("edge",))
+              "or the cache key ignores the change", (path.DISTRIBUTION_SITE,), ("edge",))
 
 
 def cause_for(status: int, *, api: bool = False) -> Cause:
@@ -128,7 +128,7 @@ def cause_for(status: int, *, api: bool = False) -> Cause:
     if status == 403:
         return SITE_403 if not api else Cause(
             "403 from the API means a WAF rule or an authorizer rejection (a missing token "
-            "gives 401)", (hops.DISTRIBUTION_WAF, hops.METHOD_AUTHORIZER), ("waf", "api"))
+            "gives 401)", (path.DISTRIBUTION_WAF, path.METHOD_AUTHORIZER), ("waf", "api"))
     if status == 404:
         return NOT_FOUND
     if status >= 500:

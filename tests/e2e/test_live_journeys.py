@@ -14,8 +14,7 @@ import dns.resolver
 import pytest
 from werkzeug import Request, Response
 
-from probes import live
-from probes import path as hops
+from probes import live, path
 from tests.e2e.conftest import serve
 
 CF = {"x-amz-cf-id": "abcDEF123==", "via": "1.1 0123abcd.cloudfront.net (CloudFront)",
@@ -53,7 +52,7 @@ def test_site_403_points_at_oac_and_bucket_policy(https, http):
     f = live.site_served(https.url_for("/"), http=http, **FAST)
     assert not f.ok
     assert "returned 403" in f.message and "OAC" in f.message
-    assert hops.DISTRIBUTION_SITE in f.message and "x-amz-cf-id abcDEF123==" in f.message
+    assert path.DISTRIBUTION_SITE in f.message and "x-amz-cf-id abcDEF123==" in f.message
     assert f.next_step == "pytest -m edge" and f.evidence["status"] == 403
 
 
@@ -61,7 +60,7 @@ def test_site_without_cloudfront_headers_is_not_through_cloudfront(https, http):
     https.expect_request("/").respond_with_data("hi")
     f = live.site_served(https.url_for("/"), http=http, **FAST)
     assert not f.ok and "did not come through CloudFront" in f.message
-    assert hops.ALIAS_DISTRIBUTION in f.message
+    assert path.ALIAS_DISTRIBUTION in f.message
 
 
 def test_slow_convergence_passes_within_budget(https, http):
@@ -91,7 +90,7 @@ def test_bucket_direct_url_open_fails(https, http):
     https.expect_request("/index.html").respond_with_data("<html>", status=200)
     f = live.bucket_refuses_direct(https.url_for("/index.html"), http=http)
     assert not f.ok and "returned 200 (the object is public)" in f.message
-    assert hops.DISTRIBUTION_SITE in f.message
+    assert path.DISTRIBUTION_SITE in f.message
 
 
 def _waf(request: Request) -> Response:
@@ -110,7 +109,7 @@ def test_waf_not_blocking_fails_naming_the_web_acl_hop(https, http):
     https.expect_request("/").respond_with_data("ok", headers=CF)
     f = live.waf_blocks_sqli(https.url_for("/"), http=http)
     assert not f.ok and "not blocked" in f.message
-    assert hops.DISTRIBUTION_WAF in f.message and f.next_step == "pytest -m waf"
+    assert path.DISTRIBUTION_WAF in f.message and f.next_step == "pytest -m waf"
 
 
 # ---- API and tokens ---------------------------------------------------------------------
@@ -139,7 +138,7 @@ def test_open_api_fails_naming_the_authorizer_hop(https, http):
     https.expect_request("/api/items").respond_with_data("[]", headers={"x-amzn-requestid": "r"})
     api = https.url_for("/api")
     f = live.api_rejects_anonymous(api, http=http)
-    assert not f.ok and "returned 200" in f.message and hops.METHOD_AUTHORIZER in f.message
+    assert not f.ok and "returned 200" in f.message and path.METHOD_AUTHORIZER in f.message
     f = live.api_rejects_token(api, live.forged_token(), "foreign", http=http)
     assert not f.ok and "without a valid token" in f.message
 
@@ -149,7 +148,7 @@ def test_valid_token_rejected_points_at_authorizer_and_pool(https, http):
                                                          headers={"x-amzn-requestid": "req-9"})
     f = live.api_accepts_token(https.url_for("/api"), lambda: GOOD, http=http)
     assert not f.ok and "returned 401 (x-amzn-requestid req-9)" in f.message
-    assert hops.AUTHORIZER_POOL in f.message and "pytest -m auth" in f.message
+    assert path.AUTHORIZER_POOL in f.message and "pytest -m auth" in f.message
     assert GOOD not in f.message and GOOD not in json.dumps(f.evidence)
 
 
@@ -164,7 +163,7 @@ def test_api_5xx_points_at_targets_vpc_link_and_security_groups(https, http):
     https.expect_request("/api/items").respond_with_data("Internal", status=500)
     f = live.api_accepts_token(https.url_for("/api"), lambda: GOOD, http=http)
     assert not f.ok and "returned 500" in f.message
-    for hop in (hops.VPC_LINK_NLB, hops.ASG_INSTANCES, hops.NLB_APP_PORT):
+    for hop in (path.VPC_LINK_NLB, path.ASG_INSTANCES, path.NLB_APP_PORT):
         assert hop in f.message
 
 
@@ -180,13 +179,13 @@ def test_health_database_unreachable_points_at_the_db_path(https, http):
         {"status": "degraded", "database": "unreachable", "error": "OperationalError"}, status=503)
     f = live.health_reports_database(https.url_for("/api"), http=http, **FAST)
     assert not f.ok and "returned 503" in f.message
-    assert hops.APP_DB_PORT in f.message and "pytest -m network" in f.message
+    assert path.APP_DB_PORT in f.message and "pytest -m network" in f.message
 
 
 def test_health_5xx_without_body_points_at_the_api_path(https, http):
     https.expect_request("/api/health").respond_with_data("Internal Server Error", status=500)
     f = live.health_reports_database(https.url_for("/api"), http=http)
-    assert not f.ok and "returned 500" in f.message and hops.VPC_LINK_NLB in f.message
+    assert not f.ok and "returned 500" in f.message and path.VPC_LINK_NLB in f.message
 
 
 # ---- invalidation -----------------------------------------------------------------------
@@ -255,7 +254,7 @@ def test_tls_expired(ca, ca_file):
     now = datetime.now(timezone.utc)
     f = _tls(ca, ca_file, not_before=now - timedelta(days=30), not_after=now - timedelta(days=1))
     assert not f.ok and "certificate has expired" in f.message
-    assert hops.DISTRIBUTION_CERTIFICATE in f.message
+    assert path.DISTRIBUTION_CERTIFICATE in f.message
 
 
 def test_tls_mismatched_name(ca, ca_file):
@@ -317,7 +316,7 @@ def test_domain_pointing_elsewhere_fails():
                       "d111.cloudfront.net": ([], ["13.32.0.2"])})
     f = live.domain_resolves("example.com", resolver=r, distribution_domain="d111.cloudfront.net",
                              **FAST)
-    assert not f.ok and "192.0.2.10" in f.message and hops.DOMAIN_ALIAS in f.message
+    assert not f.ok and "192.0.2.10" in f.message and path.DOMAIN_ALIAS in f.message
 
 
 def test_domain_propagating_converges_within_budget():

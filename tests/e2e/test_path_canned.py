@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from probes import path as hops
+from probes import path
 from probes.expectations import build
 from probes.inventory import Inventory
 
@@ -157,11 +157,11 @@ class Canned(Inventory):
 EXP = build({})
 
 
-def run(change=None) -> list[hops.Hop]:
+def run(change=None) -> list[path.Hop]:
     w = world()
     if change:
         change(w)
-    return hops.trace(Canned(w), EXP)
+    return path.trace(Canned(w), EXP)
 
 
 def _dist(w):
@@ -203,75 +203,75 @@ def _endpoint(**overrides):
 
 def test_healthy_world_connects():
     table = run()
-    assert [h.status for h in table].count(hops.OK) == 19, hops.render_table(table)
-    assert {h.status for h in table[:3]} == {hops.SKIPPED}
+    assert [h.status for h in table].count(path.OK) == 19, path.render_table(table)
+    assert {h.status for h in table[:3]} == {path.SKIPPED}
 
 
 CHANGES = {
-    "waf-off": (lambda w: _dist(w).update(WebACLId=""), hops.DISTRIBUTION_WAF, "WebACLId is empty"),
+    "waf-off": (lambda w: _dist(w).update(WebACLId=""), path.DISTRIBUTION_WAF, "WebACLId is empty"),
     "oac-off": (lambda w: _dist(w)["Origins"]["Items"][0].update(OriginAccessControlId=""),
-                hops.DISTRIBUTION_SITE, "no origin access control"),
+                path.DISTRIBUTION_SITE, "no origin access control"),
     "policy-other-dist": (lambda w: w.update({("s3", "get_bucket_policy"): {"Policy": json.dumps(
         {"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
                         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*",
                         "Condition": {"StringEquals": {"AWS:SourceArn": DIST_ARN + "X"}}}]})}}),
-        hops.DISTRIBUTION_SITE, "policy does not let"),
+        path.DISTRIBUTION_SITE, "policy does not let"),
     "api-authorization-not-forwarded": (
         lambda w: _cache_headers(w).update(HeaderBehavior="none", Headers={"Quantity": 0}),
-        hops.DISTRIBUTION_API, "but not Authorization"),
+        path.DISTRIBUTION_API, "but not Authorization"),
     "api-cache-policy-missing": (lambda w: w.pop(("cloudfront", "get_cache_policy")),
-                                 hops.DISTRIBUTION_API, "cache policy cp-api, which does not exist"),
+                                 path.DISTRIBUTION_API, "cache policy cp-api, which does not exist"),
     "waf-default-block": (lambda w: _acl(w).update(DefaultAction={"Block": {}}),
-                          hops.DISTRIBUTION_WAF, "blocks every request"),
+                          path.DISTRIBUTION_WAF, "blocks every request"),
     "identity-source-other-header": (lambda w: w[("apigateway", "get_authorizers")][0].update(
-        identitySource="method.request.header.X-Id-Token"), hops.METHOD_AUTHORIZER,
+        identitySource="method.request.header.X-Id-Token"), path.METHOD_AUTHORIZER,
         "reads the token from method.request.header.X-Id-Token"),
     "secret-policy-other-arn": (lambda w: _app_policy(w)[0].update(Resource=SECRET + "-old"),
-                                hops.APP_SECRETS, "has no policy allowing"),
+                                path.APP_SECRETS, "has no policy allowing"),
     "secret-denied": (lambda w: _app_policy(w).append(
         {"Effect": "Deny", "Action": "secretsmanager:*", "Resource": "*"}),
-        hops.APP_SECRETS, "is denied secretsmanager:GetSecretValue"),
+        path.APP_SECRETS, "is denied secretsmanager:GetSecretValue"),
     "nat-deleted": (lambda w: w[("ec2", "describe_nat_gateways")][0].update(State="deleted"),
-                    hops.APP_SECRETS, "nat-1 (deleted)"),
-    "nat-route-gone": (lambda w: _app_routes(w).clear(), hops.APP_SECRETS,
+                    path.APP_SECRETS, "nat-1 (deleted)"),
+    "nat-route-gone": (lambda w: _app_routes(w).clear(), path.APP_SECRETS,
                        "no 0.0.0.0/0 route"),
     "nat-in-private-subnet": (lambda w: w[("ec2", "describe_nat_gateways")][0].update(
-        SubnetId="subnet-a2"), hops.APP_SECRETS, "no path to Secrets Manager"),
+        SubnetId="subnet-a2"), path.APP_SECRETS, "no path to Secrets Manager"),
     "endpoint-without-private-dns": (lambda w: (
         w[("ec2", "describe_nat_gateways")].clear(),
         w.update({("ec2", "describe_vpc_endpoints"): [_endpoint(PrivateDnsEnabled=False)]})),
-        hops.APP_SECRETS, "no path to Secrets Manager"),
+        path.APP_SECRETS, "no path to Secrets Manager"),
     "https-egress-gone": (lambda w: _sg(w, "sg-app")["IpPermissionsEgress"].pop(0),
-                          hops.APP_SECRETS, "do not allow egress tcp 443"),
-    "method-none": (lambda w: _methods(w).update(authorizationType="NONE"), hops.METHOD_AUTHORIZER,
+                          path.APP_SECRETS, "do not allow egress tcp 443"),
+    "method-none": (lambda w: _methods(w).update(authorizationType="NONE"), path.METHOD_AUTHORIZER,
                     "has authorization NONE"),
     "other-pool": (lambda w: w[("apigateway", "get_authorizers")][0].update(
-        providerARNs=[POOL + "X"]), hops.AUTHORIZER_POOL, "trusts"),
+        providerARNs=[POOL + "X"]), path.AUTHORIZER_POOL, "trusts"),
     "internet-integration": (lambda w: _methods(w)["methodIntegration"].update(
-        connectionType="INTERNET"), hops.METHOD_VPC_LINK, "over INTERNET"),
+        connectionType="INTERNET"), path.METHOD_VPC_LINK, "over INTERNET"),
     "link-other-nlb": (lambda w: w[("apigateway", "get_vpc_link")].update(targetArns=[NLB + "X"]),
-                       hops.VPC_LINK_NLB, "targets"),
+                       path.VPC_LINK_NLB, "targets"),
     "listener-other-port": (lambda w: w[("elbv2", "describe_listeners")][0].update(Port=9090),
-                            hops.METHOD_VPC_LINK, "sends to port 8080"),
+                            path.METHOD_VPC_LINK, "sends to port 8080"),
     "tg-detached": (lambda w: w[("autoscaling", "describe_auto_scaling_groups")][0].update(
-        TargetGroupARNs=[]), hops.TG_ASG, "registers with no target group"),
+        TargetGroupARNs=[]), path.TG_ASG, "registers with no target group"),
     "unhealthy": (lambda w: w[("elbv2", "describe_target_health")]["TargetHealthDescriptions"][0][
-        "TargetHealth"].update(State="unhealthy"), hops.ASG_INSTANCES, "0 in-service"),
+        "TargetHealth"].update(State="unhealthy"), path.ASG_INSTANCES, "0 in-service"),
     "public-subnet": (lambda w: w[("ec2", "describe_instances")]["Reservations"][0]["Instances"][0]
-                      .update(SubnetId="subnet-p1"), hops.ASG_INSTANCES, "routed to an internet"),
-    "app-port-closed": (lambda w: _sg(w, "sg-app").update(IpPermissions=[]), hops.NLB_APP_PORT,
+                      .update(SubnetId="subnet-p1"), path.ASG_INSTANCES, "routed to an internet"),
+    "app-port-closed": (lambda w: _sg(w, "sg-app").update(IpPermissions=[]), path.NLB_APP_PORT,
                         "do not allow tcp 8080"),
     "app-port-narrow": (lambda w: _sg(w, "sg-app")["IpPermissions"][0].update(
-        IpRanges=[{"CidrIp": "10.0.10.0/24"}]), hops.NLB_APP_PORT, "do not allow tcp 8080"),
-    "db-ingress-gone": (lambda w: _sg(w, "sg-db").update(IpPermissions=[]), hops.APP_DB_PORT,
+        IpRanges=[{"CidrIp": "10.0.10.0/24"}]), path.NLB_APP_PORT, "do not allow tcp 8080"),
+    "db-ingress-gone": (lambda w: _sg(w, "sg-db").update(IpPermissions=[]), path.APP_DB_PORT,
                         "do not allow tcp 5432"),
-    "app-egress-gone": (lambda w: _sg(w, "sg-app")["IpPermissionsEgress"].pop(), hops.APP_DB_PORT,
+    "app-egress-gone": (lambda w: _sg(w, "sg-app")["IpPermissionsEgress"].pop(), path.APP_DB_PORT,
                         "do not allow egress tcp 5432"),
     "db-stopped": (lambda w: w[("rds", "describe_db_instances")]["DBInstances"][0].update(
-        DBInstanceStatus="stopped"), hops.DB_INSTANCE, "is stopped"),
+        DBInstanceStatus="stopped"), path.DB_INSTANCE, "is stopped"),
     "secret-scheduled": (lambda w: w[("secretsmanager", "describe_secret")].update(
-        DeletedDate="2026-01-01"), hops.DB_SECRET, "scheduled for deletion"),
-    "secret-gone": (lambda w: w.pop(("secretsmanager", "describe_secret")), hops.DB_SECRET,
+        DeletedDate="2026-01-01"), path.DB_SECRET, "scheduled for deletion"),
+    "secret-gone": (lambda w: w.pop(("secretsmanager", "describe_secret")), path.DB_SECRET,
                     "does not exist"),
 }
 
@@ -280,8 +280,8 @@ CHANGES = {
 def test_change_breaks_its_hop_first(name):
     change, hop, words = CHANGES[name]
     table = run(change)
-    first = hops.first_broken(table)
-    assert first is not None and first.name == hop, hops.render_table(table)
+    first = path.first_broken(table)
+    assert first is not None and first.name == hop, path.render_table(table)
     assert words in first.evidence, first.evidence
     assert first.fix and first.expected
 
@@ -300,7 +300,7 @@ def test_default_block_with_allow_rules_is_a_design_not_a_break():
                                  "Statement": {"RuleGroupReferenceStatement": {"ARN": "rg"}}})
     for change in (allow_rule, own_group):
         table = run(change)
-        assert hops.first_broken(table) is None, hops.render_table(table)
+        assert path.first_broken(table) is None, path.render_table(table)
         assert "default Block; allowed by" in table[4].evidence
 
 
@@ -321,7 +321,7 @@ def test_authorization_forwarded_by_legacy_settings_or_origin_request_policy():
             "OriginRequestPolicyConfig": {"Name": "all", "HeadersConfig": {"HeaderBehavior": "allViewer"}}}}
     for change in (legacy, all_viewer_headers_with_caching_off):
         table = run(change)
-        assert hops.first_broken(table) is None, hops.render_table(table)
+        assert path.first_broken(table) is None, path.render_table(table)
 
 
 def test_secret_reached_through_an_interface_endpoint_without_nat():
@@ -331,19 +331,19 @@ def test_secret_reached_through_an_interface_endpoint_without_nat():
         w[("ec2", "describe_vpc_endpoints")] = [_endpoint()]
         _sg(w, "sg-app")["IpPermissionsEgress"][0]["IpRanges"] = [{"CidrIp": "10.0.0.0/16"}]
     table = run(change)
-    assert hops.first_broken(table) is None, hops.render_table(table)
-    assert "endpoint vpce-1" in next(h for h in table if h.name == hops.APP_SECRETS).evidence
+    assert path.first_broken(table) is None, path.render_table(table)
+    assert "endpoint vpce-1" in next(h for h in table if h.name == path.APP_SECRETS).evidence
 
 
 def test_secrets_hop_names_the_owning_layer_and_makes_no_extra_read_when_healthy():
     w = world()
     _app_policy(w)[0].update(Resource=SECRET + "-old")
-    first = hops.first_broken(run(lambda x: x.update(w)))
+    first = path.first_broken(run(lambda x: x.update(w)))
     assert first.layer == "compute" and "pytest -m compute" in first.next_step
-    assert first.name == hops.APP_SECRETS and hops.HOPS.index(hops.APP_SECRETS) < hops.HOPS.index(
-        hops.APP_DB_PORT)
+    assert first.name == path.APP_SECRETS and path.HOPS.index(path.APP_SECRETS) < path.HOPS.index(
+        path.APP_DB_PORT)
     inv = Canned(world())
-    hops.trace(inv, EXP)
+    path.trace(inv, EXP)
     assert ("ec2", "describe_vpc_endpoints") not in inv.asked  # only read when NAT is missing
 
 
@@ -351,15 +351,15 @@ def test_egress_to_any_address_counts_as_open():
     def change(w):
         _sg(w, "sg-app")["IpPermissionsEgress"] = [{"IpProtocol": "-1", "IpRanges": [
             {"CidrIp": "0.0.0.0/0"}]}]
-    assert hops.first_broken(run(change)) is None
+    assert path.first_broken(run(change)) is None
 
 
 def test_probe_finding_names_the_first_hop_and_keeps_the_table():
     w = world()
     _dist(w).update(WebACLId="")
     _methods(w).update(authorizationType="NONE")
-    f = hops.request_path(Canned(w), EXP)
+    f = path.request_path(Canned(w), EXP)
     assert f.status == "failed"
-    assert f.resource.startswith(f"request path hop 5 '{hops.DISTRIBUTION_WAF}'")
-    assert "Next: pytest -m waf" in f.message and hops.METHOD_AUTHORIZER in f.next_step
-    assert len(f.evidence["hops"]) == len(hops.HOPS) and "first broken hop" in f.evidence["table"]
+    assert f.resource.startswith(f"request path hop 5 '{path.DISTRIBUTION_WAF}'")
+    assert "Next: pytest -m waf" in f.message and path.METHOD_AUTHORIZER in f.next_step
+    assert len(f.evidence["hops"]) == len(path.HOPS) and "first broken hop" in f.evidence["table"]

@@ -8,8 +8,7 @@ from typing import Any, Callable
 
 import pytest
 
-from probes import path as hops
-from probes import registry
+from probes import path, registry
 from tests.faults import f_api, f_database, f_edge, f_network, f_waf
 
 PROBE = "e2e.request_path"
@@ -192,49 +191,49 @@ class PathFault:
 
 
 FAULTS = [
-    PathFault("distribution-disabled", distribution_disabled, hops.VIEWER_DISTRIBUTION,
+    PathFault("distribution-disabled", distribution_disabled, path.VIEWER_DISTRIBUTION,
               ("DistributionId",)),
-    PathFault("waf-disassociated", waf_disassociated, hops.DISTRIBUTION_WAF, ("DistributionId",)),
-    PathFault("oac-dropped", oac_dropped, hops.DISTRIBUTION_SITE, ("DistributionId",)),
-    PathFault("bucket-policy-deleted", bucket_policy_deleted, hops.DISTRIBUTION_SITE,
+    PathFault("waf-disassociated", waf_disassociated, path.DISTRIBUTION_WAF, ("DistributionId",)),
+    PathFault("oac-dropped", oac_dropped, path.DISTRIBUTION_SITE, ("DistributionId",)),
+    PathFault("bucket-policy-deleted", bucket_policy_deleted, path.DISTRIBUTION_SITE,
               ("SiteBucketName",)),
-    PathFault("waf-default-action-block", f_waf.default_block, hops.DISTRIBUTION_WAF,
+    PathFault("waf-default-action-block", f_waf.default_block, path.DISTRIBUTION_WAF,
               ("DistributionId",)),
-    PathFault("api-origin-wrong-stage", api_origin_wrong_stage, hops.DISTRIBUTION_API),
+    PathFault("api-origin-wrong-stage", api_origin_wrong_stage, path.DISTRIBUTION_API),
     PathFault("api-authorization-not-forwarded", f_edge.authorization_dropped,
-              hops.DISTRIBUTION_API, ("DistributionId",)),
-    PathFault("stage-deleted", stage_deleted, hops.API_STAGE, ("RestApiId",)),
-    PathFault("method-public", method_public, hops.METHOD_AUTHORIZER, ("RestApiId",)),
-    PathFault("identity-source-changed", f_api.identity_source_changed, hops.METHOD_AUTHORIZER,
+              path.DISTRIBUTION_API, ("DistributionId",)),
+    PathFault("stage-deleted", stage_deleted, path.API_STAGE, ("RestApiId",)),
+    PathFault("method-public", method_public, path.METHOD_AUTHORIZER, ("RestApiId",)),
+    PathFault("identity-source-changed", f_api.identity_source_changed, path.METHOD_AUTHORIZER,
               ("RestApiId",)),
-    PathFault("authorizer-other-pool", authorizer_other_pool, hops.AUTHORIZER_POOL),
-    PathFault("integration-over-internet", integration_over_internet, hops.METHOD_VPC_LINK,
+    PathFault("authorizer-other-pool", authorizer_other_pool, path.AUTHORIZER_POOL),
+    PathFault("integration-over-internet", integration_over_internet, path.METHOD_VPC_LINK,
               ("RestApiId",)),
-    PathFault("vpc-link-other-nlb", vpc_link_other_nlb, hops.VPC_LINK_NLB, ("NlbArn",)),
-    PathFault("listener-deleted", listener_deleted, hops.NLB_LISTENER, ("NlbArn",)),
-    PathFault("target-group-detached", target_group_detached, hops.TG_ASG,
+    PathFault("vpc-link-other-nlb", vpc_link_other_nlb, path.VPC_LINK_NLB, ("NlbArn",)),
+    PathFault("listener-deleted", listener_deleted, path.NLB_LISTENER, ("NlbArn",)),
+    PathFault("target-group-detached", target_group_detached, path.TG_ASG,
               ("AutoScalingGroupName", "TargetGroupArn")),
-    PathFault("instances-unhealthy", instances_unhealthy, hops.ASG_INSTANCES,
+    PathFault("instances-unhealthy", instances_unhealthy, path.ASG_INSTANCES,
               ("AutoScalingGroupName",)),
-    PathFault("targets-deregistered", targets_deregistered, hops.ASG_INSTANCES,
+    PathFault("targets-deregistered", targets_deregistered, path.ASG_INSTANCES,
               ("AutoScalingGroupName",)),
-    PathFault("app-port-closed", app_port_closed, hops.NLB_APP_PORT, ("AppSecurityGroupId",)),
-    PathFault("nat-gateway-deleted", f_network._delete_nat, hops.APP_SECRETS),
-    PathFault("secret-not-readable-by-app", f_database._role_reads_other_secret, hops.APP_SECRETS,
+    PathFault("app-port-closed", app_port_closed, path.NLB_APP_PORT, ("AppSecurityGroupId",)),
+    PathFault("nat-gateway-deleted", f_network._delete_nat, path.APP_SECRETS),
+    PathFault("secret-not-readable-by-app", f_database._role_reads_other_secret, path.APP_SECRETS,
               ("InstanceRoleName", "DbSecretArn")),
-    PathFault("db-ingress-removed", db_ingress_removed, hops.APP_DB_PORT,
+    PathFault("db-ingress-removed", db_ingress_removed, path.APP_DB_PORT,
               ("DbSecurityGroupId", "AppSecurityGroupId")),
-    PathFault("app-egress-to-db-removed", app_egress_to_db_removed, hops.APP_DB_PORT,
+    PathFault("app-egress-to-db-removed", app_egress_to_db_removed, path.APP_DB_PORT,
               ("AppSecurityGroupId",)),
-    PathFault("db-stopped", db_stopped, hops.DB_INSTANCE, ("DbInstanceIdentifier",)),
-    PathFault("db-secret-deleted", db_secret_deleted, hops.DB_SECRET, ("DbSecretArn",)),
+    PathFault("db-stopped", db_stopped, path.DB_INSTANCE, ("DbInstanceIdentifier",)),
+    PathFault("db-secret-deleted", db_secret_deleted, path.DB_SECRET, ("DbSecretArn",)),
     PathFault("db-secret-scheduled-for-deletion", db_secret_scheduled_for_deletion,
-              hops.DB_SECRET, ("DbSecretArn",)),
+              path.DB_SECRET, ("DbSecretArn",)),
 ]
 
 
 def _layer_of(hop: str) -> str:
-    return next(layer for name, layer, _ in hops._CHECKS if name == hop)
+    return next(layer for name, layer, _ in path._CHECKS if name == hop)
 
 
 # A broken hop names the layer that owns its cause when that is not the hop's own layer.
@@ -242,31 +241,31 @@ LAYER_OF_CAUSE = {"secret-not-readable-by-app": "compute"}
 
 
 def test_every_hop_has_a_stable_name_and_a_layer():
-    assert tuple(n for n, _, _ in hops._CHECKS) == hops.HOPS
-    assert len(set(hops.HOPS)) == len(hops.HOPS)
+    assert tuple(n for n, _, _ in path._CHECKS) == path.HOPS
+    assert len(set(path.HOPS)) == len(path.HOPS)
 
 
 def test_healthy_stack_connects_every_hop(lab, healthy):
     # the default stack serves a domain of its own (environments/local.yaml): every hop runs
-    table = hops.trace(healthy.inventory(), lab.expectations)
-    bad = [h for h in table if h.status != hops.OK]
-    assert not bad, hops.render_table(table)
+    table = path.trace(healthy.inventory(), lab.expectations)
+    bad = [h for h in table if h.status != path.OK]
+    assert not bad, path.render_table(table)
     outcome = lab.run(healthy, [PROBE])[PROBE]
     assert outcome.status == "passed", outcome.summary()
-    assert f"request path connects all {len(hops.HOPS)} hops from domain www." in outcome.findings[0].message
+    assert f"request path connects all {len(path.HOPS)} hops from domain www." in outcome.findings[0].message
 
 
 def test_without_a_domain_the_dns_hops_are_skipped_and_the_rest_connect(lab):
     stack = lab.deploy(parameters={"DomainName": ""})
-    table = hops.trace(stack.inventory(), lab.expectations)
-    bad = [h for h in table if h.status not in (hops.OK, hops.SKIPPED)]
-    assert not bad, hops.render_table(table)
-    skipped = {h.name for h in table if h.status == hops.SKIPPED}
-    assert skipped == {hops.DOMAIN_ALIAS, hops.ALIAS_DISTRIBUTION, hops.DISTRIBUTION_CERTIFICATE}
-    assert all(h.evidence == hops.NO_DOMAIN for h in table if h.status == hops.SKIPPED)
+    table = path.trace(stack.inventory(), lab.expectations)
+    bad = [h for h in table if h.status not in (path.OK, path.SKIPPED)]
+    assert not bad, path.render_table(table)
+    skipped = {h.name for h in table if h.status == path.SKIPPED}
+    assert skipped == {path.DOMAIN_ALIAS, path.ALIAS_DISTRIBUTION, path.DISTRIBUTION_CERTIFICATE}
+    assert all(h.evidence == path.NO_DOMAIN for h in table if h.status == path.SKIPPED)
     outcome = lab.run(stack, [PROBE])[PROBE]
     assert outcome.status == "passed", outcome.summary()
-    assert f"request path connects all {len(hops.HOPS) - 3} hops" in outcome.findings[0].message
+    assert f"request path connects all {len(path.HOPS) - 3} hops" in outcome.findings[0].message
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=str)
@@ -283,7 +282,7 @@ def test_fault_names_the_first_broken_hop(lab, fault):
     assert f"Next: pytest -m {LAYER_OF_CAUSE.get(fault.id) or _layer_of(fault.hop)}" in text, text
     for key in fault.mentions:
         assert stack.outputs[key] in text, f"{fault.id}: the message should name {key}: {text}"
-    assert [h["name"] for h in finding.evidence["hops"]] == list(hops.HOPS)
+    assert [h["name"] for h in finding.evidence["hops"]] == list(path.HOPS)
 
 
 def test_domain_hops_connect_and_break_where_they_should(lab):
@@ -294,14 +293,14 @@ def test_domain_hops_connect_and_break_where_they_should(lab):
 
     stack = DeployedStack("e2e-domain", {}, lab.emulator.endpoint)
     domain = with_domain(stack)  # deploys the bundled stack with DomainName + HostedZoneId
-    table = hops.trace(stack.inventory(), lab.expectations)
-    assert all(h.status == hops.OK for h in table), hops.render_table(table)
+    table = path.trace(stack.inventory(), lab.expectations)
+    assert all(h.status == path.OK for h in table), path.render_table(table)
     assert domain in table[0].evidence
     # The environment names a domain the zone has no record for: the first hop breaks.
     zone_name = domain.split(".", 1)[1]
     other = build({"dns": {"domain": f"shop.{zone_name}"}})
     f = registry.run(PROBE, stack.inventory(), other).failures[0]
-    assert f.evidence["first_broken_hop"] == hops.DOMAIN_ALIAS, f.evidence["table"]
+    assert f.evidence["first_broken_hop"] == path.DOMAIN_ALIAS, f.evidence["table"]
     assert f"shop.{zone_name}" in f.message and "Next: pytest -m dns" in f.message
     # The alias is pointed at another distribution's name: the second hop breaks.
     r53, zone = stack.client("route53"), stack.outputs["HostedZoneIdOut"]
@@ -311,20 +310,20 @@ def test_domain_hops_connect_and_break_where_they_should(lab):
         {"Action": "UPSERT", "ResourceRecordSet": {**r, "AliasTarget": {
             **r["AliasTarget"], "DNSName": "d0ther.cloudfront.net."}}} for r in records]})
     f = lab.run(stack, [PROBE])[PROBE].failures[0]
-    assert f.evidence["first_broken_hop"] == hops.ALIAS_DISTRIBUTION, f.evidence["table"]
+    assert f.evidence["first_broken_hop"] == path.ALIAS_DISTRIBUTION, f.evidence["table"]
     assert "d0ther.cloudfront.net" in f.message and "Next: pytest -m dns" in f.message
 
 
 def test_table_renders_every_hop_and_the_verdict(lab, healthy):
-    table = hops.trace(healthy.inventory(), lab.expectations)
-    text = hops.render_table(table)
-    for name in hops.HOPS:
+    table = path.trace(healthy.inventory(), lab.expectations)
+    text = path.render_table(table)
+    for name in path.HOPS:
         assert name in text
-    broken = table[:3] + [hops.Hop(4, hops.VIEWER_DISTRIBUTION, "viewer", "distribution E1",
-                                   hops.BROKEN, "distribution E1 is disabled", "edge",
+    broken = table[:3] + [path.Hop(4, path.VIEWER_DISTRIBUTION, "viewer", "distribution E1",
+                                   path.BROKEN, "distribution E1 is disabled", "edge",
                                    "Enable it", "Enabled: true")]
     assert "first broken hop: 4 viewer → distribution; expected Enabled: true. Fix: Enable it " \
-           "Next: pytest -m edge" in hops.render_table(broken)
+           "Next: pytest -m edge" in path.render_table(broken)
 
 
 def test_the_trace_reuses_the_layer_suites_reads(lab, healthy):
@@ -332,7 +331,7 @@ def test_the_trace_reuses_the_layer_suites_reads(lab, healthy):
     inv = healthy.inventory()
     others = [pid for pid, s in registry.load_all().items() if s.layer != "e2e" and not s.mutating]
     lab.run(healthy, others, inventory=inv)
-    mark = inv.mark()
+    mark = len(inv.log)
     lab.run(healthy, [PROBE], inventory=inv)
     fresh = [c for c in inv.log[mark:] if not c.cached]
     assert len(fresh) <= 3, [f"{c.service}.{c.operation} {c.params}" for c in fresh]

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,15 @@ def stacks(endpoint: str, prefix: str) -> list[dict]:
 
 def aws_calls(reports: Path) -> dict:
     return json.loads((reports / "aws-calls.json").read_text())
+
+
+def wait_for(path: Path, proc: subprocess.Popen, what: str, seconds: float = 90) -> None:
+    """Until the run writes ``path`` (it reached ``what``); fails if it ends first."""
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before {what}:\n{proc.stdout.read()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the run never reached {what}")
+        time.sleep(0.05)

@@ -50,7 +50,54 @@ def _case_env(tmp_path, emulator, case):
     if case == "unreachable-endpoint":
         p = env_file(tmp_path, f"http://127.0.0.1:{free_port()}", "bad")
         return ["--env", str(p)], {}, ()
+    if case == "env-is-a-directory":
+        return [f"--env={tmp_path}"], {}, ()
+    if case == "reports-dir-is-a-file":
+        (tmp_path / "afile").write_text("")
+        return ["--env", plain(), f"--reports-dir={tmp_path / 'afile'}"], {}, ()
+    if case == "reports-dir-unwritable":
+        return ["--env", plain(), "--reports-dir=/proc/stackprobe-reports"], {}, ()
+    if case == "endpoint-not-aws":
+        return ["--env", plain(), "--endpoint-url", _plain_http_server()], {}, ()
+    if case == "endpoint-never-answers":
+        return ["--env", plain(), "--endpoint-url", _silent_server()], {}, ()
+    if case in ("probe-threads-0", "probe-threads-negative"):
+        return ["--env", plain(), f"--probe-threads={0 if case.endswith('0') else -1}"], {}, ()
+    if case == "empty-stack-name":
+        return ["--env", plain(), "--stack-name="], {}, ()
+    if case == "unknown-marker":
+        return ["--env", plain(), "-m", "nosuchlayer"], {}, ()
+    if case == "marker-typo":
+        return ["--env", plain(), "-m", "databse or network"], {}, ()
+    if case == "bundled-stack-other-region":
+        return ["--region", "eu-west-1"], {}, ()
+    if case == "attach-without-endpoint":
+        return ["--stack-name", "does-not-exist"], {}, ()
+    if case == "keep-stack-on-embedded":
+        return ["--keep-stack"], {}, ()
     raise AssertionError(case)
+
+
+def _plain_http_server() -> str:
+    """A web server that is not AWS: answers every request with an HTML page."""
+    import http.server
+    import threading
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def _silent_server() -> str:
+    """Accepts connections (the kernel's backlog) and never answers."""
+    import socket
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    _SILENT.append(sock)  # open until the test process ends
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+_SILENT: list = []
 
 
 CASES = {
@@ -66,20 +113,42 @@ CASES = {
     "missing-stack": ("stack 'no-such-stack' does not exist", "Fix: check --stack-name"),
     "rolled-back-stack": ("ROLLBACK", "Fix: repair or redeploy"),
     "unreachable-endpoint": ("cannot reach the endpoint", "Fix: start the emulator"),
+    "env-is-a-directory": ("is a directory, not an environment file", "Fix: pass --env"),
+    "reports-dir-is-a-file": ("afile is a file", "Fix: pass --reports-dir a folder"),
+    "reports-dir-unwritable": ("cannot write to the reports folder", "Fix: pass --reports-dir"),
+    "endpoint-not-aws": ("answered, but not as AWS does", "Fix: point endpoint_url"),
+    "endpoint-never-answers": ("did not answer within 5 s", "Fix: check that it is an AWS API"),
+    "probe-threads-0": ("--probe-threads=0 is not a number of threads", "Fix: pass 1 or more"),
+    "probe-threads-negative": ("--probe-threads=-1 is not a number of threads", "Fix: pass 1 or more"),
+    "empty-stack-name": ("--stack-name is empty", "Fix: name the stack"),
+    "unknown-marker": ("unknown marker(s): nosuchlayer", "Fix: use a layer"),
+    "marker-typo": ("databse (did you mean database?)", "Fix: use a layer"),
+    "bundled-stack-other-region": ("deploys only to us-east-1", "not to eu-west-1"),
+    "attach-without-endpoint": ("its own embedded emulator, which is empty", "Fix: point at the stack"),
+    "keep-stack-on-embedded": ("--keep-stack on the embedded target keeps nothing",
+                               "python -m fixtures.emulator --deploy"),
 }
+# Stopped in pre-flight: bounded in seconds (the endpoint that never answers: 3 tries x 5 s).
+SECONDS = 40
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_is_one_message_exit_4(emulator, tmp_path, case):
+    import time
     args, env, plugins = _case_env(tmp_path, emulator, case)
+    start = time.monotonic()
     code, out = run(["suites/stack", *args], tmp_path / "reports", env=clean_env(**env),
                     plugins=plugins, timeout=90)
     problem, fix = CASES[case]
     assert code == 4, out
-    assert "Traceback" not in out, out
+    assert "Traceback" not in out and "INTERNALERROR" not in out, out
     errors = [ln for ln in out.splitlines() if "stackprobe could not run" in ln]
     assert len(errors) == 1, out
     assert problem in errors[0] and fix in errors[0], out
+    assert time.monotonic() - start < SECONDS, out
+    calls = tmp_path / "reports" / "aws-calls.json"
+    if calls.exists():  # nothing deployed before the error
+        assert "cloudformation:CreateStack" not in aws_calls(tmp_path / "reports")["sent"], out
 
 
 def test_account_guard_stops_before_any_call_but_sts(emulator, tmp_path):

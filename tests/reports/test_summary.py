@@ -46,7 +46,7 @@ def test_summary_validates_against_schema(report_runs, name):
     jsonschema.validate(summary, SCHEMA)
 
 
-def test_summary_names_first_failure_fix_and_counts_calls_across_workers(report_runs):
+def test_summary_names_first_failure_fix_and_counts_calls_of_the_run(report_runs):
     s = json.loads(report_runs["faulted"].summary.read_text())
     assert s["verdict"] == "failed" and s["exit_status"] == 1
     assert s["layers"]["stack"]["failed"] == 1 and s["layers"]["stack"]["passed"] == 1
@@ -55,16 +55,17 @@ def test_summary_names_first_failure_fix_and_counts_calls_across_workers(report_
     assert "VpcId" in first["message"] and first["fix"].startswith("Redeploy the stack")
     assert first["command"] == f"pytest -m stack --env {report_runs['faulted'].dir / 'faulted.yaml'}"
     assert s["account"] == "1234****9012"
-    # Two workers, each with its own inventory: both counted. They share the run's reads, so
-    # the stack is described once between them, and the summed counters show it.
-    assert s["aws_calls"]["processes"] == 2, s["aws_calls"]
+    # Two workers: the controller made every read-only verdict, the workers only reported
+    # them, so the stack is described once in the run and only the controller read.
+    assert s["aws_calls"]["processes"] == 1, s["aws_calls"]
     assert s["aws_calls"]["aws_reads_made"] >= 2
     assert s["aws_calls"]["api_calls"].get("cloudformation:DescribeStacks", 0) == 1, s["aws_calls"]
     calls = json.loads((report_runs["faulted"].dir / "aws-calls.json").read_text())
     per_worker = [sum(n for session in sessions for op, n in session["api_calls"].items())
                   for name, sessions in calls["processes"].items() if name != "controller"]
-    assert len(per_worker) == 2
-    assert sum(s["aws_calls"]["api_calls"].values()) == sum(per_worker)
+    assert per_worker == [0, 0], calls["processes"]
+    probes = [x for x in calls["processes"]["controller"] if x["purpose"] == "probes"]
+    assert sum(s["aws_calls"]["api_calls"].values()) == sum(probes[0]["api_calls"].values())
 
 
 def test_junit_xml_has_the_failure(report_runs):
@@ -112,7 +113,10 @@ def test_terminal_table_is_the_last_word(report_runs):
     assert re.match(r"stack\s+1\s+1\s+0\s+stack\.outputs_present: stack faulted-\S+ has missing", row)
     assert "-> pytest -m stack --env" in row
     assert re.search(r"^total\s+1\s+1\s+0", table, re.M)
-    assert "first failure's fix (stack.outputs_present): Redeploy" in table
+    # one headline first: no broken hop in this run, so the most severe failure and its fix
+    assert re.search(r"^MOST SEVERE FAILURE \(\w+\): stack\.outputs_present: .*Fix: Redeploy",
+                     table.splitlines()[1]), table
+    assert "failures, most severe first:" in table
     assert "summary.json" in table and "tox -e report" in table
 
 
@@ -135,19 +139,18 @@ def test_executor_from_github_and_gitlab(monkeypatch):
     for var in ("GITHUB_ACTIONS", "GITLAB_CI"):
         monkeypatch.delenv(var, raising=False)
     assert reporting.executor() is None
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/stackprobe")
-    monkeypatch.setenv("GITHUB_RUN_ID", "42")
-    monkeypatch.setenv("GITHUB_RUN_NUMBER", "7")
-    monkeypatch.setenv("GITHUB_WORKFLOW", "stackprobe")
+    github = {"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/stackprobe", "GITHUB_RUN_ID": "42",
+              "GITHUB_RUN_NUMBER": "7", "GITHUB_WORKFLOW": "stackprobe"}
+    gitlab = {"GITLAB_CI": "true", "CI_PROJECT_URL": "https://gitlab.example.com/acme/stackprobe",
+              "CI_JOB_URL": "https://gitlab.example.com/acme/stackprobe/-/jobs/9",
+              "CI_PIPELINE_IID": "3", "CI_JOB_NAME": "nightly"}
+    for var, value in github.items():
+        monkeypatch.setenv(var, value)
     gh = reporting.executor()
     assert gh["type"] == "github" and gh["buildUrl"] == "https://github.com/acme/stackprobe/actions/runs/42"
     monkeypatch.delenv("GITHUB_ACTIONS")
-    monkeypatch.setenv("GITLAB_CI", "true")
-    monkeypatch.setenv("CI_PROJECT_URL", "https://gitlab.example.com/acme/stackprobe")
-    monkeypatch.setenv("CI_JOB_URL", "https://gitlab.example.com/acme/stackprobe/-/jobs/9")
-    monkeypatch.setenv("CI_PIPELINE_IID", "3")
-    monkeypatch.setenv("CI_JOB_NAME", "nightly")
+    for var, value in gitlab.items():
+        monkeypatch.setenv(var, value)
     gl = reporting.executor()
     assert gl["type"] == "gitlab" and gl["buildName"] == "nightly #3" and gl["buildUrl"].endswith("/jobs/9")
 
@@ -215,3 +218,18 @@ def test_call_counts_are_not_mistaken_for_secrets():
                                          {"aws_reads_made": 2, "api_calls": {"secretsmanager:GetSecretValue": 1}}])
     assert merged["api_calls"] == {"secretsmanager:GetSecretValue": 3} and merged["processes"] == 2
     jsonschema.validate(merged, SCHEMA["properties"]["aws_calls"] | {"$defs": SCHEMA["$defs"]})
+
+
+def test_one_headline_the_first_broken_hop_when_the_path_is_cut():
+    summary = {"first_broken_hop": {"hop": "NLB → app port", "layer": "network",
+                                    "message": "sg-1 does not admit 8080; expected ..."},
+               "failures": [{"severity": "critical", "probe_id": "network.app_sg", "message": "m"}],
+               "totals": {"passed": 1, "failed": 2, "skipped": 0}, "exit_status": 1}
+    line, bad = reporting.headline_of(summary)
+    assert bad and line.startswith("FIRST BROKEN HOP: NLB → app port (layer network)")
+    line, _ = reporting.headline_of({**summary, "first_broken_hop": None})
+    assert line.startswith("MOST SEVERE FAILURE (critical): network.app_sg")
+    line, bad = reporting.headline_of({**summary, "first_broken_hop": None, "failures": [],
+                                       "exit_status": 0, "totals": {"passed": 3, "failed": 0,
+                                                                     "skipped": 1}})
+    assert not bad and line == "ALL PASSED: 3 passed, 1 skipped"

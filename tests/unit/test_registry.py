@@ -21,11 +21,7 @@ def test_message_is_one_actionable_sentence():
 
 
 class _BrokenInventory:
-    def mark(self):
-        return 0
-
-    def calls_since(self, mark):
-        return []
+    """Has no read methods: any probe that reads raises AttributeError."""
 
 
 def test_a_probe_that_raises_is_reported_as_error_not_swallowed():

@@ -1,5 +1,6 @@
-"""The run's shared read store: under xdist each distinct read is made once per run, not once
-per worker; secrets never reach the disk; failures are not remembered."""
+"""The inventory's reads: each distinct read made once per run, also when probes ask for it
+side by side; "missing" is an answer, a failure is not remembered; and the verdicts handed
+to xdist workers carry no secret (nothing is written to disk)."""
 from __future__ import annotations
 
 import threading
@@ -11,7 +12,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from probes.inventory import Inventory, InventoryError
-from probes.shared_reads import SharedReads
 
 
 class _Client:
@@ -37,7 +37,7 @@ class _Client:
 
 
 class _Session:
-    """Stands in for one worker's AwsSession: counts what it sends."""
+    """Stands in for an AwsSession: counts what it sends."""
     region = "us-east-1"
 
     def __init__(self, sent: Counter, delay: float = 0.0):
@@ -48,27 +48,25 @@ class _Session:
         return _Client(self.sent, service, self.delay)
 
 
-def _workers(tmp_path, n: int, delay: float = 0.0) -> tuple[Counter, list[Inventory]]:
+def _inventory(delay: float = 0.0) -> tuple[Counter, Inventory]:
     sent: Counter = Counter()
-    shared = SharedReads(tmp_path)
-    return sent, [Inventory(_Session(sent, delay), "stack", shared=shared) for _ in range(n)]
+    return sent, Inventory(_Session(sent, delay), "stack")
 
 
-def test_each_distinct_read_is_made_once_across_workers(tmp_path):
-    sent, (gw0, gw1, gw2) = _workers(tmp_path, 3)
-    for inv in (gw0, gw1, gw2):
+def test_each_distinct_read_is_made_once():
+    sent, inv = _inventory()
+    for _ in range(3):
         assert inv.call("ec2", "describe_vpcs", VpcIds=["vpc-1"])["Answer"].startswith("describe_vpcs")
         assert inv.paginate("ec2", "describe_subnets", "Items", VpcId="vpc-1") == [{"VpcId": "vpc-1"}]
     assert sent == Counter({"ec2:describe_vpcs": 1, "ec2:describe_subnets": 1})
-    assert gw0.stats()["aws_reads_made"] == 2
-    assert gw1.stats()["aws_reads_made"] == 0 and gw1.stats()["shared_reads"] == 2
+    assert inv.stats()["aws_reads_made"] == 2 and inv.stats()["shared_reads"] == 4
 
 
-def test_concurrent_workers_wait_for_the_read_in_flight(tmp_path):
-    sent, workers = _workers(tmp_path, 4, delay=0.2)
+def test_concurrent_probes_wait_for_the_read_in_flight():
+    sent, inv = _inventory(delay=0.2)
     answers: list[Any] = []
-    threads = [threading.Thread(target=lambda inv=inv: answers.append(
-        inv.call("rds", "describe_db_instances", DBInstanceIdentifier="db"))) for inv in workers]
+    threads = [threading.Thread(target=lambda: answers.append(
+        inv.call("rds", "describe_db_instances", DBInstanceIdentifier="db"))) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
@@ -77,35 +75,41 @@ def test_concurrent_workers_wait_for_the_read_in_flight(tmp_path):
     assert len(answers) == 4 and all(a == answers[0] for a in answers)
 
 
-def test_a_missing_resource_is_shared_as_missing(tmp_path):
-    sent, (gw0, gw1) = _workers(tmp_path, 2)
-    assert gw0.call("rds", "describe_db_instances", missing_ok=True, Missing=True) is None
-    assert gw1.call("rds", "describe_db_instances", missing_ok=True, Missing=True) is None
+def test_a_missing_resource_is_remembered_as_missing():
+    sent, inv = _inventory()
+    assert inv.call("rds", "describe_db_instances", missing_ok=True, Missing=True) is None
     with pytest.raises(InventoryError, match="was not found"):
-        gw1.call("rds", "describe_db_instances", Missing=True)
+        inv.call("rds", "describe_db_instances", Missing=True)
     assert sent["rds:describe_db_instances"] == 1
 
 
-def test_a_failed_read_is_not_remembered(tmp_path):
-    sent, (gw0, gw1) = _workers(tmp_path, 2)
-    for inv in (gw0, gw1):
+def test_a_failed_read_is_not_remembered():
+    sent, inv = _inventory()
+    for _ in range(2):
         with pytest.raises(ClientError, match="Throttling"):
             inv.call("ec2", "describe_vpcs", Throttle=True)
-    assert sent["ec2:describe_vpcs"] == 2  # each tried: a throttle is not an answer
-    assert not list(tmp_path.glob("*.pickle"))
+    assert sent["ec2:describe_vpcs"] == 2  # tried again: a throttle is not an answer
 
 
-def test_secret_values_never_reach_the_disk(tmp_path):
-    sent, (gw0, gw1) = _workers(tmp_path, 2)
-    for inv in (gw0, gw1):
-        assert inv.call("secretsmanager", "get_secret_value", SecretId="s")["SecretString"]
-    assert sent["secretsmanager:get_secret_value"] == 2  # each worker reads it itself
-    gw0.call("ec2", "describe_vpcs")
-    files = list(tmp_path.iterdir())
-    assert files and not any(b"hunter2" in f.read_bytes() for f in files if f.is_file())
+def test_verdicts_for_xdist_workers_carry_no_registered_secret():
+    """The controller's verdicts travel to the workers in memory (workerinput), redacted
+    with the secrets the controller registered, which the workers do not know."""
+    from fixtures import verdicts
+    from probes import registry
+    from probes.redact import register_secret
+    from probes.result import failed
+
+    register_secret("hunter2-very-secret")
+    spec = registry.get("stack.outputs_present")
+    finding = failed("secret s", "holds hunter2-very-secret", "rotation", password="x")
+    wire = verdicts.to_wire({spec.id: registry.Outcome(spec, [finding], 0.1, ["ec2:x"])})
+    assert "hunter2" not in repr(wire)
+    back = verdicts.from_wire(wire)[spec.id]
+    assert back.status == "failed" and back.calls == ["ec2:x"] and back.spec is spec
+    assert back.findings[0].resource == "secret s"
 
 
-def test_without_a_store_each_inventory_reads_for_itself(tmp_path):
+def test_without_a_store_each_inventory_reads_for_itself():
     sent: Counter = Counter()
     a, b = Inventory(_Session(sent), "stack"), Inventory(_Session(sent), "stack")
     a.call("ec2", "describe_vpcs")
@@ -114,7 +118,7 @@ def test_without_a_store_each_inventory_reads_for_itself(tmp_path):
     assert sent["ec2:describe_vpcs"] == 2
 
 
-def test_parallel_reads_count_for_the_calling_probe(tmp_path):
+def test_parallel_reads_count_for_the_calling_probe():
     sent: Counter = Counter()
     inv = Inventory(_Session(sent), "stack")
     all_in_flight = threading.Barrier(8, timeout=10)  # broken unless 8 reads overlap
