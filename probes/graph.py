@@ -130,7 +130,7 @@ class Graph:
     def __init__(self, inv: Inventory):
         self.inv = inv
         self._roles: dict[str, _Resolved] = {}
-        self._lock = threading.RLock()
+        self._locks = {role: threading.Lock() for role in ROLES}  # one per role: resolved once
 
     # ---- stack resources --------------------------------------------------------------
     def declared(self, rtype: str) -> list[Node]:
@@ -190,7 +190,9 @@ class Graph:
     def _resolve(self, role: str) -> _Resolved:
         if role not in ROLES:
             raise KeyError(f"unknown role {role!r}; known: {', '.join(sorted(ROLES))}")
-        with self._lock:
+        if role in self._roles:
+            return self._roles[role]
+        with self._locks[role]:
             if role not in self._roles:
                 explicit = self.inv.explicit.get(role)
                 if explicit:
@@ -293,11 +295,7 @@ class Graph:
         return dbs[0] if dbs else None
 
     def _security_group(self, gid: str) -> dict | None:
-        vpc = self.role("vpc")
-        if vpc:
-            groups = self.inv.paginate("ec2", "describe_security_groups", "SecurityGroups",
-                                       Filters=[{"Name": "vpc-id", "Values": [vpc]}])
-            return next((g for g in groups if g["GroupId"] == gid), None)
+        # By id, not through the VPC role: the VPC is found from the security groups.
         resp = self._call("ec2", "describe_security_groups", GroupIds=[gid])
         return ((resp or {}).get("SecurityGroups") or [None])[0]
 
@@ -645,7 +643,10 @@ class Graph:
 
     # ---- everything at once -------------------------------------------------------------
     def resolve_all(self) -> dict[str, str | None]:
-        """Every role (explicit ones included); raises :class:`Ambiguous` on the first that is."""
+        """Every role (explicit ones included), resolved side by side on the inventory's
+        threads (the references form chains, not cycles); raises :class:`Ambiguous` on the
+        first role that is."""
+        self.inv.parallel(self._resolve, list(ROLES))
         return {role: self.role(role) for role in ROLES}
 
 
