@@ -4,6 +4,8 @@ so that the two can never disagree.
 Each takes described AWS objects (plain dicts, as the inventory returns them) and answers
 one question; none reads AWS itself:
 
+- :func:`sg_admits`: does a set of security groups let TCP port P in (or out) from these
+  peer groups or CIDRs?
 - :func:`nacl_decision`: does a subnet's network ACL let this packet through (rules in
   number order, first match wins, the ``*`` rule denies)?
 - :func:`health_check_problems`: can a target group's health check succeed against the app?
@@ -18,6 +20,46 @@ from typing import Any
 
 TCP = "6"
 ANY_PROTOCOL = "-1"
+
+
+# ---- security groups ---------------------------------------------------------------------
+def rule_ports(rule: dict, port: int, protocol: str = "tcp") -> bool:
+    """Whether a security-group rule covers ``protocol`` ``port`` (all traffic does)."""
+    proto = str(rule.get("IpProtocol", ""))
+    if proto == "-1":
+        return True
+    if proto not in (protocol, "6"):
+        return False
+    return int(rule.get("FromPort", -1)) <= port <= int(rule.get("ToPort", -1))
+
+
+def _rule_networks(rule: dict) -> list[Any]:
+    nets = [r.get("CidrIp") for r in rule.get("IpRanges", [])]
+    nets += [r.get("CidrIpv6") for r in rule.get("Ipv6Ranges", [])]
+    return [ipaddress.ip_network(n, strict=False) for n in nets if n]
+
+
+def _contains(net: Any, what: str) -> bool:
+    """Whether a rule's CIDR contains an address or a whole subnet CIDR."""
+    other = ipaddress.ip_network(what, strict=False)
+    return other.version == net.version and other.subnet_of(net)
+
+
+def sg_admits(groups: list[dict], direction: str, port: int, *, from_groups: set[str],
+              from_cidrs: list[str]) -> dict | None:
+    """The first rule of ``groups`` letting tcp ``port`` in (``direction`` "ingress") or out
+    ("egress") from any of the peer groups, or from a CIDR covering every one of
+    ``from_cidrs``: ``{"group", "rule"}``; None if none does."""
+    key = "IpPermissions" if direction == "ingress" else "IpPermissionsEgress"
+    for g in groups:
+        for rule in g.get(key, []):
+            if not rule_ports(rule, port):
+                continue
+            if {p.get("GroupId") for p in rule.get("UserIdGroupPairs", [])} & from_groups:
+                return {"group": g["GroupId"], "rule": rule}
+            if from_cidrs and any(all(_contains(net, c) for c in from_cidrs) for net in _rule_networks(rule)):
+                return {"group": g["GroupId"], "rule": rule}
+    return None
 
 
 # ---- network ACLs -------------------------------------------------------------------------

@@ -16,7 +16,6 @@ trace is nearly free (the inventory memoizes).
 """
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -132,43 +131,6 @@ def _zone_id(inv: Inventory) -> str | None:
     return zid.split("/")[-1] if zid else None
 
 
-def _rule_ports(rule: dict, port: int, protocol: str = "tcp") -> bool:
-    proto = str(rule.get("IpProtocol", ""))
-    if proto == "-1":
-        return True
-    if proto not in (protocol, "6"):
-        return False
-    return int(rule.get("FromPort", -1)) <= port <= int(rule.get("ToPort", -1))
-
-
-def _cidrs(rule: dict) -> list[ipaddress._BaseNetwork]:
-    nets = [r.get("CidrIp") for r in rule.get("IpRanges", [])]
-    nets += [r.get("CidrIpv6") for r in rule.get("Ipv6Ranges", [])]
-    return [ipaddress.ip_network(n, strict=False) for n in nets if n]
-
-
-def _covers(net: ipaddress._BaseNetwork, what: str) -> bool:
-    """Whether a rule's CIDR contains an address or a whole subnet CIDR."""
-    other = ipaddress.ip_network(what, strict=False)
-    return other.version == net.version and other.subnet_of(net)  # type: ignore[arg-type]
-
-
-def _allows(groups: list[dict], direction: str, port: int, *, from_groups: set[str],
-            from_cidrs: list[str]) -> dict | None:
-    """The first rule of ``groups`` letting tcp ``port`` in (or out) from any of the peer
-    groups, or from a CIDR covering every one of ``from_cidrs``; None if none does."""
-    key = "IpPermissions" if direction == "ingress" else "IpPermissionsEgress"
-    for g in groups:
-        for rule in g.get(key, []):
-            if not _rule_ports(rule, port):
-                continue
-            if {p.get("GroupId") for p in rule.get("UserIdGroupPairs", [])} & from_groups:
-                return {"group": g["GroupId"], "rule": rule}
-            if from_cidrs and any(all(_covers(net, c) for c in from_cidrs) for net in _cidrs(rule)):
-                return {"group": g["GroupId"], "rule": rule}
-    return None
-
-
 def _sg_summary(groups: list[dict], direction: str) -> list[str]:
     key = "IpPermissions" if direction == "ingress" else "IpPermissionsEgress"
     out = []
@@ -180,28 +142,6 @@ def _sg_summary(groups: list[dict], direction: str) -> list[str]:
             peers += [x.get("GroupId") for x in r.get("UserIdGroupPairs", [])]
             out.append(f"{g['GroupId']} {proto} {ports} {'in from' if direction == 'ingress' else 'out to'} "
                        f"{','.join(str(p) for p in peers) or '-'}")
-    return out
-
-
-def _public_subnets(inv: Inventory) -> set[str]:
-    """Subnets whose route table (explicit, else the VPC's main one) routes 0.0.0.0/0 to an IGW."""
-    tables = reads.route_tables(inv)
-    def public(table: dict) -> bool:
-        return any(r.get("DestinationCidrBlock") == "0.0.0.0/0"
-                   and str(r.get("GatewayId", "")).startswith("igw-") for r in table.get("Routes", []))
-    explicit: dict[str, dict] = {}
-    main = None
-    for t in tables:
-        for a in t.get("Associations", []):
-            if a.get("SubnetId"):
-                explicit[a["SubnetId"]] = t
-            if a.get("Main"):
-                main = t
-    out = set()
-    for s in reads.subnets(inv):
-        table = explicit.get(s["SubnetId"], main)
-        if table and public(table):
-            out.add(s["SubnetId"])
     return out
 
 
@@ -768,7 +708,7 @@ def _hop_instances(c: _Ctx) -> tuple[str, str, str]:
                       f"at least {need} (otherwise the NLB has nowhere to send requests: 5xx)",
                       "Check target health reasons (aws elbv2 describe-target-health), the app's "
                       "/health endpoint via SSM, and the ASG activity history", **details)
-    public = _public_subnets(c.inv)
+    public = reads.public_subnets(c.inv)
     for inst in c.instances:
         if inst.get("PublicIpAddress") or inst.get("SubnetId") in public:
             raise _Broken(f"instance {inst['InstanceId']} is in subnet {inst.get('SubnetId')}"
@@ -812,7 +752,7 @@ def _hop_app_port(c: _Ctx) -> tuple[str, str, str]:
         vpc = reads.vpc(c.inv)
         cidrs = [vpc["CidrBlock"]] if vpc else []
     ids = ", ".join(g["GroupId"] for g in groups)
-    rule = _allows(groups, "ingress", port, from_groups=set(nlb.get("SecurityGroups") or []),
+    rule = evaluators.sg_admits(groups, "ingress", port, from_groups=set(nlb.get("SecurityGroups") or []),
                    from_cidrs=cidrs)
     if not rule:
         raise _Broken(f"security group(s) {ids} of the app instances do not allow tcp {port} from "
@@ -856,14 +796,7 @@ def _instance_role(c: _Ctx) -> tuple[str | None, str]:
 
 
 def _route_table_of(c: _Ctx, subnet_id: str) -> dict | None:
-    main = None
-    for t in reads.route_tables(c.inv):
-        for a in t.get("Associations", []):
-            if a.get("SubnetId") == subnet_id:
-                return t
-            if a.get("Main"):
-                main = t
-    return main
+    return reads.route_table_of(c.inv, subnet_id)
 
 
 def _egress_of(c: _Ctx, subnet_id: str, nats: dict[str, dict], public: set[str]) -> str | None:
@@ -956,7 +889,7 @@ def _hop_secrets_manager(c: _Ctx) -> tuple[str, str, str]:
     if not subnets:
         raise _Blocked("no app subnets")
     nats = {n["NatGatewayId"]: n for n in reads.nat_gateways(c.inv)}
-    public = _public_subnets(c.inv)
+    public = reads.public_subnets(c.inv)
     ways = {s: _egress_of(c, s, nats, public) for s in subnets}
     closed = [s for s, w in ways.items() if not w]
     endpoints = _secretsmanager_endpoints(c) if closed else []
@@ -974,14 +907,14 @@ def _hop_secrets_manager(c: _Ctx) -> tuple[str, str, str]:
     # NAT, or (private DNS sends every call in the VPC there) an interface endpoint.
     groups = _app_groups(c)
     if groups:
-        nat_out = not closed and bool(_allows(groups, "egress", 443, from_groups=set(),
+        nat_out = not closed and bool(evaluators.sg_admits(groups, "egress", 443, from_groups=set(),
                                               from_cidrs=["0.0.0.0/0"])
                                       or _prefix_list_egress(groups, 443))
         if not nat_out:
             endpoints = endpoints or _secretsmanager_endpoints(c)
             vpc_cidr = (reads.vpc(c.inv) or {}).get("CidrBlock")
             ep_groups = {g.get("GroupId") for e in endpoints for g in e.get("Groups", [])}
-            if not (endpoints and _allows(groups, "egress", 443, from_groups=ep_groups,
+            if not (endpoints and evaluators.sg_admits(groups, "egress", 443, from_groups=ep_groups,
                                           from_cidrs=[vpc_cidr] if vpc_cidr else [])):
                 ids = ", ".join(g["GroupId"] for g in groups)
                 raise _Broken(f"app security group(s) {ids} do not allow egress tcp 443 to "
@@ -999,7 +932,7 @@ def _hop_secrets_manager(c: _Ctx) -> tuple[str, str, str]:
 
 def _prefix_list_egress(groups: list[dict], port: int) -> bool:
     """An egress rule to a prefix list (e.g. a managed AWS list) we do not resolve."""
-    return any(_rule_ports(r, port) and r.get("PrefixListIds")
+    return any(evaluators.rule_ports(r, port) and r.get("PrefixListIds")
                for g in groups for r in g.get("IpPermissionsEgress", []))
 
 def _db_groups(c: _Ctx) -> list[dict]:
@@ -1026,7 +959,7 @@ def _hop_db_port(c: _Ctx) -> tuple[str, str, str]:
     db_subnets = [s.get("SubnetIdentifier") for s in
                   ((c.db or {}).get("DBSubnetGroup") or {}).get("Subnets", [])]
     dst_cidrs = _subnet_cidrs(c.inv, db_subnets)
-    ingress = _allows(db, "ingress", port, from_groups=app_ids, from_cidrs=src_cidrs)
+    ingress = evaluators.sg_admits(db, "ingress", port, from_groups=app_ids, from_cidrs=src_cidrs)
     src, tgt = f"app SG {', '.join(sorted(app_ids))}", f"DB SG {', '.join(sorted(db_ids))} tcp {port}"
     if not ingress:
         raise _Broken(f"database security group(s) {', '.join(sorted(db_ids))} do not allow tcp {port} "
@@ -1034,7 +967,7 @@ def _hop_db_port(c: _Ctx) -> tuple[str, str, str]:
                       f"ingress tcp {port} from the app security group",
                       f"aws ec2 authorize-security-group-ingress --group-id {sorted(db_ids)[0]} "
                       f"--protocol tcp --port {port} --source-group {sorted(app_ids)[0]} (Challenge 3)")
-    egress = _allows(app, "egress", port, from_groups=db_ids, from_cidrs=dst_cidrs)
+    egress = evaluators.sg_admits(app, "egress", port, from_groups=db_ids, from_cidrs=dst_cidrs)
     if not egress:
         raise _Broken(f"app security group(s) {', '.join(sorted(app_ids))} do not allow egress tcp "
                       f"{port} to the database {sorted(db_ids)} (egress: {_sg_summary(app, 'egress') or 'none'})",
