@@ -1,0 +1,144 @@
+"""Roles come from references (probes.graph), never from "the only resource of its type";
+a layer with nothing to judge is skipped, or fails when the environment requires it."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from probes import graph, registry
+from probes.expectations import build
+from probes.inventory import Ambiguous
+from probes.result import Absent
+
+
+class Inv:
+    """Stack resources by type and canned answers keyed by (operation, first param value)."""
+
+    def __init__(self, resources: list[tuple[str, str, str]], answers: dict[Any, Any],
+                 explicit: dict[str, str] | None = None):
+        self.stack_name = "their-stack"
+        self.explicit = explicit or {}
+        self._resources = [{"LogicalResourceId": lid, "ResourceType": t, "PhysicalResourceId": pid}
+                           for lid, t, pid in resources]
+        self.answers = answers
+        self.threads = 1
+
+    def of_type(self, rtype: str) -> list[dict]:
+        return [r for r in self._resources if r["ResourceType"] == rtype]
+
+    def _answer(self, operation: str, params: dict) -> Any:
+        for v in params.values():
+            key = (operation, json.dumps(v, sort_keys=True) if not isinstance(v, str) else v)
+            if key in self.answers:
+                return self.answers[key]
+        return self.answers.get(operation)
+
+    def call(self, service: str, operation: str, *, region=None, missing_ok=False, **params):
+        return self._answer(operation, params)
+
+    def paginate(self, service: str, operation: str, key: str, *, region=None, missing_ok=False, **params):
+        value = self._answer(operation, params)
+        return (value or {}).get(key, []) if isinstance(value, dict) else (value or [])
+
+    def parallel(self, fn, items, threads=None):
+        return [fn(x) for x in items]
+
+    def stack(self) -> dict:
+        return {"Parameters": []}
+
+
+def _distribution(default_origin: str = "site") -> dict:
+    return {"Distribution": {"DistributionConfig": {
+        "Origins": {"Items": [
+            {"Id": "site", "DomainName": "web-assets-123.s3.us-east-1.amazonaws.com"},
+            {"Id": "api", "DomainName": "abc123.execute-api.us-east-1.amazonaws.com", "OriginPath": "/live"}]},
+        "DefaultCacheBehavior": {"TargetOriginId": default_origin},
+        "Logging": {"Enabled": True, "Bucket": "access-logs-9.s3.amazonaws.com"},
+        "WebACLId": "arn:aws:wafv2:us-east-1:1:global/webacl/shield/acl-1"}}}
+
+
+BUCKETS = [("TrailStore", "AWS::S3::Bucket", "trail-store-1"),
+           ("WebAssets", "AWS::S3::Bucket", "web-assets-123"),
+           ("AccessLogs", "AWS::S3::Bucket", "access-logs-9")]
+
+
+def test_site_bucket_is_the_distributions_s3_origin_not_a_decoy():
+    inv = Inv(BUCKETS + [("Front", "AWS::CloudFront::Distribution", "E1")],
+              {("get_distribution", "E1"): _distribution()})
+    g = graph.of(inv)
+    assert g.role("site_bucket") == "web-assets-123"
+    assert g.role("log_bucket") == "access-logs-9"
+    assert g.role("rest_api") == "abc123" and g.role("api_stage") == "live"
+    assert g.logical_of("AWS::S3::Bucket", g.role("site_bucket")) == "WebAssets"
+
+
+def test_no_distribution_means_no_site_bucket_whatever_the_buckets():
+    inv = Inv(BUCKETS[:1], {})
+    assert graph.role(inv, "site_bucket") is None
+    with pytest.raises(Absent, match="no site bucket .* in stack their-stack or referenced by it"):
+        graph.need(inv, "site_bucket")
+
+
+def test_alarm_topic_is_what_the_alarms_notify_not_the_trails_topic():
+    inv = Inv([("CpuHigh", "AWS::CloudWatch::Alarm", "cpu-high"),
+               ("AuditTopic", "AWS::SNS::Topic", "arn:aws:sns:us-east-1:1:audit"),
+               ("Pager", "AWS::SNS::Topic", "arn:aws:sns:us-east-1:1:pager")],
+              {"describe_alarms": {"MetricAlarms": [
+                  {"AlarmName": "cpu-high", "AlarmActions": ["arn:aws:sns:us-east-1:1:pager"]}]}})
+    assert graph.role(inv, "alarm_topic") == "arn:aws:sns:us-east-1:1:pager"
+
+
+def test_vpc_passed_as_a_parameter_is_found_through_the_app_security_group():
+    asg = {"AutoScalingGroupName": "workers", "LaunchTemplate": {"LaunchTemplateId": "lt-1", "Version": "3"}}
+    inv = Inv([("Workers", "AWS::AutoScaling::AutoScalingGroup", "workers"),
+               ("Blueprint", "AWS::EC2::LaunchTemplate", "lt-1"),
+               ("Guard", "AWS::EC2::SecurityGroup", "sg-app")],
+              {"describe_auto_scaling_groups": {"AutoScalingGroups": [asg]},
+               "describe_launch_template_versions": {"LaunchTemplateVersions": [
+                   {"LaunchTemplateData": {"SecurityGroupIds": ["sg-app"]}}]},
+               ("describe_security_groups", '["sg-app"]'): {"SecurityGroups": [
+                   {"GroupId": "sg-app", "VpcId": "vpc-from-parameter"}]}})
+    g = graph.of(inv)
+    assert g.role("app_security_group") == "sg-app"
+    assert g.role("vpc") == "vpc-from-parameter"
+    assert not g.node("AWS::EC2::VPC", "vpc-from-parameter").in_stack
+
+
+def test_an_alb_never_plays_the_nlb():
+    inv = Inv([("PublicAlb", "AWS::ElasticLoadBalancingV2::LoadBalancer", "arn:alb")],
+              {("describe_load_balancers", '["arn:alb"]'): {"LoadBalancers": [{"Type": "application"}]}})
+    assert graph.role(inv, "nlb") is None
+
+
+def test_two_candidates_the_references_cannot_tell_apart_stop_with_one_line():
+    inv = Inv([("BlueFleet", "AWS::AutoScaling::AutoScalingGroup", "blue"),
+               ("GreenFleet", "AWS::AutoScaling::AutoScalingGroup", "green")], {})
+    with pytest.raises(Ambiguous) as err:
+        graph.role(inv, "auto_scaling_group")
+    text = str(err.value)
+    assert "BlueFleet" in text and "GreenFleet" in text and "resources.auto_scaling_group" in text
+    assert "\n" not in text
+
+
+def test_explicit_resources_override_the_graph():
+    inv = Inv([("BlueFleet", "AWS::AutoScaling::AutoScalingGroup", "blue"),
+               ("GreenFleet", "AWS::AutoScaling::AutoScalingGroup", "green")], {},
+              explicit={"auto_scaling_group": "green"})
+    assert graph.role(inv, "auto_scaling_group") == "green"
+
+
+def test_a_layer_with_nothing_to_judge_is_skipped_naming_what_was_followed():
+    inv = Inv(BUCKETS, {})
+    outcome = registry.run("edge.site_bucket_public_access_blocked", inv, build({}))
+    assert outcome.status == "skipped", outcome.summary()
+    assert "no CloudFront distribution in stack their-stack or referenced by it" in outcome.summary()
+
+
+def test_a_required_layer_with_nothing_to_judge_fails():
+    exp = build({})
+    exp.required_layers = ("edge",)
+    outcome = registry.run("edge.site_bucket_public_access_blocked", Inv(BUCKETS, {}), exp)
+    assert outcome.status == "failed"
+    assert "required_layers" in outcome.summary()
