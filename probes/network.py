@@ -225,6 +225,14 @@ def subnet_tiers_span_azs(inv: Inventory, exp: Any) -> list[Finding]:
                               f"at least {want} AZs", **evidence))
         else:
             out.append(passed(label, f"spans {len(azs)} AZs ({', '.join(azs)})", **evidence))
+    # A subnet the stack declares that no longer exists is broken, whatever tier it was in.
+    lost = [n for n in graph.of(inv).declared("AWS::EC2::Subnet") if n.id not in described]
+    if lost:
+        out.append(failed(f"subnets of stack {inv.stack_name} in {_vpc_label(inv)}",
+                          f"lists subnet(s) {', '.join(n.label for n in lost)} that do not exist in "
+                          "the VPC", "every subnet the stack declares to exist",
+                          "Recreate the deleted subnet (redeploy the stack) and re-associate its "
+                          "route table", lost=[n.id for n in lost]))
     return out
 
 
