@@ -297,7 +297,8 @@ def asg_spans_private_subnets(inv: Inventory, exp: Any) -> Finding:
         return failed(label, f"launches into {', '.join(subnets) or 'no subnet'}",
                       f"the private app subnets {', '.join(app)}", **evidence)
     if public & set(subnets):
-        return failed(label, f"launches into public subnet(s) {', '.join(sorted(public & set(subnets)))}",
+        return failed(label, f"launches into public subnet(s) {', '.join(sorted(public & set(subnets)))} "
+                             "(their route tables send 0.0.0.0/0 to an internet gateway)",
                       "private app subnets only", **evidence)
     if len(azs) < want:
         return failed(label, f"spans {len(azs)} AZ(s) ({', '.join(azs) or 'none'})",

@@ -149,7 +149,8 @@ FAULTS = [
           mentions=("tcp 5432 from 10.0.0.0/16",)),
     Fault(id="net-private-default-route-to-igw", inject=_private_route_to_igw,
           breaks=(N + "private_subnets_egress_via_nat",), challenge=10,
-          also_breaks=("e2e.request_path",),  # the app subnets are no longer private
+          # the app subnets are no longer private: the ASG now launches into public subnets
+          also_breaks=("e2e.request_path", "compute.asg_spans_private_subnets"),
           mentions=("internet gateway igw-", "subnet-")),
     Fault(id="net-nat-gateway-deleted", inject=_delete_nat,
           breaks=(N + "private_subnets_egress_via_nat",), challenge=10,
