@@ -14,7 +14,7 @@ from probes import evaluators, graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
-from probes.result import Finding, absent, failed, passed
+from probes.result import Finding, absent, failed, passed, skipped
 
 SSM_CORE = "AmazonSSMManagedInstanceCore"
 # What the SSM agent needs to register and take Run Command / Session Manager work.
@@ -213,8 +213,10 @@ def instance_role_reads_db_secret(inv: Inventory, exp: Any) -> Finding:
     if not role:
         return absent("the instance role", "a role in the launch template's instance profile")
     arn = _secret_arn(inv)
-    if not arn:
-        return absent("the database secret", "the RDS MasterUserSecret or a SecretTargetAttachment to the DB")
+    if not arn:  # a password set by hand is database.master_secret_managed's finding
+        return skipped(f"instance role {role}", "is not judged: the DB has no secret in Secrets "
+                       "Manager to read (MasterUserSecret or a SecretTargetAttachment; "
+                       "database.master_secret_managed reports it)")
     label = f"instance role {role} (from {source})"
     _, docs = iam.documents(inv, role)
     decision = iam.decide_secret_read(inv, role, arn)

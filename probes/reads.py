@@ -102,14 +102,22 @@ def public_subnets(inv: Inventory) -> set[str]:
 
 
 def tiers(inv: Inventory) -> dict[str, list[str]]:
-    """Subnet tiers from what uses them, never from our Outputs: app = the ASG's subnets,
-    db = the DB subnet group's, public = the other subnets routed to an internet gateway."""
+    """Subnet tiers from what uses them and how they route, never from our Outputs:
+    db = the DB subnet group's subnets; app = the ASG's subnets plus the stack's own private
+    subnets (no internet-gateway route) that are not the DB's, so an ASG shrunk to one
+    subnet does not shrink its tier; public = the other subnets routed to an internet
+    gateway."""
     asg = auto_scaling_group(inv) or {}
     app = [s for s in (asg.get("VPCZoneIdentifier") or "").split(",") if s]
     db = db_instance(inv) or {}
     dbs = [s["SubnetIdentifier"] for s in (db.get("DBSubnetGroup") or {}).get("Subnets", [])]
+    public_routes = public_subnets(inv)
+    if app:
+        existing = {s["SubnetId"] for s in subnets(inv)}
+        app += sorted(s for s in inv.ids("AWS::EC2::Subnet")
+                      if s in existing and s not in public_routes and s not in dbs and s not in app)
     private = set(app) | set(dbs)
-    public = sorted(s for s in public_subnets(inv) if s not in private)
+    public = sorted(s for s in public_routes if s not in private)
     return {"public": public, "app": app, "db": dbs}
 
 
