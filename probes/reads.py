@@ -114,7 +114,7 @@ def tiers(inv: Inventory) -> dict[str, list[str]]:
     public_routes = public_subnets(inv)
     if app:
         existing = {s["SubnetId"] for s in subnets(inv)}
-        app += sorted(s for s in inv.ids("AWS::EC2::Subnet")
+        app += sorted(s for s in (n.id for n in graph.of(inv).declared("AWS::EC2::Subnet"))
                       if s in existing and s not in public_routes and s not in dbs and s not in app)
     private = set(app) | set(dbs)
     public = sorted(s for s in public_routes if s not in private)
