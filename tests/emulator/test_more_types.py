@@ -320,3 +320,67 @@ def test_role_update_keeps_policies_other_resources_put(aws):
     assert sorted(iam.list_role_policies(RoleName=role)["PolicyNames"]) == ["reads", "shared"]
     assert iam.get_role(RoleName=role)["Role"]["Description"] == "changed"
     stack.delete()
+
+
+def test_inline_policies_without_version_are_accepted_managed_ones_are_not(aws):
+    """AWS reads an inline policy without Version with the 2008-10-17 grammar; a managed
+    policy must say 2012-10-17."""
+    unversioned = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    stack = create(aws, template({
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": _TRUST}},
+        "Inline": {"Type": "AWS::IAM::RolePolicy", "Properties": {
+            "RoleName": {"Ref": "Role"}, "PolicyName": "old-style", "PolicyDocument": unversioned}},
+    }, outputs={"Role": {"Ref": "Role"}}))
+    iam = aws("iam")
+    role = stack.outputs["Role"]
+    assert iam.get_role_policy(RoleName=role, PolicyName="old-style")["PolicyDocument"] == unversioned
+    iam.put_role_policy(RoleName=role, PolicyName="direct", PolicyDocument=json.dumps(unversioned))
+    with pytest.raises(iam.exceptions.MalformedPolicyDocumentException, match="2012-10-17 or greater"):
+        iam.create_policy(PolicyName=unique("managed"), PolicyDocument=json.dumps(unversioned))
+    iam.delete_role_policy(RoleName=role, PolicyName="direct")
+    stack.delete()
+
+
+def test_the_new_types_are_not_flagged_as_unmodelled():
+    from fixtures.emulator.coverage import unmodelled_types
+
+    types = ["AWS::EC2::NetworkAcl", "AWS::EC2::NetworkAclEntry", "AWS::EC2::SubnetNetworkAclAssociation",
+             "AWS::IAM::RolePolicy", "AWS::IAM::Policy", "AWS::SNS::TopicPolicy",
+             "AWS::SecretsManager::SecretTargetAttachment", "AWS::Cognito::UserPoolDomain"]
+    assert unmodelled_types({"Resources": {f"R{i}": {"Type": t} for i, t in enumerate(types)}}) == []
+
+
+# --- CloudWatch Logs metric filter ----------------------------------------------------------
+def _metric_filter(pattern: str, group: str = "Trail") -> str:
+    return template({
+        "Trail": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}},
+        "Other": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}},
+        "Unauthorized": {"Type": "AWS::Logs::MetricFilter", "Properties": {
+            "LogGroupName": {"Ref": group}, "FilterPattern": pattern,
+            "MetricTransformations": [{"MetricValue": "1", "MetricNamespace": "Corpus",
+                                       "MetricName": "UnauthorizedCount", "DefaultValue": 0}]}},
+    }, outputs={"Trail": {"Ref": "Trail"}, "Other": {"Ref": "Other"}, "Filter": {"Ref": "Unauthorized"}})
+
+
+def test_metric_filter(aws):
+    stack = create(aws, _metric_filter('{ $.errorCode = "AccessDenied*" }'))
+    out = stack.outputs
+    logs = aws("logs")
+    assert out["Filter"].startswith(f"{stack.name}-Unauthorized-")
+    found = logs.describe_metric_filters(logGroupName=out["Trail"])["metricFilters"]
+    assert [(f["filterName"], f["filterPattern"]) for f in found] == [(out["Filter"], '{ $.errorCode = "AccessDenied*" }')]
+    assert found[0]["metricTransformations"] == [{"metricName": "UnauthorizedCount", "metricNamespace": "Corpus",
+                                                  "metricValue": "1", "defaultValue": 0.0}]
+    assert logs.describe_metric_filters(metricName="UnauthorizedCount", metricNamespace="Corpus")["metricFilters"]
+
+    stack.update(_metric_filter('{ $.errorCode = "*UnauthorizedOperation" }'))  # in place, not a copy
+    found = logs.describe_metric_filters(logGroupName=out["Trail"])["metricFilters"]
+    assert [(f["filterName"], f["filterPattern"]) for f in found] == [
+        (out["Filter"], '{ $.errorCode = "*UnauthorizedOperation" }')]
+
+    stack.update(_metric_filter('{ $.errorCode = "*UnauthorizedOperation" }', group="Other"))  # replaced
+    assert logs.describe_metric_filters(logGroupName=out["Trail"])["metricFilters"] == []
+    assert len(logs.describe_metric_filters(logGroupName=out["Other"])["metricFilters"]) == 1
+
+    stack.delete()
+    assert logs.describe_metric_filters(filterNamePrefix=f"{stack.name}-")["metricFilters"] == []
