@@ -384,3 +384,14 @@ def test_metric_filter(aws):
 
     stack.delete()
     assert logs.describe_metric_filters(filterNamePrefix=f"{stack.name}-")["metricFilters"] == []
+
+
+def test_rds_engine_name_in_any_case(aws):
+    """RDS takes ``Engine: MySQL`` (AWS's own sample templates write it so) and reports ``mysql``."""
+    stack = create(aws, template({"Db": {"Type": "AWS::RDS::DBInstance", "Properties": {
+        "Engine": "MySQL", "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "20",
+        "MasterUsername": "admin", "MasterUserPassword": "password-123"}}}, outputs={"Db": {"Ref": "Db"}}))
+    rds = aws("rds")
+    db = rds.describe_db_instances(DBInstanceIdentifier=stack.outputs["Db"])["DBInstances"][0]
+    assert (db["Engine"], db["Endpoint"]["Port"]) == ("mysql", 3306)
+    stack.delete()
