@@ -395,3 +395,33 @@ def test_rds_engine_name_in_any_case(aws):
     db = rds.describe_db_instances(DBInstanceIdentifier=stack.outputs["Db"])["DBInstances"][0]
     assert (db["Engine"], db["Endpoint"]["Port"]) == ("mysql", 3306)
     stack.delete()
+
+
+def _shared_policy(roles: list[str], name: str = "shared") -> str:
+    return template({
+        "RoleA": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": _TRUST}},
+        "RoleB": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": _TRUST}},
+        "Shared": {"Type": "AWS::IAM::Policy", "Properties": {
+            "Roles": [{"Ref": r} for r in roles], "PolicyName": name, "PolicyDocument": _doc("s3:GetObject")}},
+    }, outputs={"RoleA": {"Ref": "RoleA"}, "RoleB": {"Ref": "RoleB"}, "Shared": {"Ref": "Shared"},
+                "SharedId": {"Fn::GetAtt": ["Shared", "Id"]}})
+
+
+def test_policy_on_several_roles(aws):
+    stack = create(aws, _shared_policy(["RoleA", "RoleB"]))
+    out = stack.outputs
+    iam = aws("iam")
+    # CloudFormation names an IAM policy from 5 characters of the stack and 4 of the logical id
+    assert out["Shared"] == out["SharedId"] and out["Shared"].startswith(f"{stack.name[:5]}-Shar-")
+    for role in (out["RoleA"], out["RoleB"]):
+        assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["shared"]
+
+    stack.update(_shared_policy(["RoleA"], name="renamed"))  # in place: RoleB and the old name lose it
+    assert stack.outputs["Shared"] == out["Shared"]
+    assert iam.list_role_policies(RoleName=out["RoleA"])["PolicyNames"] == ["renamed"]
+    assert iam.list_role_policies(RoleName=out["RoleB"])["PolicyNames"] == []
+
+    stack.update(_shared_policy(["RoleA", "RoleB"], name="renamed"))
+    iam.delete_role_policy(RoleName=out["RoleA"], PolicyName="renamed")  # out of band, on one role
+    stack.delete()
+    assert gone(lambda: iam.get_role(RoleName=out["RoleB"]))
