@@ -425,3 +425,13 @@ def test_policy_on_several_roles(aws):
     iam.delete_role_policy(RoleName=out["RoleA"], PolicyName="renamed")  # out of band, on one role
     stack.delete()
     assert gone(lambda: iam.get_role(RoleName=out["RoleB"]))
+
+
+def test_tcp_entry_without_port_range_fails_as_in_ec2(aws):
+    res = _vpc(0)
+    res.update({"Acl": {"Type": "AWS::EC2::NetworkAcl", "Properties": {"VpcId": {"Ref": "Vpc"}}},
+                "Ssh": {"Type": "AWS::EC2::NetworkAclEntry", "Properties": {
+                    "NetworkAclId": {"Ref": "Acl"}, "RuleNumber": 110, "Protocol": 6, "RuleAction": "deny",
+                    "CidrBlock": "0.0.0.0/0"}}})
+    stack = create(aws, template(res), expect="ROLLBACK_COMPLETE")
+    assert "portRange" in stack.failure()
