@@ -1,6 +1,7 @@
 """Types the extension models for foreign stacks (tests/corpus): NetworkAcl, NetworkAclEntry,
-SubnetNetworkAclAssociation, IAM RolePolicy (and moto's own IAM Policy), SNS TopicPolicy,
-SecretTargetAttachment, Cognito UserPoolDomain. Each: create through CloudFormation, read back
+SubnetNetworkAclAssociation, IAM RolePolicy and Policy, SNS TopicPolicy, SecretTargetAttachment,
+Cognito UserPoolDomain, Logs MetricFilter (and what those stacks needed besides: inline policies
+without Version, RDS engine names in any case). Each: create through CloudFormation, read back
 through the service API, update in place where AWS does, delete the stack and check it is gone;
 deletes tolerate "already gone"."""
 from __future__ import annotations
@@ -10,20 +11,12 @@ import json
 import pytest
 
 from tests.emulator._support import ACCOUNT, REGION, Aws, create, gone, template, unique
+from tests.emulator.test_models import _network as _vpc
 
 
 @pytest.fixture(scope="module")
 def aws(emulator) -> Aws:
     return Aws(emulator.endpoint)
-
-
-def _vpc(n_subnets: int = 1) -> dict:
-    res = {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.7.0.0/16"}}}
-    for i in range(n_subnets):
-        res[f"Subnet{i}"] = {"Type": "AWS::EC2::Subnet", "Properties": {
-            "VpcId": {"Ref": "Vpc"}, "CidrBlock": f"10.7.{i}.0/24",
-            "AvailabilityZone": {"Fn::Select": [i, {"Fn::GetAZs": ""}]}}}
-    return res
 
 
 # --- network ACLs ---------------------------------------------------------------------------
