@@ -99,14 +99,32 @@ def public_subnets(inv: Inventory) -> set[str]:
 
 def tiers(inv: Inventory) -> dict[str, list[str]]:
     """Subnet tiers from what uses them, never from our Outputs: app = the ASG's subnets,
-    db = the DB subnet group's, public = the other subnets routed to an internet gateway."""
+    db = the DB subnet group's, public = the subnets routed to an internet gateway."""
     asg = auto_scaling_group(inv) or {}
     app = [s for s in (asg.get("VPCZoneIdentifier") or "").split(",") if s]
     db = db_instance(inv) or {}
     dbs = [s["SubnetIdentifier"] for s in (db.get("DBSubnetGroup") or {}).get("Subnets", [])]
-    private = set(app) | set(dbs)
-    public = sorted(s for s in public_subnets(inv) if s not in private)
+    # A subnet routed to an internet gateway is public even when the ASG or the DB uses it
+    # (that placement is the private-subnet probes' finding, not a missing public tier).
+    public = sorted(public_subnets(inv))
     return {"public": public, "app": app, "db": dbs}
+
+
+def judged_security_groups(inv: Inventory) -> list[dict]:
+    """The VPC's security groups, plus the stack's own wherever they sit (a group declared
+    without VpcId lands in the default VPC and is the stack's all the same)."""
+    groups = security_groups(inv)
+    seen = {g["GroupId"] for g in groups} | {g.get("GroupName") for g in groups}
+    own = sorted(r["PhysicalResourceId"] for r in inv.of_type("AWS::EC2::SecurityGroup")
+                 if r["PhysicalResourceId"] not in seen)
+    ids = [i for i in own if i.startswith("sg-")]
+    names = [i for i in own if not i.startswith("sg-")]
+    for key, values in (("GroupIds", ids), ("GroupNames", names)):
+        if values:
+            resp = inv.call("ec2", "describe_security_groups", missing_ok=True, **{key: values})
+            groups = groups + [g for g in (resp or {}).get("SecurityGroups", [])
+                               if g["GroupId"] not in seen]
+    return groups
 
 
 def security_group(inv: Inventory, group_id: str) -> dict | None:
