@@ -77,6 +77,16 @@ def _role_name(inv: Inventory) -> tuple[str | None, str]:
         return None, ""
 
 
+def _without_profile(inv: Inventory) -> str | None:
+    """The launch template's label when it carries no instance profile: its instances get
+    no role at all, which is the launch template's finding, not a role gone missing."""
+    lt_id, data = reads.launch_template_data(inv)
+    profile = (data or {}).get("IamInstanceProfile") or {}
+    if lt_id and data is not None and not (profile.get("Arn") or profile.get("Name")):
+        return _lt_label(lt_id, data, inv)
+    return None
+
+
 def _allows(docs: list[tuple[str, dict]], action: str, resource: str = "*") -> list[str]:
     """Labels of the policies that allow ``action`` on ``resource``; none when an explicit
     Deny applies (probes.iam decides, as the database layer and the e2e trace do)."""
@@ -187,6 +197,12 @@ def launch_template_no_key_pair(inv: Inventory, exp: Any) -> Finding:
                    "role (aws iam attach-role-policy)")
 def instance_role_allows_ssm(inv: Inventory, exp: Any) -> Finding:
     role, source = _role_name(inv)
+    bare = None if role else _without_profile(inv)
+    if bare:
+        return failed(bare, "has no instance profile (its instances have no role: the SSM agent "
+                            "cannot register)", f"an instance profile whose role has {SSM_CORE}",
+                      "Create an instance profile whose role has AmazonSSMManagedInstanceCore and "
+                      "set it (IamInstanceProfile) in a new launch template version for the ASG")
     if not role:
         return absent("the instance role", "a role in the launch template's instance profile")
     label = f"instance role {role} (from {source})"
@@ -210,6 +226,13 @@ def instance_role_allows_ssm(inv: Inventory, exp: Any) -> Finding:
                    "instance role's policy")
 def instance_role_reads_db_secret(inv: Inventory, exp: Any) -> Finding:
     role, source = _role_name(inv)
+    bare = None if role else _without_profile(inv)
+    if bare:
+        return failed(bare, "has no instance profile (its instances have no role: the app "
+                            "cannot read the database secret)",
+                      "an instance profile whose role may read the database secret",
+                      "Create an instance profile whose role allows secretsmanager:GetSecretValue "
+                      "on the DB secret and set it in a new launch template version for the ASG")
     if not role:
         return absent("the instance role", "a role in the launch template's instance profile")
     arn = _secret_arn(inv)
@@ -240,6 +263,10 @@ def instance_role_reads_db_secret(inv: Inventory, exp: Any) -> Finding:
                    "exact actions and resources (SSM core + GetSecretValue on the DB secret)")
 def instance_role_least_privilege(inv: Inventory, exp: Any) -> Finding:
     role, source = _role_name(inv)
+    bare = None if role else _without_profile(inv)
+    if bare:
+        return skipped(bare, "has no instance profile, so there is no role whose privileges to "
+                             "judge (compute.launch_template_settings reports the missing profile)")
     if not role:
         return absent("the instance role", "a role in the launch template's instance profile")
     label = f"instance role {role} (from {source})"
@@ -362,7 +389,7 @@ def asg_attached_to_target_group(inv: Inventory, exp: Any) -> Finding:
 
 @probe(layer="compute", component="auto-scaling",
        title="Every InService instance is a healthy NLB target", severity="blocker", gate=True,
-       challenge=10,
+       challenge=10, needs=("target_group",),
        remediation="Check the app on the instance through SSM (systemctl status "
                    "stackprobe-backend; curl localhost:APP_PORT/health) and the health check "
                    "port/path of the target group")

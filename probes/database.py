@@ -233,8 +233,9 @@ def master_secret_managed(inv: Inventory, exp: Any) -> Finding:
     arn = _secret_arn(db)
     attached = _secret_arn(db, inv)
     if not arn and attached:
-        return passed(name, f"keeps its master password in Secrets Manager secret {attached}, "
-                            "attached to the instance (SecretTargetAttachment)", secret_arn=attached)
+        # Attached (SecretTargetAttachment) or resolved by CloudFormation from the secret.
+        return passed(name, f"keeps its master password in Secrets Manager secret {attached} "
+                            f"({graph.of(inv).followed('db_secret')})", secret_arn=attached)
     if not arn:
         return failed(name, "has no RDS-managed master user secret (MasterUserSecret missing: "
                             "the password was set by hand)",

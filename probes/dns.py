@@ -80,9 +80,7 @@ def hosted_zone_exists(inv: Inventory, exp: Any) -> Finding:
     domain = configured_domain(inv, exp)
     if not domain:
         return skipped("hosted zone", NO_DOMAIN)
-    zid = _zone_id(inv)
-    if not zid:
-        return absent(f"hosted zone for {domain}", "a Route 53 hosted zone id (HostedZoneId)")
+    zid = _zone_id(inv) or graph.need(inv, "hosted_zone")
     resp = inv.call("route53", "get_hosted_zone", missing_ok=True, Id=zid)
     if not resp:
         return absent(f"hosted zone {zid}", f"the hosted zone that holds {domain} to exist")
@@ -117,11 +115,11 @@ def alias_records(inv: Inventory, exp: Any) -> list[Finding]:
     domain = configured_domain(inv, exp)
     if not domain:
         return [skipped("alias records", NO_DOMAIN)]
-    zid = _zone_id(inv)
+    # Nothing in or referenced by the stack to judge: Absent (skipped unless dns is required).
+    zid = _zone_id(inv) or graph.need(inv, "hosted_zone")
     dist = reads.distribution(inv)
-    if not zid:
-        return [absent(f"hosted zone for {domain}", "a Route 53 hosted zone id (HostedZoneId)")]
     if not dist:
+        graph.need(inv, "distribution")
         return [absent("CloudFront distribution", "the distribution the aliases point at")]
     if not inv.call("route53", "get_hosted_zone", missing_ok=True, Id=zid):
         return [absent(f"hosted zone {zid}", f"the hosted zone that holds the {domain} records")]
@@ -166,6 +164,7 @@ def certificate_valid(inv: Inventory, exp: Any) -> Finding:
         return skipped("certificate", NO_DOMAIN)
     arn = _stack_cert_arn(inv) or _distribution_cert_arn(reads.distribution(inv))
     if not arn:
+        graph.need(inv, "certificate")
         return absent(f"ACM certificate for {domain}", "a certificate in the stack or on the "
                       "distribution")
     cert = reads.certificate(inv, arn)
@@ -217,6 +216,7 @@ def certificate_on_distribution(inv: Inventory, exp: Any) -> Finding:
         return skipped("certificate on the distribution", NO_DOMAIN)
     dist = reads.distribution(inv)
     if not dist:
+        graph.need(inv, "distribution")
         return absent("CloudFront distribution", "the distribution serving the domain")
     on_dist = _distribution_cert_arn(dist)
     expected = _stack_cert_arn(inv)

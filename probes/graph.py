@@ -12,8 +12,11 @@ place on the references AWS itself follows, read live through the inventory:
              -> authorizer -> providerARNs (user pool) -> app clients
     NLB -> listeners -> target group -> ASGs (TargetGroupARNs) -> launch template
         -> security groups (app SG), instance profile -> role (instance role)
-    DB instance -> VpcSecurityGroups (DB SG), MasterUserSecret / SecretTargetAttachment
-    alarms -> AlarmActions (alarm topic); VPC from the app SG, NLB, DB subnet group, ...
+        (no NLB: the target group is the one the stack's ASGs register with)
+    DB instance -> VpcSecurityGroups (DB SG), MasterUserSecret / SecretTargetAttachment /
+                   the {{resolve:secretsmanager:...}} of its declared MasterUserPassword
+    alarms -> AlarmActions (alarm topic; alarms acting only on scaling policies page nobody);
+    VPC from the app SG, NLB, DB subnet group, ...
 
 A few roles are **entry points** (the distribution, the REST API, the user pool, the ASG,
 the DB, the trail, the VPC, ...): when nothing upstream references one (the stack has no
@@ -39,6 +42,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
+
+import yaml
 
 from probes.inventory import Ambiguous, Inventory
 from probes.result import Absent
@@ -75,6 +80,8 @@ ROLES: dict[str, tuple[str, str]] = {
 }
 ROLE_TYPES = {role: rtype for role, (rtype, _) in ROLES.items()}
 
+_DYNAMIC_SECRET = re.compile(r"\{\{resolve:secretsmanager:(?P<id>arn:[^:}]+:secretsmanager:[^:}]*:[^:}]*:"
+                             r"secret:[^:}]+|[^:}]+)")
 _S3_ORIGIN = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*?)\.s3(?:[.-](?:website[.-])?[a-z0-9-]+)*"
                         r"\.amazonaws\.com(?:\.cn)?$")
 _API_ORIGIN = re.compile(r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
@@ -349,8 +356,11 @@ class Graph:
 
     def _r_certificate(self) -> _Resolved:
         cert = (self.distribution_config().get("ViewerCertificate") or {}).get("ACMCertificateArn")
+        # With no distribution, the stack's only certificate is its entry point (a stack
+        # that issues the certificate others serve).
         return self._ref("certificate", {cert} if cert else set(),
-                         "followed the distribution's ViewerCertificate", fallback=False)
+                         "followed the distribution's ViewerCertificate",
+                         fallback=not self.role("distribution"))
 
     def _r_hosted_zone(self) -> _Resolved:
         from probes.reads import stack_parameter  # parameters are read with the stack
@@ -413,7 +423,15 @@ class Graph:
         listeners = self.listeners()
         followed = "followed the NLB's listeners"
         if not self.role("nlb"):
-            return _Resolved(None, "no NLB to follow")
+            # No NLB (an ALB, or none): the target groups the stack's ASGs register with.
+            # Read from the declared groups, not role("auto_scaling_group"), which asks for
+            # the target group itself.
+            names = sorted(n.id for n in self.declared("AWS::AutoScaling::AutoScalingGroup"))
+            groups = self.inv.paginate("autoscaling", "describe_auto_scaling_groups",
+                                       "AutoScalingGroups", AutoScalingGroupNames=names) if names else []
+            tgs = {t for g in groups for t in g.get("TargetGroupARNs") or []}
+            return self._ref("target_group", tgs, "no NLB to follow; followed the stack's ASGs' "
+                             "TargetGroupARNs", fallback=False)
         ports = set()
         for i in self._integrations():
             if i.get("connectionType") == "VPC_LINK" and i.get("uri"):
@@ -582,7 +600,42 @@ class Graph:
         if ident and attached:
             return self._ref("db_secret", attached,
                              "followed the stack's SecretTargetAttachment to the DB", fallback=False)
-        return _Resolved(None, "followed the DB's MasterUserSecret and SecretTargetAttachments")
+        # A password CloudFormation resolves from Secrets Manager: the dynamic reference in
+        # the DB's MasterUserPassword (RDS never shows where a password came from).
+        followed = "followed the DB's MasterUserSecret, SecretTargetAttachments and the dynamic " \
+                   "reference in its MasterUserPassword"
+        refs = {self._secret_arn(i) for i in self._dynamic_secrets(ident)} if ident else set()
+        return self._ref("db_secret", refs, followed, fallback=False)
+
+    def _dynamic_secrets(self, db_ident: str) -> set[str]:
+        """Secret ids named by ``{{resolve:secretsmanager:...}}`` in the DB's declared
+        MasterUserPassword (``${LogicalId}`` becomes that secret's physical id)."""
+        mine = next((r for r in self.inv.of_type("AWS::RDS::DBInstance")
+                     if r["PhysicalResourceId"] == db_ident), None)
+        if not mine:
+            return set()
+        resp = self._call("cloudformation", "get_template", StackName=mine["StackName"])
+        body = (resp or {}).get("TemplateBody")
+        if isinstance(body, str):
+            try:
+                body = yaml.load(body, Loader=_TemplateLoader)  # noqa: S506 - safe loader + tags
+            except yaml.YAMLError:
+                return set()
+        spec = ((body or {}).get("Resources") or {}).get(mine["LogicalResourceId"]) or {}
+        text = _flatten((spec.get("Properties") or {}).get("MasterUserPassword"))
+        secrets = {n.logical: n.id for n in self.declared("AWS::SecretsManager::Secret")}
+        out = set()
+        for m in _DYNAMIC_SECRET.finditer(text):
+            sid = m.group("id")
+            ref = re.fullmatch(r"\$\{([A-Za-z0-9]+)\}", sid)
+            out.add(secrets.get(ref.group(1), "") if ref else sid)
+        return {i for i in out if i}
+
+    def _secret_arn(self, sid: str) -> str:
+        if sid.startswith("arn:"):
+            return sid
+        resp = self._call("secretsmanager", "describe_secret", SecretId=sid)
+        return (resp or {}).get("ARN") or sid
 
     def _r_alarm_topic(self) -> _Resolved:
         names = [n.id for n in self.declared("AWS::CloudWatch::Alarm")]
@@ -597,8 +650,13 @@ class Graph:
                 if ":sns:" in t:
                     counts[t] = counts.get(t, 0) + 1
         if not counts:
-            # Actions cut (the drill's and the layer's finding): the topic they should notify
-            # is the stack's one topic that no trail uses; a second candidate is ambiguous.
+            # Alarms whose actions only drive scaling policies or EC2 actions page nobody by
+            # design: no alarm topic. Alarms with no action at all had their actions cut
+            # (the drill's and the layer's finding): the topic they should notify is the
+            # stack's one topic that no trail uses; a second candidate is ambiguous.
+            if all(a.get("AlarmActions") for a in alarms):
+                return _Resolved(None, followed + " (they notify no SNS topic: they act on "
+                                 "scaling policies or instances)")
             used = set()
             for trail in self.declared("AWS::CloudTrail::Trail"):
                 resp = self._call("cloudtrail", "describe_trails", trailNameList=[trail.id])
@@ -656,6 +714,36 @@ def _asg_template(asg: dict) -> dict:
         spec = ((asg.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}) \
             .get("LaunchTemplateSpecification") or {}
     return spec
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """A template's YAML with CloudFormation's short forms (``!Sub x`` -> ``{"Fn::Sub": x}``)."""
+
+
+def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+_TemplateLoader.add_multi_constructor("!", _short_form)
+
+
+def _flatten(value: Any) -> str:
+    """The text of a template value, ``Ref`` written as ``${Name}`` (as ``Fn::Sub`` does)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            return "${%s}" % value["Ref"]
+        return " ".join(_flatten(v) for v in value.values())
+    if isinstance(value, list):
+        return "".join(_flatten(v) for v in value)
+    return ""
 
 
 _GLOCK = threading.Lock()

@@ -332,7 +332,7 @@ def db_subnets_have_no_internet_route(inv: Inventory, exp: Any) -> list[Finding]
 def no_ssh_ingress(inv: Inventory, exp: Any) -> list[Finding]:
     if not reads.vpc_id(inv):
         return [_no_vpc()]
-    groups = reads.security_groups(inv)
+    groups = reads.judged_security_groups(inv)
     out = []
     for g in groups:
         bad = [_rule_text(p) for p in g.get("IpPermissions", []) if _is_tcp(p) and _covers(p, 22)]
@@ -357,7 +357,7 @@ def no_world_open_ingress(inv: Inventory, exp: Any) -> list[Finding]:
     if not reads.vpc_id(inv):
         return [_no_vpc()]
     allowed = set(exp.network.world_open_ports)
-    groups = reads.security_groups(inv)
+    groups = reads.judged_security_groups(inv)
     out = []
     for g in groups:
         bad = []

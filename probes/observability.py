@@ -168,19 +168,40 @@ def _compare(inv: Inventory, exp: Any, want: ExpectedAlarm, alarm: dict) -> list
     return problems
 
 
+# The expected alarms page the on-call engineer, so they are judged only on a stack whose
+# alarms notify somebody (an alarm topic) and only for the resources the stack has: an
+# expected alarm watches a resource through its dimension, and a stack without that
+# resource (no DB, no API, no NLB) cannot be missing the alarm on it. Alarms whose actions
+# only drive scaling policies or EC2 actions are tuned for scaling, not for paging: they
+# are neither held to the paging thresholds nor required to notify the topic.
+_DIMENSION_ROLES = {"AutoScalingGroupName": "auto_scaling_group", "DBInstanceIdentifier": "db_instance",
+                    "ApiName": "rest_api", "LoadBalancer": "nlb", "TargetGroup": "target_group"}
+
+
+def _pages(alarm: dict) -> bool:
+    """Whether an alarm is meant to page: it notifies SNS, or has no action left at all."""
+    actions = alarm.get("AlarmActions") or []
+    return not actions or any(":sns:" in a for a in actions)
+
+
 @probe(layer="observability", component="alarms",
        title="Each expected alarm exists with the right metric, threshold and window",
-       severity="critical", gate=True, challenge=6,
+       severity="critical", gate=True, challenge=6, needs=("AWS::CloudWatch::Alarm", "alarm_topic"),
        remediation="Correct the alarm (aws cloudwatch put-metric-alarm) to the expected "
                    "statistic, comparison, threshold and period x evaluation periods, or change "
                    "expectations.observability.alarms if the environment differs on purpose")
 def alarms_configured(inv: Inventory, exp: Any) -> list[Finding]:
-    alarms = reads.alarms(inv)
+    alarms = [a for a in reads.alarms(inv) if _pages(a)]
     findings = []
     for want in exp.observability.alarms:
         matches = [a for a in alarms
                    if _alarm_metric(a)[:2] == (want.namespace, want.metric)]
         what = f"alarm on {want.namespace} {want.metric} ({want.label})"
+        watched = _DIMENSION_ROLES.get(want.dimension or "")
+        if not matches and watched and not graph.role(inv, watched):
+            findings.append(skipped(what, f"is not expected: the stack has no {graph.ROLES[watched][1]} "
+                                          f"({graph.of(inv).followed(watched)})"))
+            continue
         if not matches:
             findings.append(absent(
                 what, "an alarm on this metric",
@@ -213,7 +234,7 @@ def alarms_configured(inv: Inventory, exp: Any) -> list[Finding]:
 
 @probe(layer="observability", component="alarms",
        title="Alarms have actions enabled and notify the alarm topic", severity="critical",
-       gate=True, challenge=6,
+       gate=True, challenge=6, needs=("AWS::CloudWatch::Alarm", "alarm_topic"),
        remediation="aws cloudwatch enable-alarm-actions --alarm-names <name>, and set "
                    "--alarm-actions <alarm topic ARN> with put-metric-alarm")
 def alarm_actions_notify_topic(inv: Inventory, exp: Any) -> list[Finding]:
@@ -230,6 +251,10 @@ def alarm_actions_notify_topic(inv: Inventory, exp: Any) -> list[Finding]:
     for a in alarms:
         name = f"alarm {a['AlarmName']}"
         actions = a.get("AlarmActions") or []
+        if not _pages(a):
+            findings.append(skipped(name, f"acts on {', '.join(actions)} (scaling or instance "
+                                          "actions, not a page)", alarm_actions=actions))
+            continue
         problems = []
         if not a.get("ActionsEnabled", False):
             problems.append("has actions disabled (ActionsEnabled=false)")
@@ -252,7 +277,7 @@ def alarm_actions_notify_topic(inv: Inventory, exp: Any) -> list[Finding]:
 
 @probe(layer="observability", component="notifications",
        title="The alarm topic has a confirmed subscription and none pending",
-       severity="critical", gate=True, challenge=6,
+       severity="critical", gate=True, challenge=6, needs=("AWS::CloudWatch::Alarm", "alarm_topic"),
        remediation="Confirm the subscription (click the link in the confirmation email, or "
                    "aws sns confirm-subscription) or subscribe a working endpoint: aws sns "
                    "subscribe --topic-arn <topic> --protocol email --notification-endpoint <addr>")

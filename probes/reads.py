@@ -105,8 +105,7 @@ def tiers(inv: Inventory) -> dict[str, list[str]]:
     """Subnet tiers from what uses them and how they route, never from our Outputs:
     db = the DB subnet group's subnets; app = the ASG's subnets plus the stack's own private
     subnets (no internet-gateway route) that are not the DB's, so an ASG shrunk to one
-    subnet does not shrink its tier; public = the other subnets routed to an internet
-    gateway."""
+    subnet does not shrink its tier; public = every subnet routed to an internet gateway."""
     asg = auto_scaling_group(inv) or {}
     app = [s for s in (asg.get("VPCZoneIdentifier") or "").split(",") if s]
     db = db_instance(inv) or {}
@@ -116,9 +115,27 @@ def tiers(inv: Inventory) -> dict[str, list[str]]:
         existing = {s["SubnetId"] for s in subnets(inv)}
         app += sorted(s for s in (n.id for n in graph.of(inv).declared("AWS::EC2::Subnet"))
                       if s in existing and s not in public_routes and s not in dbs and s not in app)
-    private = set(app) | set(dbs)
-    public = sorted(s for s in public_routes if s not in private)
+    # A subnet routed to an internet gateway is public even when the ASG or the DB uses it
+    # (that placement is the private-subnet probes' finding, not a missing public tier).
+    public = sorted(public_routes)
     return {"public": public, "app": app, "db": dbs}
+
+
+def judged_security_groups(inv: Inventory) -> list[dict]:
+    """The VPC's security groups, plus the stack's own wherever they sit (a group declared
+    without VpcId lands in the default VPC and is the stack's all the same)."""
+    groups = security_groups(inv)
+    seen = {g["GroupId"] for g in groups} | {g.get("GroupName") for g in groups}
+    own = sorted(r["PhysicalResourceId"] for r in inv.of_type("AWS::EC2::SecurityGroup")
+                 if r["PhysicalResourceId"] not in seen)
+    ids = [i for i in own if i.startswith("sg-")]
+    names = [i for i in own if not i.startswith("sg-")]
+    for key, values in (("GroupIds", ids), ("GroupNames", names)):
+        if values:
+            resp = inv.call("ec2", "describe_security_groups", missing_ok=True, **{key: values})
+            groups = groups + [g for g in (resp or {}).get("SecurityGroups", [])
+                               if g["GroupId"] not in seen]
+    return groups
 
 
 def security_group(inv: Inventory, group_id: str) -> dict | None:

@@ -75,7 +75,9 @@ def _asg_policy(inv: Inventory, pid: str, _: dict) -> bool:
 
 
 def _subscription(inv: Inventory, pid: str, _: dict) -> bool:
-    topic = graph.role(inv, "alarm_topic")
+    # A subscription's ARN is its topic's ARN plus an id: listed through that topic,
+    # whichever topic it is (the alarm topic or any other of the stack's).
+    topic = pid.rsplit(":", 1)[0] if pid.startswith("arn:") else graph.role(inv, "alarm_topic")
     return any(s.get("SubscriptionArn") == pid or pid.startswith(topic or "~")
                for s in reads.topic_subscriptions(inv, topic)) if topic else False
 
@@ -118,7 +120,9 @@ EXISTS: dict[str, Callable[[Inventory, str, dict], bool] | str] = {
         (inv.call("elbv2", "describe_target_groups", missing_ok=True, TargetGroupArns=[pid]) or {})
         .get("TargetGroups")),
     "AWS::ElasticLoadBalancingV2::Listener": lambda inv, pid, _: any(
-        x["ListenerArn"] == pid for x in reads.listeners(inv)),
+        x["ListenerArn"] == pid for x in reads.listeners(inv)) or bool(
+        (inv.call("elbv2", "describe_listeners", missing_ok=True, ListenerArns=[pid]) or {})
+        .get("Listeners")),
     "AWS::RDS::DBInstance": lambda inv, pid, _: bool(
         (inv.call("rds", "describe_db_instances", missing_ok=True, DBInstanceIdentifier=pid) or {})
         .get("DBInstances")),

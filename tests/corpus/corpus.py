@@ -14,7 +14,8 @@ Layout (tests/corpus/):
   ``failures`` (every genuine failed finding: ``probe``, ``resource`` logical id, ``why``),
   ``expectations`` (the values this stack's team chose, as in an environment file) and
   ``deploy_gap`` (``types`` the emulator does not model, or ``error`` text of a deploy the
-  emulator refuses: the stack's test is skipped naming the gap until the emulator deploys it).
+  emulator refuses, and ``why`` in words: the stack's test is skipped naming the gap until
+  the emulator deploys it).
 """
 from __future__ import annotations
 
