@@ -427,3 +427,36 @@ def test_update_validation_errors_leave_the_stack_alone(aws):
     stack.update(body, {"P": "c"})
     assert aws("sns").get_topic_attributes(TopicArn=stack.physical("T"))["Attributes"]["DisplayName"] == "c"
     stack.delete()
+
+
+def test_change_sets_create_and_update_like_create_stack(aws):
+    """`aws cloudformation deploy` creates and executes change sets: the same create (outputs,
+    events, rollback) and update as CreateStack / UpdateStack."""
+    cfn = aws("cloudformation")
+    body = template({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Ref": "Label"}}}},
+                    outputs={"Arn": {"Ref": "Topic"}}, parameters={"Label": {"Type": "String", "Default": "a"}})
+    name = unique("cs")
+    first = cfn.create_change_set(StackName=name, ChangeSetName="first", ChangeSetType="CREATE", TemplateBody=body)
+    cfn.execute_change_set(ChangeSetName=first["Id"])
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    topic = stack["Outputs"][0]["OutputValue"]
+    assert topic.startswith("arn:aws:sns:")
+    second = cfn.create_change_set(StackName=name, ChangeSetName="second", ChangeSetType="UPDATE", TemplateBody=body,
+                                   Parameters=[{"ParameterKey": "Label", "ParameterValue": "b"}])
+    cfn.execute_change_set(ChangeSetName=second["Id"])
+    assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    updated = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Topic")["StackResourceDetail"]
+    assert aws("sns").get_topic_attributes(TopicArn=updated["PhysicalResourceId"])["Attributes"]["DisplayName"] == "b"
+    cfn.delete_stack(StackName=name)
+
+    failing = unique("cs")
+    change_set = cfn.create_change_set(StackName=failing, ChangeSetName="c", ChangeSetType="CREATE",
+                                       TemplateBody=template({"Thing": {"Type": UNMODELLED}}))
+    cfn.execute_change_set(ChangeSetName=change_set["Id"])
+    assert cfn.describe_stacks(StackName=change_set["StackId"])["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert [r[:2] for r in _failed(aws, change_set["StackId"])] == [("Thing", UNMODELLED)]
+    with pytest.raises(ClientError) as err:
+        cfn.create_change_set(StackName=unique("cs"), ChangeSetName="c", ChangeSetType="CREATE",
+                              TemplateBody=template({"Thing": {"Type": "AWS::Made::Up"}}))
+    assert "Unrecognized resource types: [AWS::Made::Up]" in str(err.value)
