@@ -56,13 +56,13 @@ def test_standalone_refuses_an_unmodelled_type_through_cloudformation():
     try:
         cfn = boto3.client("cloudformation", endpoint_url=info["endpoint"], region_name=REGION, **CREDS)
         body = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"},
-                                         "Thing": {"Type": "AWS::Made::Up"}}})
+                                         "Thing": {"Type": "AWS::GameLift::Fleet"}}})
         stack_id = cfn.create_stack(StackName="standalone-unmodelled", TemplateBody=body)["StackId"]
         assert cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
         failed = [e for e in cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
                   if e["ResourceStatus"] == "CREATE_FAILED"]
-        assert [(e["LogicalResourceId"], e["ResourceType"]) for e in failed] == [("Thing", "AWS::Made::Up")]
-        assert "AWS::Made::Up" in failed[0]["ResourceStatusReason"]
+        assert [(e["LogicalResourceId"], e["ResourceType"]) for e in failed] == [("Thing", "AWS::GameLift::Fleet")]
+        assert "AWS::GameLift::Fleet" in failed[0]["ResourceStatusReason"]
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0

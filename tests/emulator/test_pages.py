@@ -33,7 +33,7 @@ def test_events_and_resources_page_at_100(aws):
 def test_root_cause_of_a_big_rollback_is_past_page_one(aws):
     cfn = aws("cloudformation")
     topics = _topics(60)
-    body = {"Resources": {**topics, "Broken": {"Type": "AWS::Made::Up", "DependsOn": sorted(topics)}}}
+    body = {"Resources": {**topics, "Broken": {"Type": "AWS::GameLift::Fleet", "DependsOn": sorted(topics)}}}
     stack = create(aws, json.dumps(body), expect="ROLLBACK_COMPLETE")
     first = cfn.describe_stack_events(StackName=stack.stack_id)["StackEvents"]
     assert not [e for e in first if e["ResourceStatus"] == "CREATE_FAILED"]
@@ -44,7 +44,7 @@ def test_root_cause_of_a_big_rollback_is_past_page_one(aws):
     from fixtures import stack as stackmod
 
     # the suite's own reader pages too, so the deploy error names the root cause
-    assert stackmod.first_failure(cfn, stack.stack_id).startswith("resource Broken (AWS::Made::Up) CREATE_FAILED")
+    assert stackmod.first_failure(cfn, stack.stack_id).startswith("resource Broken (AWS::GameLift::Fleet) CREATE_FAILED")
 
 
 def test_list_stacks_pages_at_100(aws):

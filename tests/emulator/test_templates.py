@@ -150,11 +150,20 @@ def test_parameter_errors_are_validation_errors(aws):
 
 def test_template_errors_are_400_not_500(aws):
     cfn = aws("cloudformation")
+    topic = {"Type": "AWS::SNS::Topic"}
     cases = {
         "Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties: {DisplayName: !GetAZs !Ref AWS::Region}\n":
             "YAML not well-formed",
+        "Conditions:\nResources:\n  T: {Type: 'AWS::SNS::Topic'}\n":
+            "[/Conditions] 'null' values are not allowed in templates",
         template({"T": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Ref": "Nope"}}}}):
             "Unresolved resource dependencies [Nope]",
+        template({"T": {**topic, "DependsOn": ["Missing"]}}): "Unresolved resource dependencies [Missing]",
+        template({"A": {**topic, "Properties": {"DisplayName": {"Fn::GetAtt": ["B", "TopicName"]}}},
+                  "B": {**topic, "Properties": {"DisplayName": {"Fn::Sub": "${A.TopicName}"}}}}):
+            "Circular dependency between resources: [A, B]",
+        template({"A": topic, "B": {**topic, "Properties": {"DisplayName": {"Fn::GetAtt": ["A", "Nope"]}}}}):
+            "Template error: resource A does not support attribute type Nope in Fn::GetAtt",
     }
     for body, message in cases.items():
         with pytest.raises(ClientError) as err:
@@ -203,30 +212,52 @@ def test_nested_stack_outputs_in_getatt_and_reexport(aws):
     assert export not in {e["Name"] for e in aws("cloudformation").list_exports()["Exports"]}
 
 
+UNMODELLED = "AWS::GameLift::Fleet"  # a type AWS has (cfn-lint's registry copy) and the emulator does not
+
+
+def test_the_unmodelled_type_of_these_tests_is_a_real_aws_type():
+    from fixtures.emulator.coverage import modelled_types
+    from fixtures.emulator.patches.cfn_template import aws_types
+
+    assert UNMODELLED in aws_types(REGION) and UNMODELLED not in modelled_types()
+
+
+def test_a_type_aws_does_not_know_is_refused_at_create(aws):
+    """AWS refuses the whole template ("Template format error: Unrecognized resource types"),
+    also when the resource's Condition is false."""
+    cfn = aws("cloudformation")
+    body = template({"Topic": {"Type": "AWS::SNS::Topic"}, "Thing": {"Type": "AWS::Made::Up", "Condition": "Never"}},
+                    conditions={"Never": {"Fn::Equals": ["a", "b"]}})
+    with pytest.raises(ClientError) as err:
+        cfn.create_stack(StackName=unique(), TemplateBody=body)
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "Template format error: Unrecognized resource types: [AWS::Made::Up]" in str(err.value)
+
+
 def test_unmodelled_type_fails_its_resource_and_rolls_back(aws):
     stack = create(aws, template({
         "Topic": {"Type": "AWS::SNS::Topic"},
-        "Thing": {"Type": "AWS::Made::Up", "Properties": {"Topic": {"Ref": "Topic"}}}},
+        "Thing": {"Type": "AWS::GameLift::Fleet", "Properties": {"Topic": {"Ref": "Topic"}}}},
         outputs={"Thing": {"Ref": "Thing"}}), expect="ROLLBACK_COMPLETE")
     failed = _failed(aws, stack.stack_id)
-    assert [(logical, rtype) for logical, rtype, _ in failed] == [("Thing", "AWS::Made::Up")]
-    assert "AWS::Made::Up" in failed[0][2] and "does not model" in failed[0][2]
+    assert [(logical, rtype) for logical, rtype, _ in failed] == [("Thing", "AWS::GameLift::Fleet")]
+    assert "AWS::GameLift::Fleet" in failed[0][2] and "not supported by the stackprobe emulator" in failed[0][2]
     assert "Outputs" not in stack.describe()  # a stack that rolled back has no outputs
     resources = aws("cloudformation").list_stack_resources(StackName=stack.stack_id)["StackResourceSummaries"]
     assert resources == []  # listing it must not build the rolled-back resources again
 
 
 def test_unmodelled_type_behind_a_true_condition_fails(aws):
-    stack = create(aws, template({"Thing": {"Type": "AWS::Made::Up", "Condition": "On"},
+    stack = create(aws, template({"Thing": {"Type": "AWS::GameLift::Fleet", "Condition": "On"},
                                   "Topic": {"Type": "AWS::SNS::Topic"}},
                                  parameters={"Flag": {"Type": "String", "Default": "off"}},
                                  conditions={"On": {"Fn::Equals": [{"Ref": "Flag"}, "on"]}}),
                    {"Flag": "on"}, expect="ROLLBACK_COMPLETE")
-    assert [r[:2] for r in _failed(aws, stack.stack_id)] == [("Thing", "AWS::Made::Up")]
+    assert [r[:2] for r in _failed(aws, stack.stack_id)] == [("Thing", "AWS::GameLift::Fleet")]
 
 
 def test_unmodelled_type_in_a_nested_stack_fails_the_parent(aws):
-    url = _put_template(aws, {"Resources": {"Thing": {"Type": "AWS::Made::Up"}}})
+    url = _put_template(aws, {"Resources": {"Thing": {"Type": "AWS::GameLift::Fleet"}}})
     name = unique("nestbad")
     stack = create(aws, template({"Child": {"Type": "AWS::CloudFormation::Stack",
                                             "Properties": {"TemplateURL": url}}}),
@@ -237,7 +268,7 @@ def test_unmodelled_type_in_a_nested_stack_fails_the_parent(aws):
     children = {k: v for k, v in _stacks_named(aws, name).items() if k != stack.stack_id}
     assert list(children.values()) == ["DELETE_COMPLETE"]  # no orphaned child
     child_failures = _failed(aws, next(iter(children)))
-    assert child_failures[0][:2] == ("Thing", "AWS::Made::Up")
+    assert child_failures[0][:2] == ("Thing", "AWS::GameLift::Fleet")
 
 
 def test_unmodelled_type_through_the_suites_deploy(emu, tmp_path):
@@ -250,7 +281,7 @@ def test_unmodelled_type_through_the_suites_deploy(emu, tmp_path):
     from tests.emulator._support import CREDS
 
     path = tmp_path / "root.json"
-    path.write_text(template({"Thing": {"Type": "AWS::Made::Up", "Condition": "On"},
+    path.write_text(template({"Thing": {"Type": "AWS::GameLift::Fleet", "Condition": "On"},
                               "Topic": {"Type": "AWS::SNS::Topic"}},
                              parameters={"Flag": {"Type": "String", "Default": "off"}},
                              conditions={"On": {"Fn::Equals": [{"Ref": "Flag"}, "on"]}}))
@@ -260,8 +291,8 @@ def test_unmodelled_type_through_the_suites_deploy(emu, tmp_path):
     with pytest.raises(stackmod.DeployError) as err:
         stackmod.deploy(session, path, name, {"Flag": "on"}, timeout=60, precheck=unmodelled_types,
                         out=lambda _: None)
-    assert "resource Thing (AWS::Made::Up) CREATE_FAILED" in str(err.value)
-    assert "does not model" in str(err.value)
+    assert "resource Thing (AWS::GameLift::Fleet) CREATE_FAILED" in str(err.value)
+    assert "not supported by the stackprobe emulator" in str(err.value)
     cfn = Aws(emu.endpoint)("cloudformation")
     assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
 
@@ -340,12 +371,92 @@ def test_imports_are_checked_at_create_and_block_the_exporters_delete(aws):
                                                     ("ROLLBACK", "ROLLBACK_COMPLETE")])
 def test_on_failure(aws, on_failure, status):
     cfn = aws("cloudformation")
-    body = template({"Topic": {"Type": "AWS::SNS::Topic"}, "Thing": {"Type": "AWS::Made::Up", "DependsOn": "Topic"}})
+    body = template({"Topic": {"Type": "AWS::SNS::Topic"}, "Thing": {"Type": "AWS::GameLift::Fleet", "DependsOn": "Topic"}})
     stack_id = cfn.create_stack(StackName=unique(), TemplateBody=body, OnFailure=on_failure)["StackId"]
     assert cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == status
     resources_failed = [r[:2] for r in _failed(aws, stack_id) if r[1] != "AWS::CloudFormation::Stack"]
-    assert resources_failed == [("Thing", "AWS::Made::Up")]
+    assert resources_failed == [("Thing", "AWS::GameLift::Fleet")]
     topics = cfn.list_stack_resources(StackName=stack_id)["StackResourceSummaries"]
     assert [t["LogicalResourceId"] for t in topics] == (["Topic"] if on_failure == "DO_NOTHING" else [])
     if on_failure == "DO_NOTHING":
         cfn.delete_stack(StackName=stack_id)
+
+
+def test_an_attribute_aws_has_and_the_emulator_lacks_fails_the_reading_resource(aws):
+    stack = create(aws, template({
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.46.0.0/16"}},
+        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::GetAtt": ["Vpc", "DefaultNetworkAcl"]}}}}),
+        expect="ROLLBACK_COMPLETE")
+    (logical, rtype, reason), = _failed(aws, stack.stack_id)
+    assert (logical, rtype) == ("Topic", "AWS::SNS::Topic")
+    assert "does not model attribute DefaultNetworkAcl of AWS::EC2::VPC" in reason  # never a silently missing value
+
+
+def test_wait_condition_handle_is_a_url_and_a_wait_condition_is_refused(aws):
+    handle_only = create(aws, template({"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+                                       outputs={"Url": {"Ref": "Handle"}}))
+    assert handle_only.outputs["Url"].startswith("https://cloudformation-waitcondition-us-east-1.s3.amazonaws.com/")
+    handle_only.delete()
+    waiting = create(aws, template({"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"},
+                                    "Wait": {"Type": "AWS::CloudFormation::WaitCondition",
+                                             "Properties": {"Handle": {"Ref": "Handle"}, "Timeout": "300"}}}),
+                     expect="ROLLBACK_COMPLETE")
+    (logical, _, reason), = _failed(aws, waiting.stack_id)
+    assert logical == "Wait" and "cfn-signal" in reason
+
+
+def test_update_validation_errors_leave_the_stack_alone(aws):
+    body = template({"T": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Ref": "P"}}}},
+                    parameters={"P": {"Type": "String"}})
+    stack = create(aws, body, {"P": "a"})
+    cfn = aws("cloudformation")
+    cases = [
+        ([{"ParameterKey": "P", "ParameterValue": "b"}, {"ParameterKey": "Q", "ParameterValue": "x"}],
+         body, "Parameters: [Q] do not exist in the template"),
+        ([], body, "Parameters: [P] must have values"),
+        ([{"ParameterKey": "Z", "UsePreviousValue": True}], body, "parameter Z"),
+        ([{"ParameterKey": "P", "UsePreviousValue": True}],
+         template({"T": {"Type": "AWS::Made::Up"}}, parameters={"P": {"Type": "String"}}),
+         "Unrecognized resource types: [AWS::Made::Up]"),
+    ]
+    for params, new_body, message in cases:
+        with pytest.raises(ClientError) as err:
+            cfn.update_stack(StackName=stack.name, TemplateBody=new_body, Parameters=params)
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400 and message in str(err.value)
+        assert stack.status == "CREATE_COMPLETE"
+    stack.update(body, {"P": "c"})
+    assert aws("sns").get_topic_attributes(TopicArn=stack.physical("T"))["Attributes"]["DisplayName"] == "c"
+    stack.delete()
+
+
+def test_change_sets_create_and_update_like_create_stack(aws):
+    """`aws cloudformation deploy` creates and executes change sets: the same create (outputs,
+    events, rollback) and update as CreateStack / UpdateStack."""
+    cfn = aws("cloudformation")
+    body = template({"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Ref": "Label"}}}},
+                    outputs={"Arn": {"Ref": "Topic"}}, parameters={"Label": {"Type": "String", "Default": "a"}})
+    name = unique("cs")
+    first = cfn.create_change_set(StackName=name, ChangeSetName="first", ChangeSetType="CREATE", TemplateBody=body)
+    cfn.execute_change_set(ChangeSetName=first["Id"])
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    topic = stack["Outputs"][0]["OutputValue"]
+    assert topic.startswith("arn:aws:sns:")
+    second = cfn.create_change_set(StackName=name, ChangeSetName="second", ChangeSetType="UPDATE", TemplateBody=body,
+                                   Parameters=[{"ParameterKey": "Label", "ParameterValue": "b"}])
+    cfn.execute_change_set(ChangeSetName=second["Id"])
+    assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    updated = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Topic")["StackResourceDetail"]
+    assert aws("sns").get_topic_attributes(TopicArn=updated["PhysicalResourceId"])["Attributes"]["DisplayName"] == "b"
+    cfn.delete_stack(StackName=name)
+
+    failing = unique("cs")
+    change_set = cfn.create_change_set(StackName=failing, ChangeSetName="c", ChangeSetType="CREATE",
+                                       TemplateBody=template({"Thing": {"Type": UNMODELLED}}))
+    cfn.execute_change_set(ChangeSetName=change_set["Id"])
+    assert cfn.describe_stacks(StackName=change_set["StackId"])["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert [r[:2] for r in _failed(aws, change_set["StackId"])] == [("Thing", UNMODELLED)]
+    with pytest.raises(ClientError) as err:
+        cfn.create_change_set(StackName=unique("cs"), ChangeSetName="c", ChangeSetType="CREATE",
+                              TemplateBody=template({"Thing": {"Type": "AWS::Made::Up"}}))
+    assert "Unrecognized resource types: [AWS::Made::Up]" in str(err.value)
