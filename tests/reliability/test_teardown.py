@@ -96,26 +96,33 @@ def test_versioned_buckets_are_emptied_before_the_delete(emulator):
     assert "s3:DeleteObjects" in s.mutations
 
 
-def test_teardown_survives_a_late_log_file(emulator, monkeypatch):
-    """Log delivery writes into a bucket after it was emptied: the first DeleteStack ends
-    DELETE_FAILED (BucketNotEmpty); the teardown empties again, retries with a new
-    ClientRequestToken and ends DELETE_COMPLETE."""
+def _late_log_files(emulator, monkeypatch, name: str, lands_after: int | None) -> tuple:
+    """A deployed mini stack whose bucket receives a log file after each emptying (after the
+    first ``lands_after`` ones, or every one when None), as late log delivery does."""
     s = session(emulator.endpoint)
-    name = "late-log-file"
     stackmod.deploy(s, "tests/lifecycle/mini.yaml", name, timeout=60, out=lambda _: None)
     s3 = s.client("s3")
     bucket = s.client("cloudformation").describe_stack_resource(
         StackName=name, LogicalResourceId="Bucket")["StackResourceDetail"]["PhysicalResourceId"]
     original = stackmod.empty_buckets
-    calls = []
+    calls: list[str] = []
 
     def empty_then_a_log_lands(session_, stack_name):
         original(session_, stack_name)
         calls.append(stack_name)
-        if len(calls) == 1:  # a file in flight lands after the first emptying only
+        if lands_after is None or len(calls) <= lands_after:
             s3.put_object(Bucket=bucket, Key="AWSLogs/late.gz", Body=b"x")
 
     monkeypatch.setattr(stackmod, "empty_buckets", empty_then_a_log_lands)
+    return s, bucket, calls
+
+
+def test_teardown_survives_a_late_log_file(emulator, monkeypatch):
+    """Log delivery writes into a bucket after it was emptied: the first DeleteStack ends
+    DELETE_FAILED (BucketNotEmpty); the teardown empties again, retries with a new
+    ClientRequestToken and ends DELETE_COMPLETE."""
+    name = "late-log-file"
+    s, _, calls = _late_log_files(emulator, monkeypatch, name, lands_after=1)
     said: list[str] = []
     stackmod.delete(s, name, timeout=60, out=said.append)
 
@@ -128,19 +135,8 @@ def test_teardown_survives_a_late_log_file(emulator, monkeypatch):
 
 
 def test_a_delete_that_keeps_failing_names_what_is_left_and_the_command(emulator, monkeypatch):
-    s = session(emulator.endpoint)
     name = "always-late-log-file"
-    stackmod.deploy(s, "tests/lifecycle/mini.yaml", name, timeout=60, out=lambda _: None)
-    s3 = s.client("s3")
-    bucket = s.client("cloudformation").describe_stack_resource(
-        StackName=name, LogicalResourceId="Bucket")["StackResourceDetail"]["PhysicalResourceId"]
-    original = stackmod.empty_buckets
-
-    def empty_then_a_log_lands(session_, stack_name):
-        original(session_, stack_name)
-        s3.put_object(Bucket=bucket, Key="AWSLogs/late.gz", Body=b"x")
-
-    monkeypatch.setattr(stackmod, "empty_buckets", empty_then_a_log_lands)
+    s, bucket, _ = _late_log_files(emulator, monkeypatch, name, lands_after=None)
     with pytest.raises(stackmod.DeployError) as err:
         stackmod.delete(s, name, timeout=60, out=lambda _: None, attempts=2)
     text = str(err.value)
