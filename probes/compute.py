@@ -402,23 +402,40 @@ def targets_healthy(inv: Inventory, exp: Any) -> list[Finding]:
     health = {t["Target"]["Id"]: t.get("TargetHealth", {}) for t in reads.target_health(inv)}
     label = f"target group {tg.rsplit(':', 1)[-1]}"
     states = {k: v.get("State") for k, v in health.items()}
-    healthy = [k for k, s in states.items() if s == "healthy"]
-    if not healthy:
-        return [failed(label, f"has no healthy target ({states or 'no targets registered'})",
-                       "every InService instance registered and healthy", targets=states)]
+    if not health and not wanted:
+        return [failed(label, "has no target registered", "every InService instance registered "
+                       "and healthy", targets=states)]
     out = []
     for iid in sorted(wanted | set(health)):
         h = health.get(iid)
+        what = f"target {iid} in {label}"
         if h is None:
             out.append(failed(f"instance {iid}", f"is InService but not registered in {label}",
                               "registered and healthy",
                               "Attach the target group to the ASG or register the instance"))
-        elif h.get("State") != "healthy":
-            why = h.get("Description") or h.get("Reason") or ""
-            out.append(failed(f"instance {iid} in {label}", f"is {h.get('State')}"
-                              + (f" ({why})" if why else ""), "healthy", targets=states))
+            continue
+        state = h.get("State")
+        why = " - ".join(x for x in (h.get("Reason"), h.get("Description")) if x)
+        if state == "healthy":
+            out.append(passed(what, "is healthy"))
+        elif state == "initial":  # transient: new targets start here (AWS)
+            out.append(failed(what, "is initial: health checks still running (a new target turns "
+                              "healthy after HealthyThresholdCount passing checks)", "healthy",
+                              "Wait a minute and rerun; if it stays initial or turns unhealthy, "
+                              "check the app on the instance through SSM", targets=states))
+        elif state == "draining":
+            out.append(failed(what, "is draining: it is being deregistered", "healthy",
+                              "Wait for the Auto Scaling group's replacement to register",
+                              targets=states))
+        elif state == "unused":
+            out.append(failed(what, f"is unused ({why or 'no reason given'}): the load "
+                              "balancer sends it nothing", "healthy",
+                              "Check the listener forwards to this target group and the "
+                              "instance runs in an Availability Zone the NLB is enabled in",
+                              targets=states))
         else:
-            out.append(passed(f"instance {iid} in {label}", "is healthy"))
+            out.append(failed(what, f"is {state}" + (f" ({why})" if why else ""), "healthy",
+                              targets=states))
     return out
 
 
@@ -467,8 +484,9 @@ def instances_managed_by_ssm(inv: Inventory, exp: Any) -> list[Finding]:
     for iid in ids:
         ping = status.get(iid)
         if ping != "Online":
-            out.append(failed(f"instance {iid}", "is not registered with SSM" if ping is None
-                              else f"has SSM ping status {ping}", "Online in SSM",
+            out.append(failed(f"instance {iid}", "is not registered with SSM (an agent registers "
+                              "within minutes of boot; longer means no role, no route or no agent)"
+                              if ping is None else f"has SSM ping status {ping}", "Online in SSM",
                               ssm=status))
         else:
             out.append(passed(f"instance {iid}", "is Online in SSM"))

@@ -276,11 +276,12 @@ def alarm_actions_notify_topic(inv: Inventory, exp: Any) -> list[Finding]:
 
 
 @probe(layer="observability", component="notifications",
-       title="The alarm topic has a confirmed subscription and none pending",
+       title="The alarm topic has a subscription that can deliver",
        severity="critical", gate=True, challenge=6, needs=("AWS::CloudWatch::Alarm", "alarm_topic"),
-       remediation="Confirm the subscription (click the link in the confirmation email, or "
-                   "aws sns confirm-subscription) or subscribe a working endpoint: aws sns "
-                   "subscribe --topic-arn <topic> --protocol email --notification-endpoint <addr>")
+       remediation="Subscribe an endpoint that needs no person (an SQS queue: the bundled "
+                   "template's AlarmQueueEnabled=true) or have the e-mail's owner click the "
+                   "link in the confirmation e-mail (aws sns subscribe --topic-arn <topic> "
+                   "--protocol email --notification-endpoint <addr> sends a new one)")
 def alarm_topic_subscribed(inv: Inventory, exp: Any) -> Finding:
     topic = graph.role(inv, "alarm_topic")
     if not topic:
@@ -303,17 +304,19 @@ def alarm_topic_subscribed(inv: Inventory, exp: Any) -> Finding:
         else:
             confirmed.append(label)
     name = f"SNS topic {topic}"
-    if pending or not confirmed:
-        observed = []
-        if not confirmed:
-            observed.append("has no confirmed subscription (alarms notify nobody)")
-        if pending:
-            observed.append(f"has subscription(s) pending confirmation: {', '.join(pending)}")
-        return failed(name, "; ".join(observed),
-                      "at least one confirmed subscription and none pending confirmation",
-                      confirmed=confirmed, pending=pending)
-    return passed(name, f"has {len(confirmed)} confirmed subscription(s): {', '.join(confirmed)}",
-                  confirmed=confirmed)
+    # Pending endpoints receive nothing until their owner confirms: say who must act.
+    waiting = "; ".join(
+        f"{p} is pending confirmation: {p.split(':', 1)[1]} must click the link in the "
+        "confirmation e-mail" if p.startswith(("email:", "email-json:"))
+        else f"{p} is pending confirmation: the endpoint must confirm with the token SNS sent it"
+        for p in pending)
+    if not confirmed:
+        return failed(name, "has no subscription that can deliver (alarms notify nobody)"
+                      + (f"; {waiting}" if waiting else ": no subscription at all"),
+                      "at least one confirmed subscription", confirmed=confirmed, pending=pending)
+    return passed(name, f"delivers to {len(confirmed)} confirmed subscription(s): "
+                  f"{', '.join(confirmed)}" + (f"; {waiting}" if waiting else ""),
+                  confirmed=confirmed, pending=pending)
 
 
 # ---- the alarm drill (mutating) ---------------------------------------------------------

@@ -703,8 +703,11 @@ def _hop_instances(c: _Ctx) -> tuple[str, str, str]:
     if len(healthy) < need:
         states = {i["InstanceId"]: f"{i.get('LifecycleState')}/{i.get('HealthStatus')}/"
                   f"target {health.get(i['InstanceId'], 'unregistered')}" for i in asg.get("Instances", [])}
+        starting = sorted(i for i, s in health.items() if s == "initial")
         raise _Broken(f"Auto Scaling group {name} has {len(healthy)} in-service instance(s) healthy "
-                      f"in the target group ({states or 'no instances'})",
+                      f"in the target group ({states or 'no instances'})"
+                      + (f"; {', '.join(starting)} initial: health checks still running, wait and "
+                         "rerun" if starting else ""),
                       f"at least {need} (otherwise the NLB has nowhere to send requests: 5xx)",
                       "Check target health reasons (aws elbv2 describe-target-health), the app's "
                       "/health endpoint via SSM, and the ASG activity history", **details)

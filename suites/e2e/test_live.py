@@ -38,18 +38,15 @@ def _verdict(finding) -> None:
 
 
 @pytest.fixture(scope="module")
-def token_provider(environment, expectations, inventory, aws) -> Callable[[], str]:
+def token_provider(expectations, inventory, aws) -> Callable[[], str]:
     """An ID token for the environment's test user (USER_PASSWORD_AUTH), from the user and
     password in the environment variables the environment file names."""
-    names = (environment.auth.username_env or getattr(getattr(expectations, "auth", None),
-                                                      "username_env", None),
-             environment.auth.password_env or getattr(getattr(expectations, "auth", None),
-                                                      "password_env", None))
+    names = (expectations.auth.username_env, expectations.auth.password_env)
     user, password = (os.environ.get(n or "") for n in names)
     client_id = graph.role(inventory, "user_pool_client")
     if not (user and password and client_id):
-        pytest.skip(f"no test user: set {names[0]} and {names[1]} (auth.username_env / "
-                    "auth.password_env) and have a user pool client in the stack")
+        pytest.skip(f"no test user: set {names[0]} and {names[1]} (expectations.auth."
+                    "username_env / password_env) and have a user pool client in the stack")
     register_secret(password)
 
     def provider() -> str:

@@ -257,6 +257,8 @@ CHANGES = {
         TargetGroupARNs=[]), path.TG_ASG, "registers with no target group"),
     "unhealthy": (lambda w: w[("elbv2", "describe_target_health")]["TargetHealthDescriptions"][0][
         "TargetHealth"].update(State="unhealthy"), path.ASG_INSTANCES, "0 in-service"),
+    "still-starting": (lambda w: w[("elbv2", "describe_target_health")]["TargetHealthDescriptions"][0][
+        "TargetHealth"].update(State="initial"), path.ASG_INSTANCES, "initial: health checks still running"),
     "public-subnet": (lambda w: w[("ec2", "describe_instances")]["Reservations"][0]["Instances"][0]
                       .update(SubnetId="subnet-p1"), path.ASG_INSTANCES, "routed to an internet"),
     "app-port-closed": (lambda w: _sg(w, "sg-app").update(IpPermissions=[]), path.NLB_APP_PORT,

@@ -92,9 +92,30 @@ class Stack:
         assert self.status == "UPDATE_COMPLETE", self.failure()
 
     def delete(self) -> None:
-        self.cfn.delete_stack(StackName=self.name)
-        status = self.status
+        """DeleteStack as a careful deleter sends it: log delivery (CloudFront, CloudTrail, flow
+        logs) lands in a bucket after it was emptied, so a BucketNotEmpty failure empties the
+        stack's buckets and retries (bounded), as fixtures.stack.delete does."""
+        for _ in range(3):
+            self.cfn.delete_stack(StackName=self.name)
+            status = self.status
+            if status != "DELETE_FAILED" or "BucketNotEmpty" not in (self.describe().get("StackStatusReason") or ""):
+                break
+            self.empty_buckets()
         assert status == "DELETE_COMPLETE", f"{status}: {self.failure()}"
+
+    def empty_buckets(self) -> None:
+        s3 = self.aws("s3")
+        for r in self.cfn.list_stack_resources(StackName=self.stack_id)["StackResourceSummaries"]:
+            if r["ResourceType"] != "AWS::S3::Bucket" or not r.get("PhysicalResourceId"):
+                continue
+            try:
+                listed = s3.list_object_versions(Bucket=r["PhysicalResourceId"])
+            except ClientError:
+                continue
+            objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                       for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])]
+            if objects:
+                s3.delete_objects(Bucket=r["PhysicalResourceId"], Delete={"Objects": objects})
 
     def failure(self) -> str:
         pages = self.cfn.get_paginator("describe_stack_events").paginate(StackName=self.stack_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from botocore.exceptions import ClientError
 
@@ -101,8 +102,14 @@ def test_describe_instance_information_lists_managed_asg_instances(aws):
     other_ids = {i["InstanceId"] for i in other["Instances"]}
     bare = aws("ec2").run_instances(ImageId=AMI, MinCount=1, MaxCount=1, SubnetId=managed.outputs["A"])["Instances"][0]["InstanceId"]
 
-    info = aws("ssm").describe_instance_information()["InstanceInformationList"]
-    listed = {i["InstanceId"]: i for i in info}
+    # the agent registers some seconds after launch (strict emulator), as on AWS
+    deadline = time.monotonic() + 10
+    while True:
+        info = aws("ssm").describe_instance_information()["InstanceInformationList"]
+        listed = {i["InstanceId"]: i for i in info}
+        if ids <= set(listed) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert ids <= set(listed) and not (other_ids & set(listed)) and bare not in listed
     one = listed[next(iter(ids))]
     assert one["PingStatus"] == "Online" and one["PlatformType"] == "Linux" and one["ResourceType"] == "EC2Instance"

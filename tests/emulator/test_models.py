@@ -309,7 +309,10 @@ def test_cloudwatch_alarm_and_sns_subscription(aws):
     assert alarm["DatapointsToAlarm"] == 5 and alarm["TreatMissingData"] == "notBreaching"
     assert alarm["AlarmActions"] == [out["Topic"]] and alarm["StateValue"] == "INSUFFICIENT_DATA"
     subs = {s["SubscriptionArn"]: s for s in sns.list_subscriptions_by_topic(TopicArn=out["Topic"])["Subscriptions"]}
-    assert set(subs) == {out["Sub"], out["Mail"]} and subs[out["Mail"]]["Endpoint"] == "oncall@example.com"
+    # the e-mail one waits for a person (AWS lists it as PendingConfirmation until then)
+    assert set(subs) == {out["Sub"], "PendingConfirmation"}
+    assert subs["PendingConfirmation"]["Endpoint"] == "oncall@example.com"
+    assert sns.get_subscription_attributes(SubscriptionArn=out["Mail"])["Attributes"]["PendingConfirmation"] == "true"
     attrs = sns.get_subscription_attributes(SubscriptionArn=out["Sub"])["Attributes"]
     assert attrs["RawMessageDelivery"] == "true" and json.loads(attrs["FilterPolicy"]) == {"a": ["1"]}
 
@@ -514,7 +517,8 @@ def test_out_of_band_deletes_do_not_fail_the_stack_delete(aws):
     aws("sns").unsubscribe(SubscriptionArn=out["Sub"])
     aws("cloudwatch").delete_alarms(AlarmNames=[out["Alarm"]])
     aws("secretsmanager").delete_secret(SecretId=out["Secret"], ForceDeleteWithoutRecovery=True)
-    aws("cloudfront").delete_origin_access_control(Id=out["Oac"])
+    aws("cloudfront").delete_origin_access_control(
+        Id=out["Oac"], IfMatch=aws("cloudfront").get_origin_access_control(Id=out["Oac"])["ETag"])
     aws("logs").delete_log_group(logGroupName=out["Logs"])
     aws("cognito-idp").delete_user_pool(UserPoolId=out["Pool"])  # the client goes with its pool
     stack.delete()

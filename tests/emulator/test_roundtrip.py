@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
@@ -401,9 +402,14 @@ def _(d):
 
 @row("TargetGroup.every ASG instance healthy")
 def _(d):
-    health = d.aws("elbv2").describe_target_health(TargetGroupArn=d.physical["TargetGroup"])["TargetHealthDescriptions"]
-    return ({(h["Target"]["Id"], h["TargetHealth"]["State"]) for h in health},
-            {(i["InstanceId"], "healthy") for i in d.asg["Instances"]})
+    # new targets are initial until their health checks pass (seconds on the emulator)
+    deadline = time.monotonic() + 10
+    while True:
+        health = d.aws("elbv2").describe_target_health(TargetGroupArn=d.physical["TargetGroup"])["TargetHealthDescriptions"]
+        states = {(h["Target"]["Id"], h["TargetHealth"]["State"]) for h in health}
+        if all(s == "healthy" for _, s in states) or time.monotonic() > deadline:
+            return states, {(i["InstanceId"], "healthy") for i in d.asg["Instances"]}
+        time.sleep(0.1)
 
 
 # database

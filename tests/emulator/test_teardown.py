@@ -55,7 +55,9 @@ def inventory(aws: Aws) -> dict[str, set]:
         "dashboards": {d["DashboardName"] for d in _all(cw, "list_dashboards", "DashboardEntries")},
         "trails": {t["Name"] for t in _all(aws("cloudtrail"), "describe_trails", "trailList")},
         "topics": {t["TopicArn"] for t in _all(sns, "list_topics", "Topics")},
-        "subscriptions": {s["SubscriptionArn"] for s in _all(sns, "list_subscriptions", "Subscriptions")},
+        # pending ones have no ARN in a listing (AWS shows PendingConfirmation): by what they are
+        "subscriptions": {(s["TopicArn"], s["Protocol"], s["Endpoint"])
+                          for s in _all(sns, "list_subscriptions", "Subscriptions")},
     }
 
 

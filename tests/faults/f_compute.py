@@ -116,6 +116,13 @@ def _deregister_target(stack) -> None:
                                              Targets=[{"Id": iid}])
 
 
+def _health_check_port_closed(stack) -> None:
+    # The health check goes to a port where nothing listens: on AWS (and the emulator) the
+    # targets turn unhealthy after UnhealthyThresholdCount failed checks.
+    stack.client("elbv2").modify_target_group(TargetGroupArn=stack.outputs["TargetGroupArn"],
+                                              HealthCheckPort="9999")
+
+
 def _stop_instance(stack) -> None:
     iid = _asg(stack)["Instances"][0]["InstanceId"]
     stack.client("ec2").stop_instances(InstanceIds=[iid])
@@ -170,6 +177,9 @@ FAULTS = [
           breaks=(C + "asg_capacity_in_service",), challenge=8, mentions=("Unhealthy",)),
     Fault(id="cmp-target-deregistered", inject=_deregister_target,
           breaks=(C + "targets_healthy",), challenge=10, mentions=("not registered",)),
+    Fault(id="cmp-health-check-port-closed", inject=_health_check_port_closed,
+          breaks=(C + "targets_healthy",), challenge=10, also_breaks=("e2e.request_path",),
+          mentions=("unhealthy", "Target.FailedHealthChecks")),
     Fault(id="cmp-instance-stopped", inject=_stop_instance,
           breaks=(C + "targets_healthy", C + "instances_managed_by_ssm"), challenge=5),
     Fault(id="cmp-scaling-policy-deleted", inject=_delete_scaling_policy,

@@ -44,17 +44,21 @@ def _subscriptions(stack):
 
 
 def _unsubscribe(stack):
+    # Every confirmed subscription goes; the e-mail one stays PendingConfirmation (AWS lets
+    # nobody unsubscribe a pending subscription: it expires after three days).
     for s in _subscriptions(stack):
-        stack.client("sns").unsubscribe(SubscriptionArn=s["SubscriptionArn"])
+        if s["SubscriptionArn"].startswith("arn:"):
+            stack.client("sns").unsubscribe(SubscriptionArn=s["SubscriptionArn"])
 
 
 def _subscription_pending(stack):
-    # moto confirms every subscription at once; real AWS leaves an email subscription
-    # pending until somebody clicks the link (Challenge 6).
+    # The queue's subscription waits for its confirmation, as a subscription of a queue in
+    # another account does until the queue's owner confirms it (Challenge 6).
     from moto.sns.models import sns_backends
     backend = sns_backends[ACCOUNT][REGION]
     for s in _subscriptions(stack):
-        backend.subscriptions[s["SubscriptionArn"]].attributes["PendingConfirmation"] = "true"
+        if s["Protocol"] == "sqs":
+            backend.subscriptions[s["SubscriptionArn"]].attributes["PendingConfirmation"] = "true"
 
 
 def _trail(stack):
@@ -114,14 +118,14 @@ FAULTS = [
           ("observability.alarm_actions_notify_topic",), challenge=6,
           mentions=("do not include the topic",)),
     Fault("alarm-topic-unsubscribed", _unsubscribe, ("observability.alarm_topic_subscribed",),
-          challenge=6, mentions=("no confirmed subscription",),
+          challenge=6, mentions=("no subscription that can deliver", "must click the link"),
           # the smoke probe sees the stack's AWS::SNS::Subscription gone (drift)
           also_breaks=("stack.resources_exist",)),
     Fault("alarm-subscription-pending", _subscription_pending,
           ("observability.alarm_topic_subscribed",), challenge=6, via="emulator-state",
-          why="moto confirms every SNS subscription immediately; real AWS keeps an email "
-              "subscription PendingConfirmation until the link is clicked",
-          mentions=("pending confirmation",)),
+          why="a subscription of a queue in another account stays PendingConfirmation until "
+              "the queue's owner confirms it; the emulator has one account",
+          mentions=("the endpoint must confirm with the token",)),
     Fault("trail-stopped", _stop_logging, ("observability.cloudtrail_logging",),
           mentions=("IsLogging=false",)),
     Fault("trail-validation-off", _update_trail(EnableLogFileValidation=False),
