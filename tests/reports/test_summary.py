@@ -80,10 +80,13 @@ def test_allure_labels_come_from_probe_metadata(report_runs):
     failing = results[FAILING_TITLE]
     labels = {(label["name"], label["value"]) for label in failing["labels"]}
     assert {("epic", "stack"), ("feature", "outputs"), ("severity", "critical"),
-            ("parentSuite", "stack"), ("suite", "outputs"), ("subSuite", FAILING_PROBE),
-            ("probe_id", FAILING_PROBE), ("stackprobe_env", "faulted-us-east-1")} <= labels
-    assert any(link["name"] == "runbook: stack" and "README.md#runbook" in link["url"]
-               for link in failing["links"])
+            ("parentSuite", "01 stack"), ("suite", "outputs"), ("subSuite", FAILING_PROBE),
+            ("probe_id", FAILING_PROBE), ("stackprobe_env", "faulted-us-east-1"),
+            ("stackprobe_category", "stack drift or incomplete stack")} <= labels
+    # no file:// link into the checkout: the runbook text travels with the result
+    assert not any(link["url"].startswith("file:") for link in failing.get("links", []))
+    runbook = next(a for a in failing["attachments"] if a["name"] == "runbook: stack")
+    assert "detect-stack-drift" in (report_runs["faulted"].allure / runbook["source"]).read_text()
     assert failing["status"] == "failed" and "Fix:" in failing["statusDetails"]["message"]
     steps = [s["name"] for s in failing["steps"]]
     assert steps[0].startswith("AWS reads:") and failing["steps"][0]["steps"], steps
@@ -155,30 +158,50 @@ def test_executor_from_github_and_gitlab(monkeypatch):
     assert gl["type"] == "gitlab" and gl["buildName"] == "nightly #3" and gl["buildUrl"].endswith("/jobs/9")
 
 
-CATEGORY_CASES = [
-    ("environment unreachable / credentials", "failed",
-     "stack.outputs_present: 1 of 1 finding(s) failed\n- stack.outputs_present could not complete: "
-     "ExpiredToken. Fix: Check credentials"),
-    ("emulator limitation", "skipped", "the emulator has no data plane: live journey skipped"),
-    ("broken request path", "failed",
-     "e2e.request_path: 1 of 6 finding(s) failed\n- hop api: VPC link FAILED; expected AVAILABLE."),
-    ("alerting gap", "failed",
-     "observability.alarms_have_actions: 1 of 3 finding(s) failed\n- alarm cpu-high has no actions."),
-    ("security misconfiguration", "failed",
-     "database.rds_not_publicly_accessible: 1 of 1 finding(s) failed\n- db-1 is PubliclyAccessible."),
-    ("stack drift or incomplete stack", "failed",
-     "stack.outputs_present: 1 of 1 finding(s) failed\n- stack s has missing or empty outputs: VpcId."),
-]
+def _outcome(probe_id: str, *statuses: str):
+    from probes import registry
+    from probes.result import Finding
+    findings = [Finding(status, "r", "emulator and moto in the text change nothing")
+                for status in statuses]
+    return registry.Outcome(registry.get(probe_id), findings, 0.0, [])
 
 
-@pytest.mark.parametrize("expected, status, message", CATEGORY_CASES)
-def test_categories_sort_failures(expected, status, message):
-    """First matching rule wins, under Allure 2 (full match) and Allure 3 (search) alike."""
+def _first_rule(labels: dict[str, str], status: str) -> str | None:
+    """Allure 3's matching of reports/categories.json: the first rule with a matcher whose
+    statuses and label patterns all match."""
     rules = json.loads((ROOT / "reports" / "categories.json").read_text())
-    for mode in ("fullmatch", "search"):
-        match = next(r["name"] for r in rules if status in r["matchedStatuses"]
-                     and getattr(re.compile(r["messageRegex"]), mode)(message))
-        assert match == expected, (mode, message)
+    for rule in rules:
+        for m in rule["matchers"]:
+            if status in m.get("statuses", [status]) and all(
+                    re.search(pattern, labels.get(name, "")) for name, pattern in
+                    m.get("labels", {}).items()):
+                return rule["name"]
+    return None
+
+
+@pytest.mark.parametrize("probe_id, statuses, expected", [
+    ("stack.outputs_present", ("error",), "could not run"),
+    ("e2e.request_path", ("passed", "failed"), "broken request path"),
+    ("stack.outputs_present", ("failed",), "stack drift or incomplete stack"),
+    ("observability.alarm_actions_notify_topic", ("failed",), "alerting gap"),
+    ("network.no_world_open_ingress", ("failed",), "security misconfiguration"),
+    ("waf.web_acl_associated", ("failed",), "security misconfiguration"),
+    ("database.backups_retained", ("failed",), "configuration finding"),
+    ("database.backups_retained", ("passed", "skipped"), None),
+])
+def test_categories_come_from_structured_fields(probe_id, statuses, expected):
+    """Not from the message: a stack named stackprobe-emulator-… is not an emulator limitation."""
+    category = reporting.category_of(_outcome(probe_id, *statuses))
+    assert category == expected
+    if category:
+        status = "broken" if category == "could not run" else "failed"
+        assert _first_rule({reporting.CATEGORY_LABEL: category}, status) == expected
+
+
+def test_a_broken_test_and_an_emulator_skip_are_categorised_without_text():
+    assert _first_rule({}, "broken") == "could not run"
+    assert _first_rule({reporting.CATEGORY_LABEL: "emulator limitation"}, "skipped") == "emulator limitation"
+    assert _first_rule({}, "failed") is None  # never a message match
 
 
 def _config(xmlpath: str | None, invocation_dir: Path):
@@ -233,3 +256,16 @@ def test_one_headline_the_first_broken_hop_when_the_path_is_cut():
                                        "exit_status": 0, "totals": {"passed": 3, "failed": 0,
                                                                      "skipped": 1}})
     assert not bad and line == "ALL PASSED: 3 passed, 1 skipped"
+
+
+def test_runbook_links_are_stable_or_absent(monkeypatch):
+    from probes import registry
+    spec = registry.get(FAILING_PROBE)
+    for var in ("STACKPROBE_RUNBOOK_BASE", "GITHUB_REPOSITORY", "GITHUB_SHA", "CI_PROJECT_URL",
+                "CI_COMMIT_SHA"):
+        monkeypatch.delenv(var, raising=False)
+    assert reporting.runbook_url(spec) is None
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/stackprobe")
+    monkeypatch.setenv("GITHUB_SHA", "abc")
+    assert reporting.runbook_url(spec) == "https://github.com/acme/stackprobe/blob/abc/README.md#runbook-stack"
+    assert "detect-stack-drift" in reporting.runbook_text("stack")
