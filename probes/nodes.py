@@ -8,9 +8,11 @@ outside the stack and roles from a resource's place among the references.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from probes.inventory import ROLE_OUTPUTS, ROLE_TYPES, Inventory
+from probes.result import Finding, failed, skipped
 
 
 def nodes(inv: Inventory, rtype: str) -> list[dict[str, Any]]:
@@ -37,3 +39,22 @@ def label(inv: Inventory, node: dict[str, Any], noun: str) -> str:
     """``bucket X (the site bucket)``: how a finding names a node."""
     name = role(inv, node)
     return f"{noun} {node['id']}" + (f" (the {name.replace('_', ' ')})" if name else "")
+
+
+def described(inv: Inventory, rtype: str, describe: Callable[[dict[str, Any]], Any]
+              ) -> list[tuple[dict[str, Any], Any]]:
+    """(node, ``describe(node)``) for every node of ``rtype``, read side by side."""
+    items = nodes(inv, rtype)
+    return list(zip(items, inv.parallel(describe, items), strict=True))
+
+
+def judge_each(inv: Inventory, pairs: list[tuple[dict[str, Any], Any]], noun: str,
+               judge: Callable[[dict[str, Any], Any], Finding]) -> list[Finding]:
+    """One finding per node: ``judge(node, description)``; a node whose description is None
+    no longer exists (deleted outside CloudFormation) and fails; no node at all is a skip."""
+    if not pairs:
+        return [skipped(f"stack {noun}s", f"the stack has no {noun}")]
+    return [judge(node, desc) if desc is not None else
+            failed(label(inv, node, noun), "does not exist", f"the stack's {noun} to exist",
+                   "Check the stack events and drift: it was deleted outside CloudFormation")
+            for node, desc in pairs]
