@@ -13,7 +13,7 @@ from typing import Any, Literal
 from probes import reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
-from probes.nodes import label, nodes, role
+from probes.nodes import distributions, label, nodes, role
 from probes.registry import probe
 from probes.result import Finding, failed, passed, skipped
 
@@ -85,11 +85,12 @@ def denies_insecure_transport(policy: dict | None) -> dict | None:
 def cloudfront_log_buckets(inv: Inventory) -> set[str]:
     """Buckets the distribution's standard logging writes to: CloudFront delivers those logs
     with ACLs, so these buckets must keep ACLs enabled (BucketOwnerPreferred)."""
-    dist = reads.distribution(inv) if inv.of_type("AWS::CloudFront::Distribution") else None
-    logging = ((dist or {}).get("DistributionConfig") or {}).get("Logging") or {}
-    if not logging.get("Enabled") or not logging.get("Bucket"):
-        return set()
-    return {logging["Bucket"].split(".s3", 1)[0]}
+    out = set()
+    for dist in distributions(inv):
+        logging = (dist.get("DistributionConfig") or {}).get("Logging") or {}
+        if logging.get("Enabled") and logging.get("Bucket"):
+            out.add(logging["Bucket"].split(".s3", 1)[0])
+    return out
 
 
 # ---- probes ------------------------------------------------------------------------------

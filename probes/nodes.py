@@ -58,3 +58,11 @@ def judge_each(inv: Inventory, pairs: list[tuple[dict[str, Any], Any]], noun: st
             failed(label(inv, node, noun), "does not exist", f"the stack's {noun} to exist",
                    "Check the stack events and drift: it was deleted outside CloudFormation")
             for node, desc in pairs]
+
+
+def distributions(inv: Inventory) -> list[dict[str, Any]]:
+    """Every CloudFront distribution of the stack, described (the same read as
+    ``reads.distribution``, so shared with the edge layer)."""
+    pairs = described(inv, "AWS::CloudFront::Distribution", lambda n: inv.call(
+        "cloudfront", "get_distribution", missing_ok=True, Id=n["id"]))
+    return [resp["Distribution"] for _, resp in pairs if resp]
