@@ -7,12 +7,13 @@ that lost its public access block fails as surely as the site bucket would.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from probes import reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
-from probes.nodes import label, nodes, role
+from probes.nodes import distributions, label, nodes, role
 from probes.registry import probe
 from probes.result import Finding, failed, passed, skipped
 
@@ -30,12 +31,16 @@ class BucketExpect(Strict):
     encryption: Literal["any", "kms", "customer-kms"] = "any"
 
 
-def _buckets(inv: Inventory) -> list[dict]:
-    return nodes(inv, BUCKET)
-
-
-def _none(what: str) -> Finding:
-    return skipped(f"stack {what}", "has no S3 bucket")
+def _per_bucket(inv: Inventory, read: Callable[[str], Any],
+                judge: Callable[[dict, str, Any], Finding], buckets: list[dict] | None = None
+                ) -> list[Finding]:
+    """``judge(node, its name, read(bucket))`` for every bucket (or ``buckets``), reads side
+    by side. A read's None means the bucket lacks that configuration, not that it is gone."""
+    buckets = nodes(inv, BUCKET) if buckets is None else buckets
+    if not buckets:
+        return [skipped("stack buckets", "the stack has no S3 bucket")]
+    values = inv.parallel(lambda n: read(n["id"]), buckets)
+    return [judge(n, label(inv, n, "bucket"), v) for n, v in zip(buckets, values, strict=True)]
 
 
 # ---- reads (each once per run, side by side across buckets) ------------------------------
@@ -80,11 +85,12 @@ def denies_insecure_transport(policy: dict | None) -> dict | None:
 def cloudfront_log_buckets(inv: Inventory) -> set[str]:
     """Buckets the distribution's standard logging writes to: CloudFront delivers those logs
     with ACLs, so these buckets must keep ACLs enabled (BucketOwnerPreferred)."""
-    dist = reads.distribution(inv) if inv.of_type("AWS::CloudFront::Distribution") else None
-    logging = ((dist or {}).get("DistributionConfig") or {}).get("Logging") or {}
-    if not logging.get("Enabled") or not logging.get("Bucket"):
-        return set()
-    return {logging["Bucket"].split(".s3", 1)[0]}
+    out = set()
+    for dist in distributions(inv):
+        logging = (dist.get("DistributionConfig") or {}).get("Logging") or {}
+        if logging.get("Enabled") and logging.get("Bucket"):
+            out.add(logging["Bucket"].split(".s3", 1)[0])
+    return out
 
 
 # ---- probes ------------------------------------------------------------------------------
@@ -97,25 +103,19 @@ def cloudfront_log_buckets(inv: Inventory) -> set[str]:
        see_also=("s3_bucket_level_public_access_block", "s3_bucket_public_access",
                  "s3_account_level_public_access_blocks"))
 def buckets_block_public_access(inv: Inventory, exp: Any) -> list[Finding]:
-    buckets = _buckets(inv)
-    if not buckets:
-        return [_none("buckets")]
-    blocks = inv.parallel(lambda n: reads.public_access_block(inv, n["id"]), buckets)
-    out = []
-    for node, pab in zip(buckets, blocks, strict=True):
-        name = label(inv, node, "bucket")
+    def judge(node: dict, name: str, pab: dict | None) -> Finding:
         off = [f for f in PAB_FLAGS if not (pab or {}).get(f)]
-        if off:
-            out.append(failed(name, "has no public access block" if not pab else
-                              f"has public access block off for {', '.join(off)}",
-                              "all four Block Public Access settings on",
-                              f"aws s3api put-public-access-block --bucket {node['id']} "
-                              "--public-access-block-configuration BlockPublicAcls=true,"
-                              "IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true",
-                              public_access_block=pab))
-        else:
-            out.append(passed(name, "blocks all public access", public_access_block=pab))
-    return out
+        if not off:
+            return passed(name, "blocks all public access", public_access_block=pab)
+        return failed(name, "has no public access block" if not pab else
+                      f"has public access block off for {', '.join(off)}",
+                      "all four Block Public Access settings on",
+                      f"aws s3api put-public-access-block --bucket {node['id']} "
+                      "--public-access-block-configuration BlockPublicAcls=true,"
+                      "IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true",
+                      public_access_block=pab)
+
+    return _per_bucket(inv, lambda b: reads.public_access_block(inv, b), judge)
 
 
 @probe(layer="stack", component="buckets",
@@ -126,23 +126,16 @@ def buckets_block_public_access(inv: Inventory, exp: Any) -> list[Finding]:
                    "{aws:SecureTransport: false}}}",
        see_also=("s3_bucket_secure_transport_policy",))
 def buckets_deny_insecure_transport(inv: Inventory, exp: Any) -> list[Finding]:
-    buckets = _buckets(inv)
-    if not buckets:
-        return [_none("buckets")]
-    policies = inv.parallel(lambda n: reads.bucket_policy(inv, n["id"]), buckets)
-    out = []
-    for node, policy in zip(buckets, policies, strict=True):
-        name = label(inv, node, "bucket")
+    def judge(node: dict, name: str, policy: dict | None) -> Finding:
         st = denies_insecure_transport(policy)
         if st:
-            out.append(passed(name, "denies every request made without TLS "
-                                    "(aws:SecureTransport false)", statement=st))
-        else:
-            out.append(failed(name, "has no bucket policy" if policy is None else
-                              "has a policy that does not deny requests without TLS",
-                              "a Deny of s3:* to '*' when aws:SecureTransport is false",
-                              policy=policy))
-    return out
+            return passed(name, "denies every request made without TLS (aws:SecureTransport "
+                                "false)", statement=st)
+        return failed(name, "has no bucket policy" if policy is None else
+                      "has a policy that does not deny requests without TLS",
+                      "a Deny of s3:* to '*' when aws:SecureTransport is false", policy=policy)
+
+    return _per_bucket(inv, lambda b: reads.bucket_policy(inv, b), judge)
 
 
 def _key_kind(inv: Inventory, rule: dict) -> tuple[str, str]:
@@ -168,25 +161,19 @@ def _key_kind(inv: Inventory, rule: dict) -> tuple[str, str]:
                    "(or BucketEncryption in the template)",
        see_also=("s3_bucket_default_encryption", "s3_bucket_kms_encryption"))
 def buckets_encrypted_by_default(inv: Inventory, exp: Any) -> list[Finding]:
-    buckets = _buckets(inv)
-    if not buckets:
-        return [_none("buckets")]
     want = exp.buckets.encryption
-    rules = inv.parallel(lambda n: _encryption(inv, n["id"]), buckets)
-    out = []
-    for node, rs in zip(buckets, rules, strict=True):
-        name = label(inv, node, "bucket")
-        if not rs:
-            out.append(failed(name, "has no default encryption",
-                              f"default encryption ({want})", rules=rs))
-            continue
-        kind, shown = _key_kind(inv, rs[0])
+
+    def judge(node: dict, name: str, rules: list[dict]) -> Finding:
+        if not rules:
+            return failed(name, "has no default encryption", f"default encryption ({want})",
+                          rules=rules)
+        kind, shown = _key_kind(inv, rules[0])
         if KEY_KINDS.index(kind) < KEY_KINDS.index(want):
-            out.append(failed(name, f"encrypts by default with {shown}",
-                              f"at least {want} (expectations.buckets.encryption)", rules=rs))
-        else:
-            out.append(passed(name, f"encrypts new objects by default with {shown}", rules=rs))
-    return out
+            return failed(name, f"encrypts by default with {shown}",
+                          f"at least {want} (expectations.buckets.encryption)", rules=rules)
+        return passed(name, f"encrypts new objects by default with {shown}", rules=rules)
+
+    return _per_bucket(inv, lambda b: _encryption(inv, b), judge)
 
 
 @probe(layer="stack", component="buckets",
@@ -195,23 +182,18 @@ def buckets_encrypted_by_default(inv: Inventory, exp: Any) -> list[Finding]:
                    "--ownership-controls Rules=[{ObjectOwnership=BucketOwnerEnforced}]",
        see_also=("s3_bucket_acl_prohibited",))
 def buckets_acls_disabled(inv: Inventory, exp: Any) -> list[Finding]:
-    buckets = _buckets(inv)
-    if not buckets:
-        return [_none("buckets")]
-    owners = inv.parallel(lambda n: _ownership(inv, n["id"]), buckets)
     cf_logs = cloudfront_log_buckets(inv)
-    out = []
-    for node, owner in zip(buckets, owners, strict=True):
-        name = label(inv, node, "bucket")
+
+    def judge(node: dict, name: str, owner: str | None) -> Finding:
         if owner == "BucketOwnerEnforced":
-            out.append(passed(name, "has ACLs disabled (BucketOwnerEnforced)"))
-        elif owner == "BucketOwnerPreferred" and node["id"] in cf_logs:
-            out.append(passed(name, "keeps ACLs enabled (BucketOwnerPreferred) because CloudFront "
-                                    "standard logging delivers into it with ACLs", ownership=owner))
-        else:
-            out.append(failed(name, f"has ACLs enabled (object ownership {owner or 'not set'})",
-                              "BucketOwnerEnforced (ACLs disabled)", ownership=owner))
-    return out
+            return passed(name, "has ACLs disabled (BucketOwnerEnforced)")
+        if owner == "BucketOwnerPreferred" and node["id"] in cf_logs:
+            return passed(name, "keeps ACLs enabled (BucketOwnerPreferred) because CloudFront "
+                                "standard logging delivers into it with ACLs", ownership=owner)
+        return failed(name, f"has ACLs enabled (object ownership {owner or 'not set'})",
+                      "BucketOwnerEnforced (ACLs disabled)", ownership=owner)
+
+    return _per_bucket(inv, lambda b: _ownership(inv, b), judge)
 
 
 @probe(layer="stack", component="buckets",
@@ -222,18 +204,15 @@ def buckets_acls_disabled(inv: Inventory, exp: Any) -> list[Finding]:
        see_also=("s3_bucket_object_versioning",))
 def buckets_versioned_as_expected(inv: Inventory, exp: Any) -> list[Finding]:
     roles = exp.buckets.versioned_roles
-    buckets = [n for n in _buckets(inv) if role(inv, n) in roles]
+    buckets = [n for n in nodes(inv, BUCKET) if role(inv, n) in roles]
     if not buckets:
         return [skipped("stack buckets", f"have none in the roles that must be versioned "
                                          f"({', '.join(roles) or 'none'})")]
-    states = inv.parallel(lambda n: _versioning(inv, n["id"]), buckets)
-    out = []
-    for node, state in zip(buckets, states, strict=True):
-        name = label(inv, node, "bucket")
+
+    def judge(node: dict, name: str, state: str) -> Finding:
         if state == "Enabled":
-            out.append(passed(name, "keeps object versions"))
-        else:
-            out.append(failed(name, f"has versioning {state}",
-                              "versioning Enabled (expectations.buckets.versioned_roles)",
-                              versioning=state))
-    return out
+            return passed(name, "keeps object versions")
+        return failed(name, f"has versioning {state}",
+                      "versioning Enabled (expectations.buckets.versioned_roles)", versioning=state)
+
+    return _per_bucket(inv, lambda b: _versioning(inv, b), judge, buckets)

@@ -14,6 +14,7 @@ from typing import Any
 
 from probes import reads
 from probes.inventory import Inventory
+from probes.nodes import distributions, label, nodes
 from probes.registry import probe
 from probes.result import Finding, failed, passed, skipped
 
@@ -46,15 +47,20 @@ def api_policy(api: dict) -> dict | None:
 
 
 def api_origin(inv: Inventory, api_id: str) -> tuple[dict | None, dict | None]:
-    """(distribution, its origin that targets this API's execute-api endpoint)."""
-    if not inv.of_type("AWS::CloudFront::Distribution"):
-        return None, None
-    dist = reads.distribution(inv)
-    cfg = (dist or {}).get("DistributionConfig") or {}
-    for origin in (cfg.get("Origins") or {}).get("Items") or []:
-        if (origin.get("DomainName") or "").lower().startswith(f"{api_id.lower()}.execute-api."):
-            return dist, origin
-    return dist, None
+    """(distribution, its origin that targets this API's execute-api endpoint), or Nones."""
+    for dist in distributions(inv):
+        for origin in ((dist.get("DistributionConfig") or {}).get("Origins") or {}).get("Items") or []:
+            if (origin.get("DomainName") or "").lower().startswith(f"{api_id.lower()}.execute-api."):
+                return dist, origin
+    return None, None
+
+
+def _stage(inv: Inventory, api_id: str, origin: dict | None) -> dict:
+    """The stage CloudFront calls (the origin path's first segment), else the stack's stage."""
+    name = ((origin or {}).get("OriginPath") or "").strip("/").split("/")[0]
+    if not name:
+        return reads.api_stage(inv) or {} if api_id == reads.rest_api_id(inv) else {}
+    return inv.call("apigateway", "get_stage", missing_ok=True, restApiId=api_id, stageName=name) or {}
 
 
 def origin_headers(origin: dict | None) -> dict[str, str]:
@@ -100,29 +106,30 @@ def _authorizer_header_check(inv: Inventory, headers: dict[str, str]) -> str | N
     return found[0] if found else None
 
 
-def api_bypass_closed(inv: Inventory) -> tuple[bool, str | None, str]:
-    """Can the stack's REST API be called without passing CloudFront and its web ACL?
+def api_bypass_closed(inv: Inventory, api_id: str | None = None) -> tuple[bool, str | None, str]:
+    """Can the REST API (default: the stack's) be called without passing CloudFront and its
+    web ACL?
 
     Returns (closed, which control closes it or None, detail in words). The controls, in the
     order they are checked: "private endpoint", "regional web ACL", "resource policy",
     "authorizer". A policy or authorizer closes the bypass only if CloudFront's API origin
     sends the header value it requires (otherwise CloudFront is refused too).
     """
-    api_id = reads.rest_api_id(inv)
+    api_id = api_id or reads.rest_api_id(inv)
     api = rest_api(inv, api_id) if api_id else None
     if not api:
         return False, None, "the REST API was not found"
+    _, origin = api_origin(inv, api_id)
     where = f"https://{api_id}.execute-api.{inv.session.region}.amazonaws.com"
     types = (api.get("endpointConfiguration") or {}).get("types") or []
     if "PRIVATE" in types:
         return True, "private endpoint", f"REST API {api_id} has a PRIVATE endpoint"
     if api.get("disableExecuteApiEndpoint"):
         return True, "private endpoint", f"REST API {api_id} has its execute-api endpoint disabled"
-    stage = reads.api_stage(inv) or {}
+    stage = _stage(inv, api_id, origin)
     if stage.get("webAclArn"):
         return True, "regional web ACL", (f"stage {stage.get('stageName')} has regional web ACL "
                                           f"{stage['webAclArn']}")
-    _, origin = api_origin(inv, api_id)
     headers = origin_headers(origin)
     deny = _header_deny(api_policy(api))
     if deny:
@@ -156,19 +163,24 @@ def api_bypass_closed(inv: Inventory) -> tuple[bool, str | None, str]:
                    "stage",
        see_also=("apigateway_restapi_waf_acl_attached", "apigateway_restapi_public",
                  "apigateway_endpoint_public"))
-def api_not_reachable_around_waf(inv: Inventory, exp: Any) -> Finding:
-    api_id = reads.rest_api_id(inv)
-    if not api_id:
-        return skipped("REST API", "the stack has no REST API")
-    dist, origin = api_origin(inv, api_id)
-    if not origin:
-        return skipped(f"REST API {api_id}", "is not an origin of a CloudFront distribution of "
-                                             "the stack: there is no web ACL to go around")
-    closed, control, detail = api_bypass_closed(inv)
-    name = f"REST API {api_id} (the API origin of distribution {dist['Id']})"
-    if closed:
-        return passed(name, f"cannot be called around CloudFront's web ACL: {detail}",
+def api_not_reachable_around_waf(inv: Inventory, exp: Any) -> list[Finding]:
+    apis = nodes(inv, "AWS::ApiGateway::RestApi")
+    if not apis:
+        return [skipped("stack REST APIs", "the stack has no REST API")]
+
+    def judge(node: dict) -> Finding:
+        dist, origin = api_origin(inv, node["id"])
+        if not origin:
+            return skipped(label(inv, node, "REST API"), "is not an origin of a CloudFront "
+                           "distribution of the stack: there is no web ACL to go around")
+        closed, control, detail = api_bypass_closed(inv, node["id"])
+        name = f"{label(inv, node, 'REST API')}, behind distribution {dist['Id']},"
+        if closed:
+            return passed(name, f"cannot be called around CloudFront's web ACL: {detail}",
+                          control=control)
+        return failed(name, f"can be called around CloudFront's web ACL: {detail}",
+                      "a regional web ACL on the stage, a resource policy or authorizer "
+                      "admitting only CloudFront's origin header, or a private endpoint",
                       control=control)
-    return failed(name, f"can be called around CloudFront's web ACL: {detail}",
-                  "a regional web ACL on the stage, a resource policy or authorizer admitting "
-                  "only CloudFront's origin header, or a private endpoint", control=control)
+
+    return inv.parallel(judge, apis)

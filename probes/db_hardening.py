@@ -9,7 +9,7 @@ from typing import Any
 from probes import reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
-from probes.nodes import label, nodes
+from probes.nodes import described, judge_each, label
 from probes.registry import probe
 from probes.result import Finding, failed, passed, skipped
 
@@ -24,26 +24,15 @@ class DbHardeningExpect(Strict):
     enhanced_monitoring_seconds: int = 0
 
 
+def describe_instance(inv: Inventory, ident: str) -> dict | None:
+    """One DB instance, by the same read as ``reads.db_instance`` (shared)."""
+    resp = inv.call("rds", "describe_db_instances", missing_ok=True, DBInstanceIdentifier=ident)
+    found = (resp or {}).get("DBInstances") or []
+    return found[0] if found else None
+
+
 def _instances(inv: Inventory) -> list[tuple[dict, dict | None]]:
-    dbs = nodes(inv, DB)
-
-    def read(node: dict) -> dict | None:
-        resp = inv.call("rds", "describe_db_instances", missing_ok=True,
-                        DBInstanceIdentifier=node["id"])
-        found = (resp or {}).get("DBInstances") or []
-        return found[0] if found else None
-
-    return list(zip(dbs, inv.parallel(read, dbs), strict=True))
-
-
-def _none() -> list[Finding]:
-    return [skipped("stack RDS instances", "the stack has no RDS DB instance")]
-
-
-def _gone(inv: Inventory, node: dict) -> Finding:
-    return failed(label(inv, node, "RDS instance"), "does not exist",
-                  "the stack's DB instance to exist",
-                  "Check the stack events and drift: the instance was deleted outside CloudFormation")
+    return described(inv, DB, lambda n: describe_instance(inv, n["id"]))
 
 
 def tls_setting(db: dict, params: dict[str, str | None]) -> tuple[str, str | None, bool]:
@@ -70,36 +59,28 @@ def tls_setting(db: dict, params: dict[str, str | None]) -> tuple[str, str | Non
                    "reboot if the parameter is static",
        see_also=("rds_instance_transport_encrypted",))
 def db_tls_forced(inv: Inventory, exp: Any) -> list[Finding]:
-    dbs = _instances(inv)
-    if not dbs:
-        return _none()
-    out = []
-    for node, db in dbs:
-        if db is None:
-            out.append(_gone(inv, node))
-            continue
+    def judge(node: dict, db: dict) -> Finding:
         name = label(inv, node, "RDS instance")
         groups = db.get("DBParameterGroups") or []
         group = groups[0].get("DBParameterGroupName") if groups else None
         params = reads.db_parameters(inv, group) if group else {}
         param, value, forced = tls_setting(db, params)
         if not param:
-            out.append(skipped(name, f"runs engine {db.get('Engine')}, whose TLS parameter "
-                                     "stackprobe does not know"))
-            continue
+            return skipped(name, f"runs engine {db.get('Engine')}, whose TLS parameter "
+                                 "stackprobe does not know")
         shown = f"{param}={value}" if value is not None else f"{param} unset (engine default)"
         if forced:
-            out.append(passed(name, f"forces TLS ({shown} in parameter group {group})",
-                              parameter_group=group))
-        else:
-            on = "1" if param == "rds.force_ssl" else "ON"
-            out.append(failed(name, f"accepts connections without TLS ({shown} in parameter "
-                                    f"group {group})", f"{param}={on}",
-                              f"aws rds modify-db-parameter-group --db-parameter-group-name "
-                              f"{group} --parameters ParameterName={param},ParameterValue={on},"
-                              "ApplyMethod=pending-reboot, then reboot the instance in a "
-                              "maintenance window", parameter_group=group))
-    return out
+            return passed(name, f"forces TLS ({shown} in parameter group {group})",
+                          parameter_group=group)
+        on = "1" if param == "rds.force_ssl" else "ON"
+        return failed(name, f"accepts connections without TLS ({shown} in parameter group "
+                            f"{group})", f"{param}={on}",
+                      f"aws rds modify-db-parameter-group --db-parameter-group-name {group} "
+                      f"--parameters ParameterName={param},ParameterValue={on},"
+                      "ApplyMethod=pending-reboot, then reboot the instance in a maintenance "
+                      "window", parameter_group=group)
+
+    return judge_each(inv, _instances(inv), "RDS instance", judge)
 
 
 @probe(layer="database", component="rds",
@@ -116,14 +97,8 @@ def db_tls_forced(inv: Inventory, exp: Any) -> list[Finding]:
                  "rds_instance_enhanced_monitoring_enabled"))
 def db_operations_as_expected(inv: Inventory, exp: Any) -> list[Finding]:
     want = exp.db_hardening
-    dbs = _instances(inv)
-    if not dbs:
-        return _none()
-    out = []
-    for node, db in dbs:
-        if db is None:
-            out.append(_gone(inv, node))
-            continue
+
+    def judge(node: dict, db: dict) -> Finding:
         name = label(inv, node, "RDS instance")
         iam = bool(db.get("IAMDatabaseAuthenticationEnabled"))
         minor = bool(db.get("AutoMinorVersionUpgrade"))
@@ -140,9 +115,6 @@ def db_operations_as_expected(inv: Inventory, exp: Any) -> list[Finding]:
                             else f"enhanced monitoring every {interval} s")
             fixes.append(f"--monitoring-interval {want.enhanced_monitoring_seconds} "
                          "--monitoring-role-arn <role trusting monitoring.rds.amazonaws.com>")
-        state = (f"IAM authentication {'on' if iam else 'off'}, automatic minor-version upgrades "
-                 f"{'on' if minor else 'off'}, enhanced monitoring "
-                 f"{f'every {interval} s' if interval else 'off'}")
         evidence = {"iam_authentication": iam, "auto_minor_version_upgrade": minor,
                     "monitoring_interval": interval}
         if problems:
@@ -151,10 +123,12 @@ def db_operations_as_expected(inv: Inventory, exp: Any) -> list[Finding]:
                                       want.auto_minor_version_upgrade),
                                      (f"enhanced monitoring every {want.enhanced_monitoring_seconds}"
                                       " s or finer", want.enhanced_monitoring_seconds)) if on]
-            out.append(failed(name, f"has {'; '.join(problems)}",
-                              f"{', '.join(asked)} (expectations.db_hardening)",
-                              f"aws rds modify-db-instance --db-instance-identifier {node['id']} "
-                              f"{' '.join(fixes)} --apply-immediately", **evidence))
-        else:
-            out.append(passed(name, f"has {state}", **evidence))
-    return out
+            return failed(name, f"has {'; '.join(problems)}",
+                          f"{', '.join(asked)} (expectations.db_hardening)",
+                          f"aws rds modify-db-instance --db-instance-identifier {node['id']} "
+                          f"{' '.join(fixes)} --apply-immediately", **evidence)
+        return passed(name, f"has IAM authentication {'on' if iam else 'off'}, automatic "
+                            f"minor-version upgrades {'on' if minor else 'off'}, enhanced "
+                            f"monitoring {f'every {interval} s' if interval else 'off'}", **evidence)
+
+    return judge_each(inv, _instances(inv), "RDS instance", judge)

@@ -4,10 +4,12 @@ a thin view of the resource graph (:mod:`probes.graph`) in the shape those probe
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from probes import graph
 from probes.inventory import Ambiguous, Inventory
+from probes.result import Finding, failed, skipped
 
 
 def nodes(inv: Inventory, rtype: str) -> list[dict[str, Any]]:
@@ -34,3 +36,30 @@ def label(inv: Inventory, node: dict[str, Any], noun: str) -> str:
     where = "" if node.get("in_stack", True) else ", outside the stack"
     return f"{noun} {node['id']}" + (f" (the {name.replace('_', ' ')}{where})" if name
                                      else " (outside the stack)" if where else "")
+
+
+def described(inv: Inventory, rtype: str, describe: Callable[[dict[str, Any]], Any]
+              ) -> list[tuple[dict[str, Any], Any]]:
+    """(node, ``describe(node)``) for every node of ``rtype``, read side by side."""
+    items = nodes(inv, rtype)
+    return list(zip(items, inv.parallel(describe, items), strict=True))
+
+
+def judge_each(inv: Inventory, pairs: list[tuple[dict[str, Any], Any]], noun: str,
+               judge: Callable[[dict[str, Any], Any], Finding]) -> list[Finding]:
+    """One finding per node: ``judge(node, description)``; a node whose description is None
+    no longer exists (deleted outside CloudFormation) and fails; no node at all is a skip."""
+    if not pairs:
+        return [skipped(f"stack {noun}s", f"the stack has no {noun}")]
+    return [judge(node, desc) if desc is not None else
+            failed(label(inv, node, noun), "does not exist", f"the stack's {noun} to exist",
+                   "Check the stack events and drift: it was deleted outside CloudFormation")
+            for node, desc in pairs]
+
+
+def distributions(inv: Inventory) -> list[dict[str, Any]]:
+    """Every CloudFront distribution of the stack, described (the same read as
+    ``reads.distribution``, so shared with the edge layer)."""
+    pairs = described(inv, "AWS::CloudFront::Distribution", lambda n: inv.call(
+        "cloudfront", "get_distribution", missing_ok=True, Id=n["id"]))
+    return [resp["Distribution"] for _, resp in pairs if resp]

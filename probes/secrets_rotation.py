@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from probes import reads
+from probes.db_hardening import describe_instance
 from probes.inventory import Inventory
 from probes.nodes import label, nodes
 from probes.registry import probe
@@ -28,12 +29,10 @@ def _secrets(inv: Inventory) -> list[tuple[str, str]]:
     out = [(n["id"], label(inv, n, "secret")) for n in nodes(inv, "AWS::SecretsManager::Secret")]
     seen = {sid for sid, _ in out}
     for node in nodes(inv, "AWS::RDS::DBInstance"):
-        resp = inv.call("rds", "describe_db_instances", missing_ok=True, DBInstanceIdentifier=node["id"])
-        for db in (resp or {}).get("DBInstances") or []:
-            arn = (db.get("MasterUserSecret") or {}).get("SecretArn")
-            if arn and arn not in seen:
-                seen.add(arn)
-                out.append((arn, f"secret {arn} (master password of RDS instance {node['id']})"))
+        arn = ((describe_instance(inv, node["id"]) or {}).get("MasterUserSecret") or {}).get("SecretArn")
+        if arn and arn not in seen:
+            seen.add(arn)
+            out.append((arn, f"secret {arn} (master password of RDS instance {node['id']})"))
     return out
 
 

@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
-from probes.nodes import label, nodes
+from probes.nodes import described, judge_each, label
 from probes.registry import probe
-from probes.result import Finding, failed, passed, skipped
+from probes.result import Finding, failed, passed
 
 POOL = "AWS::Cognito::UserPool"
 CLASSES = {"lowercase": "RequireLowercase", "uppercase": "RequireUppercase",
@@ -27,24 +27,13 @@ class UserPoolExpect(Strict):
     deletion_protection: bool = False       # a floor: True where the environment asks
 
 
+def _describe(inv: Inventory, node: dict) -> dict | None:
+    resp = inv.call("cognito-idp", "describe_user_pool", missing_ok=True, UserPoolId=node["id"])
+    return resp["UserPool"] if resp else None
+
+
 def _pools(inv: Inventory) -> list[tuple[dict, dict | None]]:
-    """(node, described pool) for every user pool, read side by side."""
-    pools = nodes(inv, POOL)
-
-    def read(node: dict) -> dict | None:
-        resp = inv.call("cognito-idp", "describe_user_pool", missing_ok=True, UserPoolId=node["id"])
-        return resp["UserPool"] if resp else None
-
-    return list(zip(pools, inv.parallel(read, pools), strict=True))
-
-
-def _none() -> list[Finding]:
-    return [skipped("stack user pools", "the stack has no Cognito user pool")]
-
-
-def _gone(inv: Inventory, node: dict) -> Finding:
-    return failed(label(inv, node, "user pool"), "does not exist", "the stack's user pool to exist",
-                  "Check the stack events and drift: the pool was deleted outside CloudFormation")
+    return described(inv, POOL, lambda n: _describe(inv, n))
 
 
 @probe(layer="auth", component="user-pool",
@@ -63,14 +52,8 @@ def _gone(inv: Inventory, node: dict) -> Finding:
                  "cognito_user_pool_strong_password_policy"))
 def user_pool_password_policy(inv: Inventory, exp: Any) -> list[Finding]:
     want = exp.user_pool
-    pools = _pools(inv)
-    if not pools:
-        return _none()
-    out = []
-    for node, pool in pools:
-        if pool is None:
-            out.append(_gone(inv, node))
-            continue
+
+    def judge(node: dict, pool: dict) -> Finding:
         policy = (pool.get("Policies") or {}).get("PasswordPolicy") or {}
         length = policy.get("MinimumLength") or 8
         problems = [f"minimum length {length} < {want.min_password_length}"] \
@@ -80,15 +63,15 @@ def user_pool_password_policy(inv: Inventory, exp: Any) -> list[Finding]:
             problems.append(f"does not require {', '.join(missing)}")
         name = label(inv, node, "user pool")
         if problems:
-            out.append(failed(name, f"has a weak password policy: {'; '.join(problems)}",
-                              f"at least {want.min_password_length} characters with "
-                              f"{', '.join(want.password_classes)} (expectations.user_pool)",
-                              password_policy=policy))
-        else:
-            out.append(passed(name, f"requires {length}+ characters with "
-                                    f"{', '.join(want.password_classes) or 'no class'}",
-                              password_policy=policy))
-    return out
+            return failed(name, f"has a weak password policy: {'; '.join(problems)}",
+                          f"at least {want.min_password_length} characters with "
+                          f"{', '.join(want.password_classes)} (expectations.user_pool)",
+                          password_policy=policy)
+        return passed(name, f"requires {length}+ characters with "
+                            f"{', '.join(want.password_classes) or 'no class'}",
+                      password_policy=policy)
+
+    return judge_each(inv, _pools(inv), "user pool", judge)
 
 
 @probe(layer="auth", component="user-pool",
@@ -100,25 +83,19 @@ def user_pool_password_policy(inv: Inventory, exp: Any) -> list[Finding]:
        see_also=("cognito_user_pool_mfa_enabled",))
 def user_pool_mfa(inv: Inventory, exp: Any) -> list[Finding]:
     want = exp.user_pool.mfa
-    pools = _pools(inv)
-    if not pools:
-        return _none()
     # GetUserPoolMfaConfig is the authority: SetUserPoolMfaConfig changes it alone.
-    configs = inv.parallel(lambda p: p[1] and inv.call(
-        "cognito-idp", "get_user_pool_mfa_config", missing_ok=True, UserPoolId=p[0]["id"]), pools)
-    out = []
-    for (node, pool), config in zip(pools, configs, strict=True):
-        if pool is None or config is None:
-            out.append(_gone(inv, node))
-            continue
+    configs = described(inv, POOL, lambda n: inv.call(
+        "cognito-idp", "get_user_pool_mfa_config", missing_ok=True, UserPoolId=n["id"]))
+
+    def judge(node: dict, config: dict) -> Finding:
         mfa = config.get("MfaConfiguration") or "OFF"
         name = label(inv, node, "user pool")
         if MFA_LEVELS.index(mfa) < MFA_LEVELS.index(want):
-            out.append(failed(name, f"has MFA {mfa}", f"MFA {want} or stronger "
-                                                      "(expectations.user_pool.mfa)", mfa=mfa))
-        else:
-            out.append(passed(name, f"has MFA {mfa}", mfa=mfa))
-    return out
+            return failed(name, f"has MFA {mfa}", f"MFA {want} or stronger "
+                                                  "(expectations.user_pool.mfa)", mfa=mfa)
+        return passed(name, f"has MFA {mfa}", mfa=mfa)
+
+    return judge_each(inv, configs, "user pool", judge)
 
 
 @probe(layer="auth", component="user-pool",
@@ -131,14 +108,8 @@ def user_pool_mfa(inv: Inventory, exp: Any) -> list[Finding]:
                  "cognito_user_pool_deletion_protection_enabled"))
 def user_pool_sign_up_and_deletion(inv: Inventory, exp: Any) -> list[Finding]:
     want = exp.user_pool
-    pools = _pools(inv)
-    if not pools:
-        return _none()
-    out = []
-    for node, pool in pools:
-        if pool is None:
-            out.append(_gone(inv, node))
-            continue
+
+    def judge(node: dict, pool: dict) -> Finding:
         sign_up = not (pool.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly", False)
         protected = pool.get("DeletionProtection") == "ACTIVE"
         problems, fixes = [], []
@@ -153,12 +124,11 @@ def user_pool_sign_up_and_deletion(inv: Inventory, exp: Any) -> list[Finding]:
         state = (f"self sign-up {'open' if sign_up else 'closed'}, deletion protection "
                  f"{'on' if protected else 'off'}")
         if problems:
-            out.append(failed(name, "; ".join(problems) + f" ({state})",
-                              f"self sign-up {'open' if want.self_sign_up else 'closed'}"
-                              + (", deletion protection on" if want.deletion_protection else "")
-                              + " (expectations.user_pool)", "; ".join(fixes),
-                              self_sign_up=sign_up, deletion_protection=protected))
-        else:
-            out.append(passed(name, f"has {state}", self_sign_up=sign_up,
-                              deletion_protection=protected))
-    return out
+            return failed(name, "; ".join(problems) + f" ({state})",
+                          f"self sign-up {'open' if want.self_sign_up else 'closed'}"
+                          + (", deletion protection on" if want.deletion_protection else "")
+                          + " (expectations.user_pool)", "; ".join(fixes),
+                          self_sign_up=sign_up, deletion_protection=protected)
+        return passed(name, f"has {state}", self_sign_up=sign_up, deletion_protection=protected)
+
+    return judge_each(inv, _pools(inv), "user pool", judge)
