@@ -33,6 +33,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -62,8 +63,8 @@ def run_pytest(args: list[str], env_extra: dict[str, str] | None = None,
                latency_ms: float = 0, keep: Path | None = None, timeout: float = 900,
                keys: bool = False) -> dict[str, Any]:
     """One ``python -m pytest`` from the repository root; its wall time and what it spent.
-    ``keys``: also every distinct read (service, operation, params) and the requests sent per
-    operation, to compare two runs read for read."""
+    ``keys``: also every distinct read (service, operation, params), the shape of its answer
+    (list lengths) and the requests sent per operation, to compare two runs read for read."""
     tmp = Path(tempfile.mkdtemp(prefix="stackprobe-bench-"))
     env = _user_env(STACKPROBE_BENCH_OUT=str(tmp), **(env_extra or {}))
     env.pop("PYTEST_ADDOPTS", None)
@@ -86,8 +87,10 @@ def run_pytest(args: list[str], env_extra: dict[str, str] | None = None,
     if proc.returncode not in (0, 1):
         out["error"] = (proc.stdout + proc.stderr)[-2000:]
     out.update(_phases(tmp, launched, wall))
+    answers = out.pop("_answers", [])
     if keys:
         out["read_keys"] = sorted(set(out.get("_reads", [])))
+        out["answer_shapes"] = sorted(answers, key=lambda a: a[:3])
         sent = tmp / "aws-calls.json"
         out["sent"] = json.loads(sent.read_text()).get("sent", {}) if sent.is_file() else {}
     out.update(_calls(tmp, out.pop("_reads", [])))
@@ -113,6 +116,7 @@ def _phases(tmp: Path, launched: float, wall: float) -> dict[str, Any]:
     out: dict[str, Any] = {"processes": len(docs),
                            "max_rss_mb": round(max((d["max_rss_kb"] for d in docs), default=0) / 1024, 1),
                            "_reads": [tuple(r) for d in docs for r in d["reads"]],
+                           "_answers": [a for d in docs for a in d.get("answers", [])],
                            "reads_per_process": {d["worker"]: len(d["reads"]) for d in docs},
                            "worker_ready_s": {d["worker"]: round(d["stamps"]["collected"] - launched, 2)
                                               for d in docs if d["worker"] != "controller"
@@ -492,18 +496,21 @@ def table(r: dict[str, Any]) -> str:
                 f"{x.get('worker_ready_s')} s")
     fill = (r.get("fill") or {}).get("by_size") or {}
     if fill:
-        row(f"fill: attach run (all layers) with N of each unrelated kind in the account, vs N = {next(iter(fill))}")
+        row(f"fill: attach run (all layers) with N of each unrelated kind in the account, vs N = {next(iter(fill))}"
+            " (CPU x: attach process + emulator CPU)")
         row(f"  {'N':>6}{'wall s':>8}{'CPU s':>7}{'emu CPU':>8}{'reads':>7}{'distinct':>9}{'sent':>6}"
-            f"{'same reads':>11}{'wall x':>8}  verdict")
+            f"{'same reads':>11}{'wall x':>8}{'CPU x':>7}  verdict")
         for size, x in fill.items():
             row(f"  {size:>6}{f(x['wall_s']):>8}{f(x['cpu_s']):>7}{f(x['emulator_cpu_s']):>8}{f(x['reads']):>7}"
                 f"{f(x['distinct_reads']):>9}{f(x['sent_total']):>6}{'yes' if x['reads_identical'] else 'NO':>11}"
-                f"{f(x['wall_ratio']):>8}  {x['verdict']}{(' (' + ', '.join(x['miss']) + ')') if x['miss'] else ''}")
+                f"{f(x['wall_ratio']):>8}{f(x['cpu_total_ratio']):>7}  {x['verdict']}{(' (' + ', '.join(x['miss']) + ')') if x['miss'] else ''}")
             for key in ("reads_added", "reads_removed"):
                 for k in x[key][:10]:
                     row(f"    {key.split('_')[1]}: {' '.join(k)}")
             for op, (a, b) in x["sent_changed"].items():
                 row(f"    sent {op}: {a} -> {b}")
+            for *k, a, b in x["answers_grew"][:10]:
+                row(f"    answer grew: {' '.join(k)}: {a} -> {b}")
     row("budgets:")
     for name, v in r["verdicts"].items():
         row(f"  {'MET ' if v['ok'] else 'MISS'} {name}: {json.dumps(v['value'])}")
@@ -512,6 +519,8 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # a terminated bench still stops the emulators it started (their `finally`)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=3, help="repetitions of the full and attach cases (median)")
     p.add_argument("--matrix-n", type=int, default=1, help="repetitions of each xdist/latency variant")

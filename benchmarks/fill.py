@@ -24,7 +24,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
-KINDS = ("log_groups", "security_groups", "buckets", "alarms", "stacks")
 PREFIX = "fill"
 STACK_TEMPLATE = json.dumps({
     "AWSTemplateFormatVersion": "2010-09-09",
@@ -71,12 +70,14 @@ class Filler:
     def _log_group(self, i: int) -> None:
         name = LOG_GROUP_SHAPES[i % len(LOG_GROUP_SHAPES)].format(p=PREFIX, i=i)
         self.c["logs"].create_log_group(logGroupName=name)
-        self.c["logs"].put_retention_policy(logGroupName=name, retentionInDays=14)
 
-    def _security_groups(self, i: int) -> None:
-        for vpc, where in ((self._vpc, "other"), (self._default_vpc, "default")):
-            self.c["ec2"].create_security_group(GroupName=f"{PREFIX}-{where}-sg-{i}", VpcId=vpc,
-                                                Description=f"unrelated workload {i}")
+    def _sg_other_vpc(self, i: int) -> None:
+        self.c["ec2"].create_security_group(GroupName=f"{PREFIX}-sg-{i}", VpcId=self._vpc or "",
+                                            Description=f"unrelated workload {i}")
+
+    def _sg_default_vpc(self, i: int) -> None:
+        self.c["ec2"].create_security_group(GroupName=f"{PREFIX}-sg-{i}", VpcId=self._default_vpc or "",
+                                            Description=f"unrelated workload {i}")
 
     def _bucket(self, i: int) -> None:
         self.c["s3"].create_bucket(Bucket=f"{PREFIX}-bucket-{i}")
@@ -96,15 +97,40 @@ class Filler:
         self._setup()
         made: dict[str, Any] = {"start": start, "stop": stop, "seconds": {}}
         steps: list[tuple[str, Callable[[int], None]]] = [
-            ("log_groups", self._log_group), ("security_groups", self._security_groups),
+            ("log_groups", self._log_group), ("security_groups_other_vpc", self._sg_other_vpc),
+            ("security_groups_default_vpc", self._sg_default_vpc),
             ("buckets", self._bucket), ("alarms", self._alarm), ("stacks", self._stack)]
+        self.retried: list[str] = []
         with ThreadPoolExecutor(self.threads) as pool:
             for kind, fn in steps:
                 t0 = time.perf_counter()
-                list(pool.map(fn, range(start, stop)))  # re-raises the first failure
+                list(pool.map(self._retrying(fn), range(start, stop)))  # re-raises the first failure
                 made["seconds"][kind] = round(time.perf_counter() - t0, 2)
+        made["retried"] = self.retried
         made["total_s"] = round(sum(made["seconds"].values()), 2)
         return made
+
+    def _retrying(self, fn: Callable[[int], None]) -> Callable[[int], None]:
+        """``fn`` tried up to 5 times: moto answers some concurrent writes with HTTP 500 (an
+        HTML page botocore cannot parse); a retry that finds the resource made is done."""
+        from botocore.exceptions import ClientError
+        from botocore.parsers import ResponseParserError
+
+        def run(i: int) -> None:
+            for attempt in range(5):
+                try:
+                    return fn(i)
+                except (ResponseParserError, ClientError) as exc:
+                    code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else "HTTP 500"
+                    if attempt and ("Exists" in code or "Duplicate" in code or "AlreadyOwned" in code):
+                        return None
+                    if attempt == 4 or (isinstance(exc, ClientError)
+                                        and exc.response["ResponseMetadata"].get("HTTPStatusCode", 0) < 500):
+                        raise
+                    self.retried.append(f"{fn.__name__.lstrip('_')} {i}: {code}")
+                    time.sleep(0.2 * (attempt + 1))
+            return None
+        return run
 
     def counts(self) -> dict[str, int]:
         """How many of each kind the emulator holds (whole account: this is the filler's
@@ -126,7 +152,7 @@ class Filler:
 FLAT_WITHIN = 0.10
 
 
-def case(sizes: list[int], n: int, threads: int = 16,
+def case(sizes: list[int], n: int, threads: int = 16, warm_up: bool = True,
          log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """The ``fill`` case of ``benchmarks.bench``: one standalone emulator with the bundled
     stack; for each size N (ascending) the account is filled up to N of each kind, then the
@@ -141,10 +167,11 @@ def case(sizes: list[int], n: int, threads: int = 16,
     try:
         out["stack"] = emu.stacks[0]
         filler = Filler(emu.endpoint, emu.region, threads)
-        # the emulator's first requests set up moto's services (seconds of CPU): a run not
-        # counted takes that, so that it does not fall on the first size
-        log("fill: warm-up attach run (not counted)")
-        out["warm_up_wall_s"] = run_pytest(["--stack-name", emu.stacks[0]], env_extra=emu.env())["wall_s"]
+        if warm_up:
+            # the emulator's first requests set up moto's services (seconds of CPU): a run
+            # not counted takes that, so that it does not fall on the first size
+            log("fill: warm-up attach run (not counted)")
+            out["warm_up_wall_s"] = run_pytest(["--stack-name", emu.stacks[0]], env_extra=emu.env())["wall_s"]
         have = 0
         base: dict[str, Any] | None = None
         for size in sizes:
@@ -168,9 +195,11 @@ def case(sizes: list[int], n: int, threads: int = 16,
                 "wall_s": median([r["wall_s"] for r in runs]), "wall_s_all": [r["wall_s"] for r in runs],
                 "cpu_s": median([r["cpu_s"] for r in runs]),
                 "emulator_cpu_s": median([r["emulator_cpu_s"] for r in runs]),
+                "cpu_total_s": median([r["cpu_s"] + (r["emulator_cpu_s"] or 0) for r in runs]),
                 "reads": calls.get("reads"), "distinct_reads": calls.get("distinct_reads"),
                 "sent_total": last.get("sent_total"),
-                "read_keys": last["read_keys"], "sent": last["sent"]}
+                "read_keys": last["read_keys"], "answer_shapes": last["answer_shapes"],
+                "sent": last["sent"]}
             if "error" in last:
                 row["error"] = last["error"]
             if any(r["read_keys"] != last["read_keys"] for r in runs):
@@ -181,7 +210,7 @@ def case(sizes: list[int], n: int, threads: int = 16,
     finally:
         emu.stop()
     for i, row in enumerate(out["by_size"].values()):  # the differences are kept, not the keys
-        row.pop("read_keys")
+        row.pop("read_keys"), row.pop("answer_shapes")
         if i:
             row.pop("sent")
     return out
@@ -189,7 +218,9 @@ def case(sizes: list[int], n: int, threads: int = 16,
 
 def compare(base: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     """``row`` against the base size: FLAT when the reads are the same (or their counts
-    within 10 %) and the median wall time is within 10 %; else MISS, with what grew."""
+    within 10 %) and the median wall time is within 10 %; else MISS, with what grew. "The
+    same" is the same (service, operation, params), the same requests sent per operation
+    (a listing that pages) and answers of the same shape (a listing that grows on one page)."""
     def ratio(key: str) -> float | None:
         return round(row[key] / base[key], 3) if row.get(key) is not None and base.get(key) else None
 
@@ -198,20 +229,24 @@ def compare(base: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     sent_diff = {op: [base["sent"].get(op, 0), row["sent"].get(op, 0)]
                  for op in sorted(set(base["sent"]) | set(row["sent"]))
                  if base["sent"].get(op, 0) != row["sent"].get(op, 0)}
-    identical = b_keys == r_keys and not sent_diff
+    b_shapes = {tuple(a[:3]): a[3] for a in base["answer_shapes"]}
+    grew = [[*k, b_shapes[k], a[3]] for a in row["answer_shapes"]
+            if (k := tuple(a[:3])) in b_shapes and b_shapes[k] != a[3]]
+    identical = b_keys == r_keys and not sent_diff and not grew
     counts = [ratio(k) for k in ("reads", "distinct_reads", "sent_total")]
-    reads_flat = identical or all(c is not None and abs(c - 1) <= FLAT_WITHIN for c in counts)
+    reads_flat = identical or (not grew and all(c is not None and abs(c - 1) <= FLAT_WITHIN for c in counts))
     wall = ratio("wall_s")
     time_flat = wall is not None and wall <= 1 + FLAT_WITHIN
     why = []
     if not reads_flat:
-        why.append("reads grew")
+        why.append("answers grew" if grew else "reads grew")
     if not time_flat:
         why.append(f"wall x{wall}")
     return {"reads_identical": identical, "reads_ratio": counts[0], "sent_ratio": counts[2],
             "wall_ratio": wall, "cpu_ratio": ratio("cpu_s"), "emulator_cpu_ratio": ratio("emulator_cpu_s"),
+            "cpu_total_ratio": ratio("cpu_total_s"),
             "reads_added": sorted(r_keys - b_keys), "reads_removed": sorted(b_keys - r_keys),
-            "sent_changed": sent_diff,
+            "sent_changed": sent_diff, "answers_grew": grew,
             "verdict": "FLAT" if reads_flat and time_flat else "MISS", "miss": why}
 
 
