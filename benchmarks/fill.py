@@ -192,6 +192,7 @@ def case(sizes: list[int], n: int, threads: int = 16, warm_up: bool = True,
             calls = last.get("probe_calls") or {}
             row: dict[str, Any] = {
                 "exit": [r["exit"] for r in runs], "verdict_of_run": last.get("verdict"),
+                "totals": last.get("totals"),
                 "wall_s": median([r["wall_s"] for r in runs]), "wall_s_all": [r["wall_s"] for r in runs],
                 "cpu_s": median([r["cpu_s"] for r in runs]),
                 "emulator_cpu_s": median([r["emulator_cpu_s"] for r in runs]),
@@ -210,7 +211,8 @@ def case(sizes: list[int], n: int, threads: int = 16, warm_up: bool = True,
     finally:
         emu.stop()
     for i, row in enumerate(out["by_size"].values()):  # the differences are kept, not the keys
-        row.pop("read_keys"), row.pop("answer_shapes")
+        row["answers_recorded"] = len(row.pop("answer_shapes"))
+        row.pop("read_keys")
         if i:
             row.pop("sent")
     return out
