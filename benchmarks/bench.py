@@ -536,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cases", default=",".join(CASES),
                    help=f"comma-separated cases to run, of {', '.join(CASES)}")
     p.add_argument("--quick", action="store_true",
-                   help="smoke mode: n=1, one attach layer, no xdist matrix, K=1 only, fill 0,200 (~2 min)")
+                   help="smoke mode: n=1, one attach layer, no xdist matrix, K=1 only, fill 0,200 (a few minutes)")
     p.add_argument("--out", default=str(ROOT / "reports" / "bench.json"))
     p.add_argument("pytest_args", nargs="*", help="extra arguments for the full runs (after --)")
     args = p.parse_args(argv)
