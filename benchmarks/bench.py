@@ -19,13 +19,21 @@ Cases:
 - ``scale``: K stacks (K = 1, 3, 10) deployed in one standalone emulator, validated (a) in
   one process by ``benchmarks.multistack`` (the probe library, no pytest) and (b) by K
   pytest attach runs one after the other (the plugin probes one stack per run).
+- ``fill``: a standalone emulator with the bundled stack, filled with 0 / 1,000 / 5,000
+  (``--fill``) each of unrelated log groups, security groups, buckets, alarms and stacks
+  (``benchmarks.fill``); at each size the full attach run (every layer). Its reads must not
+  change and its time must stay within 10 % of the empty account's.
+
+``--cases`` picks cases (default: all of them).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -41,6 +49,7 @@ EMULATOR_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testin
 BUDGETS = {"full_run_s": 15.0, "attach_layer_s": 3.0, "distinct_read_ratio": 0.9,
            "create_stack": 1, "xdist_speedup_with_latency": 2.5}
 SCHEMA_VERSION = 1
+CASES = ("full", "xdist", "attach", "scale", "fill")
 
 
 # ---- one pytest process -----------------------------------------------------------------
@@ -51,8 +60,11 @@ def _is_mutating(op: str) -> bool:
 
 
 def run_pytest(args: list[str], env_extra: dict[str, str] | None = None,
-               latency_ms: float = 0, keep: Path | None = None, timeout: float = 900) -> dict[str, Any]:
-    """One ``python -m pytest`` from the repository root; its wall time and what it spent."""
+               latency_ms: float = 0, keep: Path | None = None, timeout: float = 900,
+               keys: bool = False) -> dict[str, Any]:
+    """One ``python -m pytest`` from the repository root; its wall time and what it spent.
+    ``keys``: also every distinct read (service, operation, params), the shape of its answer
+    (list lengths) and the requests sent per operation, to compare two runs read for read."""
     tmp = Path(tempfile.mkdtemp(prefix="stackprobe-bench-"))
     env = _user_env(STACKPROBE_BENCH_OUT=str(tmp), **(env_extra or {}))
     env.pop("PYTEST_ADDOPTS", None)
@@ -64,14 +76,23 @@ def run_pytest(args: list[str], env_extra: dict[str, str] | None = None,
         env["STACKPROBE_BENCH_LATENCY_MS"] = str(latency_ms)
     cmd = [PY, "-m", "pytest", f"--reports-dir={tmp}", "-q", "-p", "no:randomly", *plugins, *args]
     launched = time.time()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = {"cmd": " ".join(["python", *cmd[1:]]).replace(str(tmp), "<tmp>"),
-           "exit": proc.returncode, "wall_s": round(wall, 3)}
+           "exit": proc.returncode, "wall_s": round(wall, 3),
+           "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 3)}
     if proc.returncode not in (0, 1):
         out["error"] = (proc.stdout + proc.stderr)[-2000:]
     out.update(_phases(tmp, launched, wall))
+    answers = out.pop("_answers", [])
+    if keys:
+        out["read_keys"] = sorted(set(out.get("_reads", [])))
+        out["answer_shapes"] = sorted(answers, key=lambda a: a[:3])
+        sent = tmp / "aws-calls.json"
+        out["sent"] = json.loads(sent.read_text()).get("sent", {}) if sent.is_file() else {}
     out.update(_calls(tmp, out.pop("_reads", [])))
     if keep:
         shutil.copytree(tmp, keep, dirs_exist_ok=True)
@@ -95,6 +116,7 @@ def _phases(tmp: Path, launched: float, wall: float) -> dict[str, Any]:
     out: dict[str, Any] = {"processes": len(docs),
                            "max_rss_mb": round(max((d["max_rss_kb"] for d in docs), default=0) / 1024, 1),
                            "_reads": [tuple(r) for d in docs for r in d["reads"]],
+                           "_answers": [a for d in docs for a in d.get("answers", [])],
                            "reads_per_process": {d["worker"]: len(d["reads"]) for d in docs},
                            "worker_ready_s": {d["worker"]: round(d["stamps"]["collected"] - launched, 2)
                                               for d in docs if d["worker"] != "controller"
@@ -194,6 +216,14 @@ class Standalone:
             return None
         return None
 
+    def cpu_s(self) -> float | None:
+        """CPU seconds (user + system) the emulator process has used so far."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 3)
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -232,18 +262,21 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     layers = args.layers.split(",")
     workers = [int(w) for w in args.workers.split(",")] if args.workers else []
     ks = [int(k) for k in args.stacks.split(",")] if args.stacks else []
+    fill_sizes = [int(k) for k in args.fill.split(",")] if args.fill else []
+    cases = set(args.cases.split(","))
     started = time.time()
     result: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "budgets": BUDGETS,
                               "machine": machine(), "settings": {
                                   "n": n, "latency_ms": args.latency_ms, "layers": layers,
-                                  "workers": workers, "stacks": ks, "quick": args.quick}}
+                                  "workers": workers, "stacks": ks, "quick": args.quick,
+                                  "cases": sorted(cases), "fill": fill_sizes}}
 
     # 1+3) full embedded runs: -n 0 (the "full" case) and the xdist matrix, round-robin
-    variants: list[tuple[str, list[str], float]] = [("n0", ["-n", "0"], 0)]
-    for w in workers:
+    variants: list[tuple[str, list[str], float]] = [("n0", ["-n", "0"], 0)] if "full" in cases else []
+    for w in workers if "xdist" in cases else []:
         if w:
             variants.append((f"n{w}", ["-n", str(w)], 0))
-    if args.latency_ms and workers:
+    if args.latency_ms and workers and "xdist" in cases:
         # the baseline the latency budget was written against: every read in a row
         variants.append(("serial+latency", ["-n", "0", "--probe-threads=1"], args.latency_ms))
         for w in workers:
@@ -255,11 +288,24 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 continue
             log(f"full run {name} #{i + 1}")
             runs[name].append((run_pytest(extra + args.pytest_args, latency_ms=latency)))
-    full = summarise(runs["n0"])
-    result["full"] = full
+    if runs.get("n0"):
+        result["full"] = summarise(runs["n0"])
     result["xdist"] = {name: summarise(r) for name, r in runs.items() if r}
+    if cases & {"attach", "scale"}:
+        attach_and_scale(result, args, layers if "attach" in cases else [],
+                         ks if "scale" in cases else [], workers if "xdist" in cases else [])
+    if "fill" in cases and fill_sizes:
+        from benchmarks import fill
+        result["fill"] = fill.case(fill_sizes, n, log=log)
+    result["verdicts"] = verdicts(result)
+    result["bench_seconds"] = round(time.time() - started, 1)
+    return result
 
-    # 2) attach mode against a standalone emulator; 4) K stacks
+
+def attach_and_scale(result: dict[str, Any], args: argparse.Namespace, layers: list[str],
+                     ks: list[int], workers: list[int]) -> None:
+    """2) attach mode against a standalone emulator; 4) K stacks."""
+    n = args.n
     emu = Standalone()
     try:
         result["emulator"] = {"endpoint": emu.endpoint, "rss_mb_one_stack": emu.rss_mb()}
@@ -280,9 +326,6 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         result["emulator"]["rss_mb_after"] = emu.rss_mb()
     finally:
         emu.stop()
-    result["verdicts"] = verdicts(result)
-    result["bench_seconds"] = round(time.time() - started, 1)
-    return result
 
 
 def multistack(emu: Standalone, names: list[str], *extra: str) -> tuple[float, dict[str, Any] | str]:
@@ -352,11 +395,20 @@ def scale(emu: Standalone, ks: list[int], args: argparse.Namespace) -> dict[str,
 # ---- verdicts against the budgets (DESIGN.md section 6) ---------------------------------
 def verdicts(r: dict[str, Any]) -> dict[str, Any]:
     v: dict[str, Any] = {}
-    full = r["full"]
-    v["full_run_under_15s"] = {"value": full["wall_s"], "ok": bool(full["wall_s"] and full["wall_s"] < BUDGETS["full_run_s"])}
+    full = r.get("full")
+    if full:
+        v["full_run_under_15s"] = {"value": full["wall_s"],
+                                   "ok": bool(full["wall_s"] and full["wall_s"] < BUDGETS["full_run_s"])}
     for layer, a in r.get("attach", {}).items():
         v[f"attach_{layer}_under_3s"] = {"value": a["wall_s"],
                                          "ok": bool(a["wall_s"] and a["wall_s"] < BUDGETS["attach_layer_s"])}
+    fill = r.get("fill") or {}
+    if fill.get("by_size"):
+        v["fill_reads_and_time_flat_within_10pct"] = {
+            "value": {size: x["verdict"] for size, x in fill["by_size"].items()},
+            "ok": all(x["verdict"] == "FLAT" for x in fill["by_size"].values())}
+    if not r["xdist"]:
+        return v
     ratios = {name: (x.get("probe_calls") or {}).get("distinct_per_read") for name, x in r["xdist"].items()}
     v["distinct_reads_per_read_ge_0.9"] = {"value": ratios,
                                            "ok": all(x is not None and x >= 0.9 for x in ratios.values())}
@@ -415,7 +467,8 @@ def table(r: dict[str, Any]) -> str:
     row(f"stackprobe bench (median of n; {r['machine']['cpus']} CPUs, load at start "
         f"{r['machine']['loadavg_at_start']})")
     row(f"{'case':<22}{'wall s':>8}{'n':>3}  {'reads':>6}{'distinct':>9}{'ratio':>7}{'CreateStack':>12}{'RSS MB':>8}  verdict")
-    for name, x in [("full (-n 0)", r["full"])] + [(f"xdist {k}", x) for k, x in r["xdist"].items() if k != "n0"] \
+    for name, x in [("full (-n 0)", r["full"]) for _ in range("full" in r)] \
+            + [(f"xdist {k}", x) for k, x in r["xdist"].items() if k != "n0"] \
             + [(f"attach -m {k}", x) for k, x in r.get("attach", {}).items()]:
         pc = x.get("probe_calls") or {}
         cs = x.get("create_stack_sent_all") or []
@@ -423,7 +476,7 @@ def table(r: dict[str, Any]) -> str:
         creates = "-" if not any(cs) and not any(e for e in emu if e) else f"{max(cs or [0])}/{max((e or 0) for e in emu) if emu else '-'}"
         row(f"{name:<22}{f(x['wall_s']):>8}{x['n']:>3}  {f(pc.get('reads')):>6}{f(pc.get('distinct_reads')):>9}"
             f"{f(pc.get('distinct_per_read')):>7}{creates:>12}{f(x.get('max_rss_mb')):>8}  {x.get('verdict')}")
-    ph = r["full"].get("phases_s") or {}
+    ph = (r.get("full") or {}).get("phases_s") or {}
     if ph:
         row("full run phases (s): " + ", ".join(f"{k} {f(v)}" for k, v in ph.items()))
     sc = r.get("scale") or {}
@@ -441,6 +494,23 @@ def table(r: dict[str, Any]) -> str:
         if x.get("reads_per_process") and len(x["reads_per_process"]) > 1:
             row(f"{name}: reads per process {x['reads_per_process']}, workers ready at "
                 f"{x.get('worker_ready_s')} s")
+    fill = (r.get("fill") or {}).get("by_size") or {}
+    if fill:
+        row(f"fill: attach run (all layers) with N of each unrelated kind in the account, vs N = {next(iter(fill))}"
+            " (CPU x: attach process + emulator CPU)")
+        row(f"  {'N':>6}{'wall s':>8}{'CPU s':>7}{'emu CPU':>8}{'reads':>7}{'distinct':>9}{'sent':>6}"
+            f"{'same reads':>11}{'wall x':>8}{'CPU x':>7}  verdict")
+        for size, x in fill.items():
+            row(f"  {size:>6}{f(x['wall_s']):>8}{f(x['cpu_s']):>7}{f(x['emulator_cpu_s']):>8}{f(x['reads']):>7}"
+                f"{f(x['distinct_reads']):>9}{f(x['sent_total']):>6}{'yes' if x['reads_identical'] else 'NO':>11}"
+                f"{f(x['wall_ratio']):>8}{f(x['cpu_total_ratio']):>7}  {x['verdict']}{(' (' + ', '.join(x['miss']) + ')') if x['miss'] else ''}")
+            for key in ("reads_added", "reads_removed"):
+                for k in x[key][:10]:
+                    row(f"    {key.split('_')[1]}: {' '.join(k)}")
+            for op, (a, b) in x["sent_changed"].items():
+                row(f"    sent {op}: {a} -> {b}")
+            for *k, a, b in x["answers_grew"][:10]:
+                row(f"    answer grew: {' '.join(k)}: {a} -> {b}")
     row("budgets:")
     for name, v in r["verdicts"].items():
         row(f"  {'MET ' if v['ok'] else 'MISS'} {name}: {json.dumps(v['value'])}")
@@ -449,6 +519,8 @@ def table(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # a terminated bench still stops the emulators it started (their `finally`)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=3, help="repetitions of the full and attach cases (median)")
     p.add_argument("--matrix-n", type=int, default=1, help="repetitions of each xdist/latency variant")
@@ -459,14 +531,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale-pytest", action=argparse.BooleanOptionalAction, default=True,
                    help="also validate the K stacks by K pytest attach runs")
     p.add_argument("--scale-pytest-max", type=int, default=10)
+    p.add_argument("--fill", default="0,1000,5000",
+                   help="sizes of the fill case: N of each unrelated kind in the account ('' to skip)")
+    p.add_argument("--cases", default=",".join(CASES),
+                   help=f"comma-separated cases to run, of {', '.join(CASES)}")
     p.add_argument("--quick", action="store_true",
-                   help="smoke mode: n=1, one attach layer, no xdist matrix, K=1 only (~1 min)")
+                   help="smoke mode: n=1, one attach layer, no xdist matrix, K=1 only, fill 0,200 (a few minutes)")
     p.add_argument("--out", default=str(ROOT / "reports" / "bench.json"))
     p.add_argument("pytest_args", nargs="*", help="extra arguments for the full runs (after --)")
     args = p.parse_args(argv)
     if args.quick:
         args.n, args.matrix_n, args.layers, args.workers = 1, 1, "database", ""
         args.stacks, args.scale_pytest, args.latency_ms = "1", False, 0
+        args.fill = "0,200" if args.fill == p.get_default("fill") else args.fill
+    unknown = set(args.cases.split(",")) - set(CASES)
+    if unknown:
+        p.error(f"unknown case(s) {', '.join(sorted(unknown))}; choose from {', '.join(CASES)}")
     result = bench(args)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,9 @@ Writes ``$STACKPROBE_BENCH_OUT/phases-<pid>.json`` at the end of the process wit
 wall-clock stamps (``time.time()``) of: plugin import (interpreter + pytest start-up),
 emulator start, deploy, configure done, collection done, tests done, teardown done; and
 the inventory's per-read keys of this process, so the benchmark can count reads that
-were repeated *across* xdist workers (summary.json only sums per-process counts).
+were repeated *across* xdist workers (summary.json only sums per-process counts), and the
+shape of each read's answer (how many items each of its lists holds, nothing of their
+content), so it can see a read whose answer grows with the account.
 Nothing here changes what a run does.
 """
 from __future__ import annotations
@@ -78,18 +80,31 @@ def _dump() -> None:
         return
     STAMPS["process_end"] = time.time()
     reads: list[list[str]] = []
+    answers: list[list[Any]] = []
     try:
         for run in RUNS:
             for inv in run.inventories():
                 reads += [[r.service, r.operation, r.params] for r in inv.log if not r.cached]
+                answers += [[service, op.removesuffix("[*]"), params, _shape(value)]
+                            for (service, _, op, params), value in list(inv._cache.items())]
     except Exception:  # the benchmark must never break a run
         pass
     doc = {"pid": os.getpid(), "emulator_stacks_created": _emulator_stacks_created(), "worker": os.environ.get("PYTEST_XDIST_WORKER", "controller"),
-           "stamps": STAMPS, "spans": SPANS, "reads": reads,
+           "stamps": STAMPS, "spans": SPANS, "reads": reads, "answers": answers,
            "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
     path = Path(OUT) / f"phases-{os.getpid()}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc))
+
+
+def _shape(value: Any) -> Any:
+    """How many items an answer holds: a paginated read's length, or the length of each
+    list at the top of a response (e.g. {"SecurityGroups": 3})."""
+    if isinstance(value, list):
+        return len(value)
+    if isinstance(value, dict):
+        return {k: len(v) for k, v in sorted(value.items()) if isinstance(v, list)}
+    return None
 
 
 def _emulator_stacks_created() -> int | None:

@@ -1,5 +1,6 @@
 """The benchmark runs: ``python -m benchmarks.bench --quick`` (one full embedded run, one
-attach run, one stack through the library runner) writes its JSON and prints its table.
+attach run, one stack through the library runner, the fill case at 0 and 200) writes its
+JSON and prints its table.
 
 Timing budgets are the benchmark's business, not a test's (DESIGN.md section 6): this only
 checks that it runs, that its numbers have the promised shape, and the counts that do not
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_quick_bench_runs_and_writes_its_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     proc = subprocess.run([sys.executable, "-m", "benchmarks.bench", "--quick", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=240)
+                          cwd=ROOT, capture_output=True, text=True, timeout=480)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "budgets:" in proc.stdout and "full (-n 0)" in proc.stdout
     doc = json.loads(out.read_text())
@@ -43,6 +44,11 @@ def test_quick_bench_runs_and_writes_its_json(tmp_path: Path) -> None:
 
     one = doc["scale"]["library_one_process"]["1"]
     assert one["wall_s"] > 0 and one["max_rss_mb"] > 0 and one["reads_per_stack"][0] > 0
+
+    fill = doc["fill"]["by_size"]
+    assert list(fill) == ["0", "200"] and fill["200"]["exit"] == [0]
+    assert fill["200"]["reads_identical"] is True, fill["200"]
+    assert "fill: attach run" in proc.stdout
 
     assert doc["verdicts"]["one_create_stack_whatever_n"]["ok"] is True
     assert doc["verdicts"]["distinct_reads_per_read_ge_0.9"]["ok"] is True
