@@ -382,15 +382,19 @@ class Graph:
         api = self.role("rest_api")
         if not api:
             return _Resolved(None, "no REST API to follow")
-        for o in (self.distribution_config().get("Origins") or {}).get("Items", []):
-            found = api_origin(o.get("DomainName", ""))
-            path = (o.get("OriginPath") or "").strip("/")
-            if found and found[0] == api and path:
-                return _Resolved(path.split("/")[0], "followed the API origin's OriginPath")
         resp = self._call("apigateway", "get_stages", restApiId=api)
         stages = [Node("AWS::ApiGateway::Stage", s["stageName"],
                        self.logical_of("AWS::ApiGateway::Stage", s["stageName"]) or "")
                   for s in (resp or {}).get("item", [])]
+        for o in (self.distribution_config().get("Origins") or {}).get("Items", []):
+            found = api_origin(o.get("DomainName", ""))
+            path = (o.get("OriginPath") or "").strip("/")
+            if found and found[0] == api and path:
+                named = path.split("/")[0]
+                # An origin path naming a stage the API lacks is the edge layer's finding:
+                # the stage is then the API's own (when it has exactly one).
+                if named in {n.id for n in stages} or not stages:
+                    return _Resolved(named, "followed the API origin's OriginPath")
         return self._only("api_stage", stages, f"the stages of REST API {api}")
 
     def _integrations(self) -> list[dict]:

@@ -125,12 +125,19 @@ def listener_wrong_port(stack):
     elbv2.modify_listener(ListenerArn=listener["ListenerArn"], Port=9090)
 
 
-def deny_everyone_policy(stack):
-    policy = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
-         "Resource": "execute-api:/*"}]}
+def origin_secret_rotated_in_policy_only(stack):
+    """The API policy's CloudFront-only Referer secret rotated, CloudFront's origin header not:
+    the policy now refuses CloudFront's own requests (and still every direct call)."""
     import json
-    stack.client("apigateway").update_rest_api(restApiId=_api(stack), patchOperations=[
+    api = stack.client("apigateway")
+    text = api.get_rest_api(restApiId=_api(stack))["policy"]
+    policy = json.loads(text.replace('\\"', '"'))
+    for st in policy["Statement"]:
+        for op in (st.get("Condition") or {}).values():
+            for key in list(op):
+                if key.lower() == "aws:referer":
+                    op[key] = "rotated-on-one-side-only"
+    api.update_rest_api(restApiId=_api(stack), patchOperations=[
         {"op": "replace", "path": "/policy", "value": json.dumps(policy)}])
 
 FAULTS = [
@@ -177,7 +184,7 @@ FAULTS = [
     Fault("api-throttled-to-zero",
           _patch_stage({"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0"}),
           ("api.stage_throttling",), mentions=("rate 0",), hop=p.API_STAGE),
-    Fault("api-resource-policy-denies-everyone", deny_everyone_policy,
+    Fault("api-origin-secret-rotated-in-policy-only", origin_secret_rotated_in_policy_only,
           ("api.resource_policy_admits_callers",), challenge=7, mentions=("denies execute-api:Invoke",),
           hop=p.API_STAGE),
 ]
