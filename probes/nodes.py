@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from probes import reads
 from probes.inventory import ROLE_OUTPUTS, ROLE_TYPES, Inventory
 from probes.result import Finding, failed, skipped
 
@@ -23,7 +24,8 @@ def nodes(inv: Inventory, rtype: str) -> list[dict[str, Any]]:
 
 
 def role(inv: Inventory, node: dict[str, Any]) -> str | None:
-    """The role ``node`` plays (``"site_bucket"``, a ``resources.<role>`` key), or None. Never raises for ambiguity: a
+    """The role ``node`` plays (``"site_bucket"``: a ``resources.<role>`` key, or a role its
+    references give, like the trail's bucket), or None. Never raises for ambiguity: a
     resource whose role cannot be told is judged all the same, only unnamed."""
     outputs = inv.outputs()
     for name, rtype in ROLE_TYPES.items():
@@ -32,6 +34,10 @@ def role(inv: Inventory, node: dict[str, Any]) -> str | None:
         ref = inv.explicit.get(name) or outputs.get(ROLE_OUTPUTS.get(name, ""))
         if ref and ref in (node["id"], node.get("arn")):
             return name
+    if node["type"] == "AWS::S3::Bucket":  # a role the references give: the trail's bucket
+        for trail in nodes(inv, "AWS::CloudTrail::Trail"):
+            if (reads.trail(inv, trail["id"]) or {}).get("S3BucketName") == node["id"]:
+                return "trail_bucket"
     return None
 
 

@@ -180,9 +180,7 @@ FAULTS = [
           inject=alias_removed,
           breaks=("edge.certificate_matches_domain",), mentions=("aliases",)),
     Fault(id="edge-access-logging-off", inject=logging_off, breaks=("edge.access_logging",),
-          challenge=10, mentions=("logging off",),
-          # the log bucket keeps ACLs on, which only CloudFront's standard logging justified
-          also_breaks=("stack.buckets_acls_disabled",)),
+          challenge=10, mentions=("logging off",)),
     Fault(id="edge-oac-removed", also_breaks=("e2e.request_path",),
           inject=oac_dropped, breaks=("edge.s3_origin_uses_oac",),
           challenge=1, mentions=("no Origin Access Control",)),
@@ -198,12 +196,10 @@ FAULTS = [
           breaks=("edge.s3_origin_uses_oac",), challenge=1, mentions=("SigningBehavior never",)),
     Fault(id="edge-site-public-access-block-off", inject=public_access_block_off,
           breaks=("edge.site_bucket_public_access_blocked",), challenge=1,
-          mentions=("public access block",),
-          also_breaks=("stack.buckets_block_public_access",)),  # every bucket, this one too
+          mentions=("public access block",)),
     Fault(id="edge-site-policy-public-read", inject=policy_public_read,
           breaks=("edge.site_bucket_policy_cloudfront_only",), challenge=1,
-          mentions=("PublicRead",),
-          also_breaks=("stack.buckets_block_public_access",)),  # its block is removed first
+          mentions=("PublicRead",)),
     Fault(id="edge-site-policy-any-distribution", also_breaks=("e2e.request_path",),
           inject=policy_any_distribution,
           breaks=("edge.site_bucket_policy_cloudfront_only",), challenge=1,
