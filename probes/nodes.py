@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from probes import graph
+from probes import graph, reads
 from probes.inventory import Ambiguous, Inventory
 from probes.result import Finding, failed, skipped
 
@@ -20,14 +20,20 @@ def nodes(inv: Inventory, rtype: str) -> list[dict[str, Any]]:
 
 
 def role(inv: Inventory, node: dict[str, Any]) -> str | None:
-    """The role ``node`` plays (``"site_bucket"``), from its place in the resource graph, or
-    None. Never raises for ambiguity: a resource whose role cannot be told is judged all
-    the same, only unnamed."""
+    """The role ``node`` plays (``"site_bucket"``), from its place in the resource graph
+    (or the trail's bucket), or None. Never raises for ambiguity: a resource whose role
+    cannot be told is judged all the same, only unnamed."""
     try:
         roles = graph.of(inv).roles_of(node["type"], node["id"])
     except Ambiguous:
-        return None
-    return roles[0] if roles else None
+        roles = []
+    if roles:
+        return roles[0]
+    if node["type"] == "AWS::S3::Bucket":  # a role the references give: the trail's bucket
+        for trail in nodes(inv, "AWS::CloudTrail::Trail"):
+            if (reads.trail(inv, trail["id"]) or {}).get("S3BucketName") == node["id"]:
+                return "trail_bucket"
+    return None
 
 
 def label(inv: Inventory, node: dict[str, Any], noun: str) -> str:

@@ -44,6 +44,8 @@ COMPONENT_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("observability", "cloudtrail"): ("trail",),
     ("observability", "dashboard"): ("dashboard",),
     ("api", "nlb"): ("nlb",),
+    # every bucket of the stack is judged, whether or not it has a distribution
+    ("edge", "buckets"): (),
     ("api", "vpc-link"): ("rest_api",),
 }
 

@@ -11,7 +11,7 @@ import json
 from tests.faults.catalog import Fault
 from tests.faults.f_compute import _roll_out_version
 
-S = "stack."
+B = "edge."  # every bucket's hygiene lives in the edge layer, beside the site bucket's
 
 
 def _delete_public_access_block(logical: str):
@@ -144,20 +144,20 @@ def _unrotated_secret_added(stack) -> None:
 
 
 FAULTS = [
-    Fault(id="stack-flow-log-bucket-public-access-block-removed",
+    Fault(id="bucket-flow-log-public-access-block-removed",
           inject=_delete_public_access_block("FlowLogBucket"),
-          breaks=(S + "buckets_block_public_access",),
+          breaks=(B + "buckets_block_public_access",),
           mentions=("(the flow log bucket) has no public access block",)),
-    Fault(id="stack-trail-bucket-admits-plain-http", inject=_trail_policy_without_tls_deny,
-          breaks=(S + "buckets_deny_insecure_transport",),
+    Fault(id="bucket-trail-admits-plain-http", inject=_trail_policy_without_tls_deny,
+          breaks=(B + "buckets_deny_insecure_transport",),
           mentions=("does not deny requests without TLS",)),
-    Fault(id="stack-log-bucket-encryption-removed", inject=_delete_encryption("LogBucket"),
-          breaks=(S + "buckets_encrypted_by_default",),
+    Fault(id="bucket-log-encryption-removed", inject=_delete_encryption("LogBucket"),
+          breaks=(B + "buckets_encrypted_by_default",),
           mentions=("(the log bucket) has no default encryption",)),
-    Fault(id="stack-flow-log-bucket-acls-enabled", inject=_acls_enabled("FlowLogBucket"),
-          breaks=(S + "buckets_acls_disabled",), mentions=("object ownership ObjectWriter",)),
-    Fault(id="stack-site-bucket-versioning-suspended", inject=_suspend_versioning("SiteBucket"),
-          breaks=(S + "buckets_versioned_as_expected",),
+    Fault(id="bucket-flow-log-acls-enabled", inject=_acls_enabled("FlowLogBucket"),
+          breaks=(B + "buckets_acls_disabled",), mentions=("object ownership ObjectWriter",)),
+    Fault(id="bucket-site-versioning-suspended", inject=_suspend_versioning("SiteBucket"),
+          breaks=(B + "buckets_versioned_as_expected",),
           mentions=("(the site bucket) has versioning Suspended",)),
     Fault(id="waf-api-resource-policy-removed", inject=_drop_api_resource_policy,
           breaks=("waf.api_not_reachable_around_waf",),
@@ -183,7 +183,7 @@ FAULTS = [
           breaks=("compute.user_data_has_no_secrets",),
           mentions=("secret environment literal PAYMENTS_API_TOKEN",)),
     Fault(id="stack-launch-template-volume-unencrypted", inject=_unencrypted_volume,
-          breaks=(S + "encryption_at_rest_as_expected",), challenge=8,
+          breaks=("stack.encryption_at_rest_as_expected",), challenge=8,
           mentions=("volume /dev/xvda is not encrypted",)),
     Fault(id="obs-trail-delivers-to-deleted-log-group", inject=_trail_to_deleted_log_group,
           breaks=("observability.troubleshooting_logs_as_expected",), challenge=10,

@@ -113,7 +113,8 @@ def policy_any_distribution(stack: Any) -> None:
     """The CloudFront grant loses its AWS:SourceArn condition: any distribution may read."""
     s3, bucket, policy = _policy(stack)
     for st in policy["Statement"]:
-        st.pop("Condition", None)
+        if st.get("Effect") == "Allow":
+            st.pop("Condition", None)
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
 
 
@@ -181,7 +182,7 @@ FAULTS = [
           inject=alias_removed,
           breaks=("edge.certificate_matches_domain",), mentions=("aliases",)),
     Fault(id="edge-access-logging-off", inject=logging_off, breaks=("edge.access_logging",),
-          challenge=10, also_breaks=("stack.buckets_acls_disabled",),  # the log bucket keeps ACLs for a delivery that stopped
+          challenge=10,
           mentions=("logging off",)),
     Fault(id="edge-oac-removed", also_breaks=("e2e.request_path",),
           inject=oac_dropped, breaks=("edge.s3_origin_uses_oac",),
@@ -198,13 +199,11 @@ FAULTS = [
           breaks=("edge.s3_origin_uses_oac",), challenge=1, mentions=("SigningBehavior never",)),
     Fault(id="edge-site-public-access-block-off", inject=public_access_block_off,
           breaks=("edge.site_bucket_public_access_blocked",), challenge=1,
-          also_breaks=("stack.buckets_block_public_access",),  # every bucket is judged too
           mentions=("public access block",)),
     Fault(id="edge-site-policy-public-read", inject=policy_public_read,
           breaks=("edge.site_bucket_policy_cloudfront_only",), challenge=1,
-          also_breaks=("stack.buckets_block_public_access",),  # every bucket is judged too
           mentions=("PublicRead",)),
-    Fault(id="edge-site-policy-any-distribution", also_breaks=("stack.buckets_deny_insecure_transport", "e2e.request_path",),
+    Fault(id="edge-site-policy-any-distribution", also_breaks=("e2e.request_path",),
           inject=policy_any_distribution,
           breaks=("edge.site_bucket_policy_cloudfront_only",), challenge=1,
           mentions=("AWS:SourceArn",)),

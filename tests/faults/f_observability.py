@@ -143,6 +143,6 @@ FAULTS = [
           mentions=("denies sns:Publish",)),
     Fault("obs-trail-bucket-policy-removed", _trail_bucket_policy_removed,
           ("observability.trail_bucket_allows_delivery",), challenge=10,
-          also_breaks=("stack.buckets_deny_insecure_transport",),  # its TLS-only Deny went with it
+          also_breaks=("edge.buckets_deny_insecure_transport",),  # its TLS-only Deny went with it
           mentions=("no bucket policy",)),
 ]

@@ -10,9 +10,9 @@ from probes import registry
 from probes.expectations import build
 
 CASES = [
-    ("stack.buckets_encrypted_by_default", {"buckets": {"encryption": "kms"}},
+    ("edge.buckets_encrypted_by_default", {"buckets": {"encryption": "kms"}},
      "expectations.buckets.encryption"),
-    ("stack.buckets_versioned_as_expected", {"buckets": {"versioned_roles": ["flow_log_bucket"]}},
+    ("edge.buckets_versioned_as_expected", {"buckets": {"versioned_roles": ["flow_log_bucket"]}},
      "(the flow log bucket) has versioning never enabled"),
     ("auth.user_pool_password_policy", {"user_pool": {"min_password_length": 14}},
      "minimum length 12 < 14"),
