@@ -24,6 +24,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-dev-shm-usage"]
 # Virtual time can run out before a loaded machine has parsed the 4 MB page: retry longer.
 BUDGETS_MS = (15_000, 40_000, 90_000)
+# A screenshot of the loading spinner is ~21 KB (a blank page ~6 KB); a rendered report is
+# several times larger.
+SCREENSHOT_WAIT_MS = 30_000
+RENDERED_PNG_BYTES = 60_000
 SCREENSHOT = ROOT / "docs" / "report-screenshot.png"
 
 
@@ -59,6 +63,25 @@ def browse(chromium: str, url: str, tmp: Path, *extra: str, budget: int = BUDGET
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
+
+
+def screenshot(chromium: str, url: str, tmp: Path, shot: Path, tries: int = 8) -> None:
+    """Headless Chromium takes its picture when the page says it loaded, which for this
+    single-file report is sometimes still the loading spinner: try again until the picture
+    shows a rendered report."""
+    size = 0
+    for _ in range(tries):
+        profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
+        proc = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--timeout={SCREENSHOT_WAIT_MS}",
+                               f"--user-data-dir={profile}", f"--screenshot={shot}",
+                               "--window-size=1440,900", "--hide-scrollbars", url],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        size = shot.stat().st_size if shot.is_file() else 0
+        if size > RENDERED_PNG_BYTES:
+            return
+    pytest.fail(f"{shot.name} shows no rendered report after {tries} tries ({size} bytes)",
+                pytrace=False)
 
 
 def rendered(chromium: str, url: str, tmp: Path, *must: str) -> str:
@@ -101,13 +124,11 @@ def test_report_renders_layers_failure_fix_and_evidence(tools, report_runs, tmp_
     assert "missing or empty outputs: VpcId" in detail, detail[:3000]
     assert "Fix: Redeploy the stack" in detail
     assert "evidence (findings)" in detail and "AWS reads:" in detail
-    assert "runbook: stack" in detail and FAILING_PROBE in detail
+    assert "runbook: stack" in detail and FAILING_PROBE in detail  # attached text, no file:// link
     assert "stack drift or incomplete stack" in detail  # the category from categories.json
 
     shot = tmp_path / "report.png"
-    browse(tools, f"{index.as_uri()}#{result_id(out, FAILING_TITLE)}", tmp_path,
-           f"--screenshot={shot}", "--window-size=1440,900", "--hide-scrollbars", budget=BUDGETS_MS[1])
-    assert shot.is_file() and shot.stat().st_size > 20_000, "screenshot is blank or missing"
+    screenshot(tools, f"{index.as_uri()}#{result_id(out, FAILING_TITLE)}", tmp_path, shot)
     if os.environ.get("STACKPROBE_UPDATE_SCREENSHOT") == "1":
         SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
@@ -121,3 +142,87 @@ def test_results_of_parallel_jobs_merge_into_one_report(tools, report_runs, tmp_
     assert stats["total"] == 4 and stats["failed"] == 1, stats  # 2 probes x 2 environments
     text = rendered(tools, index.as_uri(), tmp_path, "healthy-us-east-1", "faulted-us-east-1")
     assert "healthy-us-east-1" in text and "faulted-us-east-1" in text, text[:2000]
+
+
+# ---- a run with failures in three layers -------------------------------------------------
+THREE_LAYER_FAULTS = ("net-nat-gateway-deleted", "db-backups-off", "alarm-actions-disabled")
+SCREENSHOTS = {"overview": "report-overview.png", "failure": "report-failure.png"}
+
+
+@pytest.fixture(scope="module")
+def three_layers(lab, tmp_path_factory):
+    """The bundled stack on the emulator with one fault in each of network, database and
+    observability (the network fault cuts the request path), probed by an attach run."""
+    from tests.faults.catalog import all_faults
+    from tests.reliability.conftest import clean_env, env_file, run
+
+    stack = lab.deploy()
+    faults = {f.id: f for f in all_faults()}
+    for fault_id in THREE_LAYER_FAULTS:
+        faults[fault_id].inject(stack)
+    base = tmp_path_factory.mktemp("three-layers")
+    envfile = env_file(base, stack.endpoint, "three", mode="attach", stack=stack.name,
+                       allow_mutations=False)
+    code, out = run(["suites", "--env", str(envfile), "--stack-name", stack.name], base / "r",
+                    timeout=300, env=clean_env())
+    assert code == 1, out
+    return base / "r", out
+
+
+def report_categories(index: Path) -> dict[str, int]:
+    """The categories the single-file report shows, with their totals (its embedded
+    widgets/categories.json)."""
+    import base64
+    m = re.search(r'd\("widgets/categories.json","([^"]+)"\)', index.read_text())
+    assert m, "no categories in the report"
+    doc = json.loads(base64.b64decode(m.group(1)))
+    return {doc["nodes"][r]["name"]: doc["nodes"][r]["statistic"]["total"] for r in doc["roots"]}
+
+
+def _results(alluredir: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in alluredir.glob("*-result.json")]
+
+
+def _label(result: dict, name: str) -> str | None:
+    return next((label["value"] for label in result["labels"] if label["name"] == name), None)
+
+
+def test_three_layer_run_categories_order_and_step_statuses(tools, three_layers, tmp_path):
+    reports, out = three_layers
+    results = _results(reports / "allure-results")
+    failed = {_label(r, "probe_id"): r for r in results if r["status"] == "failed"}
+    # categories from the outcome's fields
+    categories = {pid: _label(r, "stackprobe_category") for pid, r in failed.items()}
+    assert categories["e2e.request_path"] == "broken request path", categories
+    assert categories["database.backups_retained"] == "configuration finding", categories
+    assert categories["observability.alarm_actions_notify_topic"] == "alerting gap", categories
+    assert {_label(r, "stackprobe_category") for r in results if r["status"] == "skipped"
+            and _label(r, "suite") == "live journeys"} <= {"emulator limitation", None}
+    # a failed finding is a failed step, not a green tick; no "?" teardown rows
+    steps = [s for r in failed.values() for s in r.get("steps", []) if s["name"].startswith("failed: ")]
+    assert steps and all(s["status"] == "failed" for s in steps), steps
+    for container in (reports / "allure-results").glob("*-container.json"):
+        assert all(a.get("status") for a in json.loads(container.read_text()).get("afters", []))
+    # the terminal leads with the first broken hop
+    section = out[out.index("stackprobe: verdict by layer"):]
+    assert section.splitlines()[1].startswith("FIRST BROKEN HOP:"), section[:600]
+
+    out_dir = tmp_path / "report"
+    index = generate(out_dir, tmp_path / "history.jsonl", reports / "allure-results")
+    by_id = json.loads((out_dir / "test-results.json").read_text())["byId"]
+    shown = report_categories(index)
+    assert shown == {"broken request path": 1, "alerting gap": 1, "configuration finding": 2}, shown
+
+    overview = rendered(tools, index.as_uri(), tmp_path, "01 stack", "11 e2e")
+    positions = [overview.find(f"{i:02d} {layer}") for i, layer in
+                 ((1, "stack"), (7, "network"), (9, "database"), (10, "observability"), (11, "e2e"))]
+    assert -1 not in positions and positions == sorted(positions), (positions, overview[:2000])
+    assert "suites.e2e" not in overview
+
+    e2e = next(i for i, r in by_id.items() if r["status"] == "failed" and "request path" in r["name"])
+    shots = {"overview": index.as_uri(), "failure": f"{index.as_uri()}#{e2e}"}
+    for name, url in shots.items():
+        shot = tmp_path / SCREENSHOTS[name]
+        screenshot(tools, url, tmp_path, shot)
+        if os.environ.get("STACKPROBE_UPDATE_SCREENSHOT") == "1":
+            shutil.copyfile(shot, SCREENSHOT.parent / SCREENSHOTS[name])

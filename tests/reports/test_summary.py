@@ -222,7 +222,7 @@ def test_schema_is_valid_and_summary_path_follows_junit(tmp_path):
 
 def test_first_broken_hop_from_the_e2e_finding():
     results = reporting.Results()
-    results.tests["n"] = reporting._Test("n", "e2e", reporting.E2E_PROBE, facts={"findings": [
+    results.tests["n"] = reporting.TestRecord("n", "e2e", reporting.E2E_PROBE, facts={"findings": [
         {"status": "passed", "resource": "x", "message": "ok", "fix": "", "next_step": "", "hop": None},
         {"status": "failed", "resource": "request path hop 9 'vpc-link'", "hop": "vpc-link",
          "hop_layer": "api", "message": "VPC link vl-1 FAILED; expected AVAILABLE. Fix: recreate it",
@@ -232,7 +232,7 @@ def test_first_broken_hop_from_the_e2e_finding():
                    "message": "VPC link vl-1 FAILED; expected AVAILABLE. Fix: recreate it",
                    "next_step": "pytest -m api (layer api)"}
     jsonschema.validate(hop, {**SCHEMA["properties"]["first_broken_hop"], "$defs": SCHEMA["$defs"]})
-    assert reporting._hop_layer({"first_broken_hop": "db", "hops": [{"name": "db", "layer": "database"}]}) \
+    assert reporting.hop_layer({"first_broken_hop": "db", "hops": [{"name": "db", "layer": "database"}]}) \
         == "database"
 
 
