@@ -19,12 +19,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 PREFIX = "fill"
+ATTEMPTS = 20
+THREADS = 6  # the emulator answers on one core: more threads only collide more (HTTP 500s)
 STACK_TEMPLATE = json.dumps({
     "AWSTemplateFormatVersion": "2010-09-09",
     "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
@@ -36,7 +39,7 @@ LOG_GROUP_SHAPES = ("/aws/rds/instance/{p}-db-{i}/postgresql", "API-Gateway-Exec
 class Filler:
     """boto3 clients on one endpoint; ``fill(start, stop)`` adds resources [start, stop)."""
 
-    def __init__(self, endpoint: str, region: str = "us-east-1", threads: int = 16) -> None:
+    def __init__(self, endpoint: str, region: str = "us-east-1", threads: int = THREADS) -> None:
         import boto3
         from botocore.config import Config
 
@@ -111,25 +114,27 @@ class Filler:
         return made
 
     def _retrying(self, fn: Callable[[int], None]) -> Callable[[int], None]:
-        """``fn`` tried up to 5 times: moto answers some concurrent writes with HTTP 500 (an
-        HTML page botocore cannot parse); a retry that finds the resource made is done."""
+        """``fn`` tried up to 20 times: moto answers a write with HTTP 500 (an HTML page
+        botocore cannot parse) when another request adds to the dict it is iterating (its
+        duplicate-name checks for security groups and stacks); a retry that finds the
+        resource made is done."""
         from botocore.exceptions import ClientError
         from botocore.parsers import ResponseParserError
 
         def run(i: int) -> None:
-            for attempt in range(5):
+            for attempt in range(ATTEMPTS):
                 try:
                     return fn(i)
                 except (ResponseParserError, ClientError) as exc:
                     code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else "HTTP 500"
                     if attempt and ("Exists" in code or "Duplicate" in code or "AlreadyOwned" in code):
                         return None
-                    if attempt == 4 or (isinstance(exc, ClientError)
+                    if attempt == ATTEMPTS - 1 or (isinstance(exc, ClientError)
                                         and exc.response["ResponseMetadata"].get("HTTPStatusCode", 0) < 500):
                         raise
                     step = f"{fn.__name__.lstrip('_')} ({code})"
                     self.retried[step] = self.retried.get(step, 0) + 1
-                    time.sleep(0.2 * (attempt + 1))
+                    time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
             return None
         return run
 
@@ -153,7 +158,7 @@ class Filler:
 FLAT_WITHIN = 0.10
 
 
-def case(sizes: list[int], n: int, threads: int = 16, warm_up: bool = True, paired: bool = True,
+def case(sizes: list[int], n: int, threads: int = THREADS, warm_up: bool = True, paired: bool = True,
          log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """The ``fill`` case of ``benchmarks.bench``: a standalone emulator with the bundled
     stack; for each size N (ascending) its account is filled up to N of each kind, then the
@@ -285,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--count", type=int, required=True, help="make the account hold N of each kind")
     parser.add_argument("--start", type=int, default=0, help="first index (resources [start, count) are added)")
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=THREADS)
     args = parser.parse_args(argv)
     filler = Filler(args.endpoint, args.region, args.threads)
     made = filler.fill(args.start, args.count)
