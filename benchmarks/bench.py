@@ -496,12 +496,16 @@ def table(r: dict[str, Any]) -> str:
                 f"{x.get('worker_ready_s')} s")
     fill = (r.get("fill") or {}).get("by_size") or {}
     if fill:
-        row(f"fill: attach run (all layers) with N of each unrelated kind in the account, vs N = {next(iter(fill))}"
-            " (CPU x: attach process + emulator CPU)")
-        row(f"  {'N':>6}{'wall s':>8}{'CPU s':>7}{'emu CPU':>8}{'reads':>7}{'distinct':>9}{'sent':>6}"
+        first = next(iter(fill.values()))
+        row(f"fill: attach run (all layers) with N of each unrelated kind in the account; reads vs N = "
+            f"{next(iter(fill))}, time vs {first.get('time_compared_with')} (x: ratio; CPU: attach "
+            "process + emulator)")
+        row(f"  {'N':>6}{'wall s':>8}{'empty s':>8}{'CPU s':>7}{'empty':>7}{'reads':>7}{'distinct':>9}{'sent':>6}"
             f"{'same reads':>11}{'wall x':>8}{'CPU x':>7}  verdict")
         for size, x in fill.items():
-            row(f"  {size:>6}{f(x['wall_s']):>8}{f(x['cpu_s']):>7}{f(x['emulator_cpu_s']):>8}{f(x['reads']):>7}"
+            e = x.get("empty_account") or {}
+            row(f"  {size:>6}{f(x['wall_s']):>8}{f(e.get('wall_s')):>8}{f(x['cpu_total_s']):>7}"
+                f"{f(e.get('cpu_total_s')):>7}{f(x['reads']):>7}"
                 f"{f(x['distinct_reads']):>9}{f(x['sent_total']):>6}{'yes' if x['reads_identical'] else 'NO':>11}"
                 f"{f(x['wall_ratio']):>8}{f(x['cpu_total_ratio']):>7}  {x['verdict']}{(' (' + ', '.join(x['miss']) + ')') if x['miss'] else ''}")
             for key in ("reads_added", "reads_removed"):

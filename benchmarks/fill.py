@@ -19,12 +19,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 PREFIX = "fill"
+ATTEMPTS = 20
+THREADS = 6  # the emulator answers on one core: more threads only collide more (HTTP 500s)
 STACK_TEMPLATE = json.dumps({
     "AWSTemplateFormatVersion": "2010-09-09",
     "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
@@ -36,7 +39,7 @@ LOG_GROUP_SHAPES = ("/aws/rds/instance/{p}-db-{i}/postgresql", "API-Gateway-Exec
 class Filler:
     """boto3 clients on one endpoint; ``fill(start, stop)`` adds resources [start, stop)."""
 
-    def __init__(self, endpoint: str, region: str = "us-east-1", threads: int = 16) -> None:
+    def __init__(self, endpoint: str, region: str = "us-east-1", threads: int = THREADS) -> None:
         import boto3
         from botocore.config import Config
 
@@ -100,7 +103,7 @@ class Filler:
             ("log_groups", self._log_group), ("security_groups_other_vpc", self._sg_other_vpc),
             ("security_groups_default_vpc", self._sg_default_vpc),
             ("buckets", self._bucket), ("alarms", self._alarm), ("stacks", self._stack)]
-        self.retried: list[str] = []
+        self.retried: dict[str, int] = {}
         with ThreadPoolExecutor(self.threads) as pool:
             for kind, fn in steps:
                 t0 = time.perf_counter()
@@ -111,24 +114,27 @@ class Filler:
         return made
 
     def _retrying(self, fn: Callable[[int], None]) -> Callable[[int], None]:
-        """``fn`` tried up to 5 times: moto answers some concurrent writes with HTTP 500 (an
-        HTML page botocore cannot parse); a retry that finds the resource made is done."""
+        """``fn`` tried up to 20 times: moto answers a write with HTTP 500 (an HTML page
+        botocore cannot parse) when another request adds to the dict it is iterating (its
+        duplicate-name checks for security groups and stacks); a retry that finds the
+        resource made is done."""
         from botocore.exceptions import ClientError
         from botocore.parsers import ResponseParserError
 
         def run(i: int) -> None:
-            for attempt in range(5):
+            for attempt in range(ATTEMPTS):
                 try:
                     return fn(i)
                 except (ResponseParserError, ClientError) as exc:
                     code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else "HTTP 500"
                     if attempt and ("Exists" in code or "Duplicate" in code or "AlreadyOwned" in code):
                         return None
-                    if attempt == 4 or (isinstance(exc, ClientError)
+                    if attempt == ATTEMPTS - 1 or (isinstance(exc, ClientError)
                                         and exc.response["ResponseMetadata"].get("HTTPStatusCode", 0) < 500):
                         raise
-                    self.retried.append(f"{fn.__name__.lstrip('_')} {i}: {code}")
-                    time.sleep(0.2 * (attempt + 1))
+                    step = f"{fn.__name__.lstrip('_')} ({code})"
+                    self.retried[step] = self.retried.get(step, 0) + 1
+                    time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
             return None
         return run
 
@@ -152,26 +158,49 @@ class Filler:
 FLAT_WITHIN = 0.10
 
 
-def case(sizes: list[int], n: int, threads: int = 16, warm_up: bool = True,
+def case(sizes: list[int], n: int, threads: int = THREADS, warm_up: bool = True, paired: bool = True,
          log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    """The ``fill`` case of ``benchmarks.bench``: one standalone emulator with the bundled
-    stack; for each size N (ascending) the account is filled up to N of each kind, then the
-    full attach run (every layer) is made ``n`` times. Each size is compared with the
-    first (normally 0): the set of reads (service, operation, params), the requests sent
-    per operation, and the median wall time, the attach process's CPU and the emulator's."""
+    """The ``fill`` case of ``benchmarks.bench``: a standalone emulator with the bundled
+    stack; for each size N (ascending) its account is filled up to N of each kind, then the
+    full attach run (every layer) is made ``n`` times. Reads are compared with the first
+    size (normally 0): the same (service, operation, params), requests sent per operation
+    and answer shapes. Time: with ``paired``, a second emulator holding only the bundled
+    stack is attached to in turn with the filled one (A B, B A, ...), and each size's median
+    wall time and CPU (attach process + emulator) are compared with that empty account's in
+    the same minutes, so the load of a shared machine falls on both alike; without it, with
+    the first size's."""
     from benchmarks.bench import Standalone, median, run_pytest
 
+    def attach(emu: Standalone) -> dict[str, Any]:
+        before = emu.cpu_s()
+        r = run_pytest(["--stack-name", emu.stacks[0]], env_extra=emu.env(), keys=True)
+        after = emu.cpu_s()
+        r["emulator_cpu_s"] = round(after - before, 3) if after is not None and before is not None else None
+        r["cpu_total_s"] = r["cpu_s"] + (r["emulator_cpu_s"] or 0)
+        return r
+
+    def times(runs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"wall_s": median([r["wall_s"] for r in runs]), "wall_s_all": [r["wall_s"] for r in runs],
+                "cpu_s": median([r["cpu_s"] for r in runs]),
+                "emulator_cpu_s": median([r["emulator_cpu_s"] for r in runs]),
+                "cpu_total_s": median([r["cpu_total_s"] for r in runs])}
+
     sizes = sorted(set(sizes))
-    out: dict[str, Any] = {"sizes": sizes, "n": n, "fill": {}, "by_size": {}}
-    emu = Standalone()
+    out: dict[str, Any] = {"sizes": sizes, "n": n, "paired": paired, "fill": {}, "by_size": {}}
+    emus: list[Standalone] = []
     try:
+        emus.append(Standalone())
+        emu = emus[0]
+        if paired:
+            emus.append(Standalone())
         out["stack"] = emu.stacks[0]
         filler = Filler(emu.endpoint, emu.region, threads)
         if warm_up:
             # the emulator's first requests set up moto's services (seconds of CPU): a run
             # not counted takes that, so that it does not fall on the first size
-            log("fill: warm-up attach run (not counted)")
-            out["warm_up_wall_s"] = run_pytest(["--stack-name", emu.stacks[0]], env_extra=emu.env())["wall_s"]
+            log("fill: warm-up attach run(s) (not counted)")
+            out["warm_up_wall_s"] = [run_pytest(["--stack-name", e.stacks[0]], env_extra=e.env())["wall_s"]
+                                     for e in emus]
         have = 0
         base: dict[str, Any] | None = None
         for size in sizes:
@@ -180,27 +209,24 @@ def case(sizes: list[int], n: int, threads: int = 16, warm_up: bool = True,
                 out["fill"][size] = filler.fill(have, size)
                 have = size
             out["fill"].setdefault(size, {})["account_holds"] = filler.counts()
-            runs = []
+            runs: list[dict[str, Any]] = []
+            empty: list[dict[str, Any]] = []
             for i in range(n):
-                log(f"fill: {size} of each kind, attach run (all layers) #{i + 1}")
-                emu_cpu = emu.cpu_s()
-                r = run_pytest(["--stack-name", emu.stacks[0]], env_extra=emu.env(), keys=True)
-                after = emu.cpu_s()
-                r["emulator_cpu_s"] = round(after - emu_cpu, 3) if after is not None and emu_cpu is not None else None
-                runs.append(r)
+                log(f"fill: {size} of each kind, attach run (all layers) #{i + 1}"
+                    + (" and the empty account's" if paired else ""))
+                for which in (emus if i % 2 == 0 else emus[::-1]):
+                    (runs if which is emu else empty).append(attach(which))
             last = runs[-1]
             calls = last.get("probe_calls") or {}
             row: dict[str, Any] = {
                 "exit": [r["exit"] for r in runs], "verdict_of_run": last.get("verdict"),
-                "totals": last.get("totals"),
-                "wall_s": median([r["wall_s"] for r in runs]), "wall_s_all": [r["wall_s"] for r in runs],
-                "cpu_s": median([r["cpu_s"] for r in runs]),
-                "emulator_cpu_s": median([r["emulator_cpu_s"] for r in runs]),
-                "cpu_total_s": median([r["cpu_s"] + (r["emulator_cpu_s"] or 0) for r in runs]),
+                "totals": last.get("totals"), **times(runs),
                 "reads": calls.get("reads"), "distinct_reads": calls.get("distinct_reads"),
                 "sent_total": last.get("sent_total"),
                 "read_keys": last["read_keys"], "answer_shapes": last["answer_shapes"],
                 "sent": last["sent"]}
+            if empty:
+                row["empty_account"] = {"exit": [r["exit"] for r in empty], **times(empty)}
             if "error" in last:
                 row["error"] = last["error"]
             if any(r["read_keys"] != last["read_keys"] for r in runs):
@@ -209,7 +235,8 @@ def case(sizes: list[int], n: int, threads: int = 16, warm_up: bool = True,
             row.update(compare(base, row))
             out["by_size"][size] = row
     finally:
-        emu.stop()
+        for e in emus:
+            e.stop()
     for i, row in enumerate(out["by_size"].values()):  # the differences are kept, not the keys
         row["answers_recorded"] = len(row.pop("answer_shapes"))
         row.pop("read_keys")
@@ -222,9 +249,11 @@ def compare(base: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     """``row`` against the base size: FLAT when the reads are the same (or their counts
     within 10 %) and the median wall time is within 10 %; else MISS, with what grew. "The
     same" is the same (service, operation, params), the same requests sent per operation
-    (a listing that pages) and answers of the same shape (a listing that grows on one page)."""
-    def ratio(key: str) -> float | None:
-        return round(row[key] / base[key], 3) if row.get(key) is not None and base.get(key) else None
+    (a listing that pages) and answers of the same shape (a listing that grows on one page).
+    Time is compared with the empty account measured beside it when there is one
+    (``row["empty_account"]``), else with the base size."""
+    def ratio(key: str, ref: dict[str, Any]) -> float | None:
+        return round(row[key] / ref[key], 3) if row.get(key) is not None and ref.get(key) else None
 
     b_keys = {tuple(k) for k in base["read_keys"]}
     r_keys = {tuple(k) for k in row["read_keys"]}
@@ -235,9 +264,10 @@ def compare(base: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     grew = [[*k, b_shapes[k], a[3]] for a in row["answer_shapes"]
             if (k := tuple(a[:3])) in b_shapes and b_shapes[k] != a[3]]
     identical = b_keys == r_keys and not sent_diff and not grew
-    counts = [ratio(k) for k in ("reads", "distinct_reads", "sent_total")]
+    counts = [ratio(k, base) for k in ("reads", "distinct_reads", "sent_total")]
     reads_flat = identical or (not grew and all(c is not None and abs(c - 1) <= FLAT_WITHIN for c in counts))
-    wall = ratio("wall_s")
+    ref = row.get("empty_account") or base
+    wall = ratio("wall_s", ref)
     time_flat = wall is not None and wall <= 1 + FLAT_WITHIN
     why = []
     if not reads_flat:
@@ -245,8 +275,10 @@ def compare(base: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     if not time_flat:
         why.append(f"wall x{wall}")
     return {"reads_identical": identical, "reads_ratio": counts[0], "sent_ratio": counts[2],
-            "wall_ratio": wall, "cpu_ratio": ratio("cpu_s"), "emulator_cpu_ratio": ratio("emulator_cpu_s"),
-            "cpu_total_ratio": ratio("cpu_total_s"),
+            "time_compared_with": "empty account, same minutes" if "empty_account" in row else "first size",
+            "wall_ratio": wall, "wall_ratio_vs_first_size": ratio("wall_s", base),
+            "cpu_ratio": ratio("cpu_s", ref), "emulator_cpu_ratio": ratio("emulator_cpu_s", ref),
+            "cpu_total_ratio": ratio("cpu_total_s", ref),
             "reads_added": sorted(r_keys - b_keys), "reads_removed": sorted(b_keys - r_keys),
             "sent_changed": sent_diff, "answers_grew": grew,
             "verdict": "FLAT" if reads_flat and time_flat else "MISS", "miss": why}
@@ -258,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--count", type=int, required=True, help="make the account hold N of each kind")
     parser.add_argument("--start", type=int, default=0, help="first index (resources [start, count) are added)")
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=THREADS)
     args = parser.parse_args(argv)
     filler = Filler(args.endpoint, args.region, args.threads)
     made = filler.fill(args.start, args.count)

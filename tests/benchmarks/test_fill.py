@@ -46,7 +46,7 @@ def test_compare_tells_a_listing_that_grows_from_a_scoped_read() -> None:
 
 @pytest.mark.xdist_group("bench")
 def test_attach_run_reads_the_same_in_a_filled_account() -> None:
-    doc = fill.case([0, SIZE], n=1, warm_up=False)
+    doc = fill.case([0, SIZE], n=1, warm_up=False, paired=False)
     holds = doc["fill"][SIZE]["account_holds"]
     assert min(holds.values()) >= SIZE, f"the filler did not fill the account: {holds}"
     empty, full = doc["by_size"][0], doc["by_size"][SIZE]
