@@ -6,36 +6,16 @@ from typing import Any
 
 from probes import api
 from probes.expectations import build
+from tests.unit.fakes import FakeInventory as Fake
 
 EXP = build({})
 NLB = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/app/abc"
 POOL = "arn:aws:cognito-idp:us-east-1:1:userpool/us-east-1_P"
 
 
-class FakeInventory:
-    """Answers reads from a dict keyed by operation; roles and outputs from dicts."""
-
-    def __init__(self, responses: dict[str, Any], roles: dict[str, str],
-                 outputs: dict[str, str] | None = None):
-        self.responses, self.roles, self._outputs = responses, roles, outputs or {}
-        self.explicit, self.stack_name = roles, "canned"  # roles as resources.<role> overrides
-
-    def of_type(self, resource_type):
-        return []
-
-    def call(self, service, operation, *, region=None, missing_ok=False, **params):
-        value = self.responses.get(operation)
-        return value(params) if callable(value) else value
-
-    def paginate(self, service, operation, key, *, region=None, missing_ok=False, **params):
-        value = self.responses.get(operation, [])
-        return value(params) if callable(value) else value
-
-    def outputs(self):
-        return self._outputs
-
-    def stack(self):
-        return {"Parameters": [{"ParameterKey": "AppPort", "ParameterValue": "8080"}]}
+def FakeInventory(responses: dict[str, Any], roles: dict[str, str],  # noqa: N802 - the shared fake
+                  outputs: dict[str, str] | None = None) -> Fake:
+    return Fake(responses, roles, parameters={"AppPort": "8080"}, outputs=outputs)
 
 
 def _method(auth="COGNITO_USER_POOLS", authorizer="a1", conn="VPC_LINK", cid="link1",
@@ -100,7 +80,7 @@ def test_stage_variable_vpc_link_is_resolved():
             "resourceMethods": {"GET": _method(cid="${stageVariables.link}")}}]
     seen = []
     inv = _inv(get_resources=res,
-               get_vpc_link=lambda p: seen.append(p["vpcLinkId"]) or
+               get_vpc_link=lambda **p: seen.append(p["vpcLinkId"]) or
                {"id": p["vpcLinkId"], "status": "AVAILABLE", "targetArns": [NLB]})
     assert all(f.ok for f in api.vpc_link_targets_nlb(inv, EXP))
     assert seen == ["link1"]

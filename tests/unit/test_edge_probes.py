@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from probes import dns, edge, registry, waf
 from probes.expectations import build
-from probes.inventory import is_missing
+from tests.unit.fakes import FakeInventory
 
 DIST_ARN = "arn:aws:cloudfront::123456789012:distribution/E1"
 ACL_ARN = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/acl/abc"
@@ -24,50 +24,20 @@ OUTPUT_ROLES = {"DistributionId": "distribution", "SiteBucketName": "site_bucket
                 "HostedZoneIdOut": "hosted_zone"}
 
 
-class FakeSession:
-    region = "us-east-1"
-
-
-class FakeInv:
-    """Answers ``call``/``paginate`` from a dict keyed by operation (or (operation, id))."""
+class FakeInv(FakeInventory):
+    """The shared fake, its roles named by our template's output keys (``_outputs``)."""
 
     def __init__(self, responses: dict[Any, Any], outputs: dict[str, str] | None = None,
                  parameters: dict[str, str] | None = None):
-        self.responses = responses
-        self._outputs = outputs or {}
-        self.parameters = parameters or {}
-        self.session = FakeSession()
-        self.stack_name = "canned"
+        super().__init__(responses, parameters=parameters, outputs=outputs)
 
     @property
-    def explicit(self) -> dict[str, str]:  # the canned ids, as resources.<role> overrides
+    def explicit(self) -> dict[str, str]:
         return {role: self._outputs[out] for out, role in OUTPUT_ROLES.items() if out in self._outputs}
 
-    def of_type(self, resource_type: str) -> list:
-        return []
-
-    def call(self, service: str, op: str, missing_ok: bool = False, region: str | None = None,
-             **params: Any) -> Any:
-        for key in ((op, params.get("Id")), (op, params.get("Bucket")), op):
-            if key in self.responses:
-                value = self.responses[key]
-                if isinstance(value, Exception):
-                    if missing_ok and is_missing(value):  # as the real inventory does
-                        return None
-                    raise value
-                return value
-        return None
-
-    def paginate(self, service: str, op: str, key: str, **params: Any) -> list:
-        return self.responses.get(op, [])
-
-    def stack(self) -> dict:
-        return {"Parameters": [{"ParameterKey": k, "ParameterValue": v}
-                               for k, v in self.parameters.items()]}
-
-    def outputs(self) -> dict[str, str]:
-        return self._outputs
-
+    @explicit.setter
+    def explicit(self, value: dict[str, str]) -> None:
+        pass
 
 
 def distribution(**over: Any) -> dict:

@@ -3,44 +3,24 @@ shapes that are awkward to produce on the emulator (protocol -1, port ranges, IP
 NotAction, wildcard secrets)."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from probes import compute, network
 from probes.expectations import build
+from tests.unit.fakes import FakeInventory
 
 EXP = build({})
 VPC = "vpc-1"
 APP, DB, OTHER = "sg-app", "sg-db", "sg-other"
 
 
-class FakeInv:
-    """Answers the reads the probes make from canned responses keyed by operation."""
-
-    def __init__(self, responses: dict[str, Any], outputs: dict[str, str] | None = None,
-                 roles: dict[str, str] | None = None):
-        self.responses = responses
-        self._outputs = outputs or {}
-        self.roles = {"vpc": VPC, "app_security_group": APP, "db_security_group": DB,
-                      **(roles or {})}
-        self.session = SimpleNamespace(region="us-east-1")
-        self.explicit, self.stack_name = self.roles, "canned"  # roles as resources.<role> overrides
-
-    def of_type(self, resource_type: str) -> list:
-        return []
-
-    def outputs(self) -> dict[str, str]:
-        return self._outputs
-
-    def call(self, service: str, operation: str, *, missing_ok: bool = False, **params: Any):
-        value = self.responses.get(operation)
-        return value(**params) if callable(value) else value
-
-    def paginate(self, service: str, operation: str, key: str, **params: Any) -> list:
-        value = self.call(service, operation, **params)
-        return (value or {}).get(key, []) if isinstance(value, dict) else (value or [])
+def FakeInv(responses: dict[str, Any], outputs: dict[str, str] | None = None,  # noqa: N802
+            roles: dict[str, str] | None = None) -> FakeInventory:
+    """The shared fake with the network tests' default roles (VPC, app and DB groups)."""
+    return FakeInventory(responses, {"vpc": VPC, "app_security_group": APP, "db_security_group": DB,
+                                     **(roles or {})}, outputs=outputs)
 
 
 def sg(gid: str, *perms: dict) -> dict:

@@ -8,26 +8,15 @@ from typing import Any
 
 from probes import compute, observability, registry
 from probes.expectations import build
+from tests.unit.fakes import FakeInventory
 
 EXP = build({})
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app/abc"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 
 
-class _Inv:
-    def __init__(self, answers: dict[str, Any], roles: dict[str, str]):
-        self.answers, self.roles = answers, roles
-
-    def one(self, role: str, hint: str | None = None) -> str | None:
-        return self.roles.get(role)
-
-    def call(self, service: str, operation: str, *, region: str | None = None,
-             missing_ok: bool = False, **params: Any) -> Any:
-        value = self.answers.get(operation)
-        return value(params) if callable(value) else value
-
-    def paginate(self, service: str, operation: str, key: str, **params: Any) -> list:
-        return self.answers.get(operation, [])
+def _Inv(answers: dict[str, Any], roles: dict[str, str]) -> FakeInventory:  # noqa: N802
+    return FakeInventory(answers, roles, declared={"AWS::CloudWatch::Alarm": ["cpu-high"]})
 
 
 def _targets(*states: tuple[str, str, str, str]) -> _Inv:
