@@ -641,13 +641,21 @@ class Graph:
         resp = self._call("secretsmanager", "describe_secret", SecretId=sid)
         return (resp or {}).get("ARN") or sid
 
+    def alarms(self) -> list[dict]:
+        """The stack's metric alarms, by name (DescribeAlarms takes at most 100 names a call)."""
+        names = sorted(n.id for n in self.declared("AWS::CloudWatch::Alarm"))
+        out: list[dict] = []
+        for i in range(0, len(names), 100):
+            out += self.inv.paginate("cloudwatch", "describe_alarms", "MetricAlarms",
+                                     AlarmNames=names[i:i + 100])
+        return out
+
     def _r_alarm_topic(self) -> _Resolved:
         names = [n.id for n in self.declared("AWS::CloudWatch::Alarm")]
         followed = "followed the stack's alarms' AlarmActions"
         if not names:
             return _Resolved(None, "the stack has no CloudWatch alarms to follow")
-        alarms = self.inv.paginate("cloudwatch", "describe_alarms", "MetricAlarms",
-                                   AlarmNames=sorted(names))
+        alarms = self.alarms()
         counts: dict[str, int] = {}
         for a in alarms:
             for t in a.get("AlarmActions") or []:

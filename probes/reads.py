@@ -344,10 +344,7 @@ def web_acl(inv: Inventory) -> dict | None:
 
 # ---- observability ----------------------------------------------------------------------
 def alarms(inv: Inventory) -> list[dict]:
-    names = inv.ids("AWS::CloudWatch::Alarm")
-    if not names:
-        return []
-    return inv.paginate("cloudwatch", "describe_alarms", "MetricAlarms", AlarmNames=sorted(names))
+    return graph.of(inv).alarms()
 
 
 def topic_subscriptions(inv: Inventory, topic_arn: str) -> list[dict]:
