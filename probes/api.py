@@ -6,9 +6,10 @@ the stage, authorizers, VPC links, NLB and listeners each from their shared acce
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from probes import reads
+from probes import graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
@@ -37,7 +38,7 @@ def _api_name(inv: Inventory) -> str:
 
 
 def _stage_name(inv: Inventory) -> str:
-    return f"stage {inv.one('api_stage')} of REST API {reads.rest_api_id(inv)}"
+    return f"stage {graph.role(inv, 'api_stage')} of REST API {reads.rest_api_id(inv)}"
 
 
 def _methods(inv: Inventory) -> list[tuple[dict, str, dict]]:
@@ -362,7 +363,7 @@ def integrations_via_vpc_link(inv: Inventory, exp: Any) -> list[Finding]:
                    "changed on an existing link) and point the integrations at it; a FAILED "
                    "link shows its statusMessage")
 def vpc_link_targets_nlb(inv: Inventory, exp: Any) -> list[Finding]:
-    nlb_arn = inv.one("nlb")
+    nlb_arn = graph.role(inv, "nlb")
     if not nlb_arn:
         return [absent("network load balancer", fix="Deploy the NLB or set resources.nlb")]
     link_ids: dict[str, list[str]] = {}
@@ -371,7 +372,7 @@ def vpc_link_targets_nlb(inv: Inventory, exp: Any) -> list[Finding]:
         cid = _connection_id(inv, integ) if integ.get("connectionType") == "VPC_LINK" else None
         if cid:
             link_ids.setdefault(cid, []).append(f"{verb} {res.get('path')}")
-    own = inv.one("vpc_link")
+    own = graph.role(inv, "vpc_link")
     if own:
         link_ids.setdefault(own, [])
     if not link_ids:
@@ -413,7 +414,7 @@ def nlb_internal(inv: Inventory, exp: Any) -> Finding:
         return absent("network load balancer", fix="Deploy the NLB or set resources.nlb")
     name = f"load balancer {lb.get('LoadBalancerName')} ({lb['LoadBalancerArn']})"
     subnets = sorted(z.get("SubnetId") for z in lb.get("AvailabilityZones", []) if z.get("SubnetId"))
-    app_subnets = set(reads.subnet_ids_from_output(inv, "AppSubnetIds"))
+    app_subnets = set(reads.tiers(inv)["app"])
     evidence = {"Scheme": lb.get("Scheme"), "Type": lb.get("Type"), "subnets": subnets,
                 "app_subnets": sorted(app_subnets)}
     problems = []
@@ -457,7 +458,7 @@ def nlb_listener_forwards(inv: Inventory, exp: Any) -> Finding:
     lb = reads.load_balancer(inv)
     if not lb:
         return absent("network load balancer", fix="Deploy the NLB or set resources.nlb")
-    tg_arn = inv.one("target_group")
+    tg_arn = graph.role(inv, "target_group")
     if not tg_arn:
         return absent("target group", fix="Deploy the target group or set resources.target_group")
     tg = reads.target_group(inv)
@@ -493,3 +494,47 @@ def nlb_listener_forwards(inv: Inventory, exp: Any) -> Finding:
                       **evidence)
     return passed(name, f"forwards {good[0].get('Protocol')}:{good[0].get('Port')} to target "
                         f"group {tg_arn}", **evidence)
+
+
+def invoke_arn(inv: Inventory, verb: str = "GET", path: str = "/api/items") -> str:
+    api, stage = graph.role(inv, "rest_api"), graph.role(inv, "api_stage") or "*"
+    account = inv.stack().get("StackId", "arn:aws:cloudformation:r:000000000000:").split(":")[4]
+    return f"arn:aws:execute-api:{inv.session.region}:{account}:{api}/{stage}/{verb}{path}"
+
+
+def policy_refuses_callers(inv: Inventory) -> tuple[str, dict] | None:
+    """(why, policy) when the REST API's resource policy refuses an ordinary caller (anyone,
+    as CloudFront's origin requests are) execute-api:Invoke on the API's methods, else None."""
+    policy = reads.rest_api_policy(inv)
+    if not policy:
+        return None
+    arn = invoke_arn(inv)
+    # API Gateway expands the short form execute-api:/stage/VERB/path to this API's ARN.
+    base = arn.split("/", 1)[0] + "/"
+    expanded = json.loads(json.dumps(policy).replace('"execute-api:/', f'"{base}'))
+    decision = iam.decide_resource(expanded, "the REST API's resource policy", "*", "execute-api:Invoke", arn)
+    if decision.verdict == "deny":
+        return f"its resource policy denies execute-api:Invoke on {arn} to every caller", policy
+    if not decision.allowed:
+        return (f"its resource policy allows execute-api:Invoke on {arn} to no one (with a policy, "
+                "API Gateway refuses what it does not allow)"), policy
+    return None
+
+
+@probe(layer="api", component="stage",
+       title="The REST API's resource policy lets callers invoke the API", severity="blocker",
+       gate=True, challenge=7,
+       remediation="Fix the REST API's resource policy (aws apigateway update-rest-api "
+                   "--patch-operations op=replace,path=/policy,value=...) and redeploy the stage; "
+                   "a Deny must name only what it means to keep out")
+def resource_policy_admits_callers(inv: Inventory, exp: Any) -> Finding:
+    api = graph.role(inv, "rest_api")
+    refused = policy_refuses_callers(inv)
+    name = f"REST API {api}"
+    if refused:
+        why, policy = refused
+        return failed(name, why, "a resource policy that allows execute-api:Invoke on the API's "
+                      "methods to its callers (or no resource policy)", policy=policy)
+    policy = reads.rest_api_policy(inv)
+    return passed(name, "has no resource policy" if not policy
+                  else "has a resource policy that lets callers invoke it", policy=policy or {})

@@ -18,7 +18,7 @@ import secrets
 import uuid
 from typing import Any, Callable, Iterator
 
-from probes import jwt_check, reads
+from probes import graph, jwt_check, reads
 from probes.api import cognito_authorizers_in_use
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory, describe_error
@@ -64,15 +64,15 @@ def _client_name(client: dict) -> str:
 
 
 def _need_client(inv: Inventory) -> dict | Finding:
-    if not inv.one("user_pool"):
+    if not graph.role(inv, "user_pool"):
         return absent("Cognito user pool", fix="Deploy the user pool or set resources.user_pool")
-    if not inv.one("user_pool_client"):
+    if not graph.role(inv, "user_pool_client"):
         return absent("Cognito app client",
                       fix="Deploy the app client or set resources.user_pool_client")
     client = _client(inv)
     if not client:
-        return absent(f"app client {inv.one('user_pool_client')} of user pool "
-                      f"{inv.one('user_pool')}",
+        return absent(f"app client {graph.role(inv, 'user_pool_client')} of user pool "
+                      f"{graph.role(inv, 'user_pool')}",
                       fix="Recreate the app client (and update the SPA's client id)")
     return client
 
@@ -83,7 +83,7 @@ def _need_client(inv: Inventory) -> dict | Finding:
        remediation="Redeploy the stack: the user pool or app client was deleted outside "
                    "CloudFormation; tokens of a deleted client are rejected")
 def pool_and_client_exist(inv: Inventory, exp: Any) -> Finding:
-    pid = inv.one("user_pool")
+    pid = graph.role(inv, "user_pool")
     pool = reads.user_pool(inv) if pid else None
     if not pool:
         return absent(f"user pool {pid}" if pid else "Cognito user pool",
@@ -233,7 +233,7 @@ def _journey(inv: Inventory, exp: Any, credentials: Credentials) -> Finding:
         return client
     pool = reads.user_pool(inv)
     if not pool:
-        return absent(f"user pool {inv.one('user_pool')}")
+        return absent(f"user pool {graph.role(inv, 'user_pool')}")
     pool_id, pool_arn, client_id = pool["Id"], pool.get("Arn", ""), client["ClientId"]
     name = f"JWT journey for {_client_name(client)} of user pool {pool_id}"
     issuer = jwt_check.issuer_for(pool_id)

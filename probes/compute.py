@@ -3,14 +3,14 @@ instance role (SSM, DB secret, least privilege), the Auto Scaling group (private
 capacity, target group, healthy targets, scaling policy) and SSM reachability.
 
 The instance role is the one the launch template's instance profile carries (what
-instances really get); the ``InstanceRoleName`` output is only a fallback.
+instances really get), found through the resource graph.
 """
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
 from typing import Any
 
-from probes import iam, reads
+from probes import evaluators, graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
@@ -33,6 +33,8 @@ class ComputeExpect(Strict):
         "SecretsManagerReadWrite", "AmazonS3FullAccess", "AmazonSSMFullAccess",
     )
     scaling_policy_type: str = "TargetTrackingScaling"
+    # What the app answers its health check on (the reference backend's /health).
+    health_check_path: str = "/health"
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -54,7 +56,7 @@ def _no_asg() -> Finding:
 
 def _app_group(inv: Inventory) -> str | None:
     try:
-        return inv.one("app_security_group", "AppSecurityGroup")
+        return graph.role(inv, "app_security_group")
     except Ambiguous:
         return None
 
@@ -70,7 +72,7 @@ def _role_name(inv: Inventory) -> tuple[str | None, str]:
         if roles:
             return roles[0]["RoleName"], f"instance profile {name}"
     try:
-        return inv.one("instance_role", "InstanceRole"), "the stack's instance role"
+        return graph.role(inv, "instance_role"), "the stack's instance role"
     except Ambiguous:
         return None, ""
 
@@ -88,7 +90,7 @@ def _secret_arn(inv: Inventory) -> str | None:
     if arn:
         return arn
     try:
-        return inv.one("db_secret")
+        return graph.role(inv, "db_secret")
     except Ambiguous:
         return None
 
@@ -203,6 +205,7 @@ def instance_role_allows_ssm(inv: Inventory, exp: Any) -> Finding:
 @probe(layer="compute", component="instance-role",
        title="The instance role can read the database secret", severity="critical", gate=True,
        challenge=3,
+       needs=("auto_scaling_group", "db_instance"),
        remediation="Allow secretsmanager:GetSecretValue on the database secret's ARN in the "
                    "instance role's policy")
 def instance_role_reads_db_secret(inv: Inventory, exp: Any) -> Finding:
@@ -211,10 +214,10 @@ def instance_role_reads_db_secret(inv: Inventory, exp: Any) -> Finding:
         return absent("the instance role", "a role in the launch template's instance profile")
     arn = _secret_arn(inv)
     if not arn:
-        return absent("the database secret", "the RDS MasterUserSecret or output DbSecretArn")
+        return absent("the database secret", "the RDS MasterUserSecret or a SecretTargetAttachment to the DB")
     label = f"instance role {role} (from {source})"
     _, docs = iam.documents(inv, role)
-    decision = iam.decide_documents(docs, "secretsmanager:GetSecretValue", arn)
+    decision = iam.decide_secret_read(inv, role, arn)
     if decision.verdict == "deny":
         return failed(label, f"is explicitly denied secretsmanager:GetSecretValue on {arn} by "
                              f"{', '.join(decision.denied_by)}", "GetSecretValue allowed on the database "
@@ -284,8 +287,8 @@ def asg_spans_private_subnets(inv: Inventory, exp: Any) -> Finding:
         return _no_asg()
     label = f"Auto Scaling group {asg['AutoScalingGroupName']}"
     subnets = [s for s in (asg.get("VPCZoneIdentifier") or "").split(",") if s]
-    app = reads.subnet_ids_from_output(inv, "AppSubnetIds")
-    public = set(reads.subnet_ids_from_output(inv, "PublicSubnetIds"))
+    app: list[str] = []  # the app tier is the ASG's subnets: nothing to compare them with
+    public = reads.public_subnets(inv)
     described = {s["SubnetId"]: s for s in reads.subnets(inv)}
     azs = sorted({described[s]["AvailabilityZone"] for s in subnets if s in described})
     evidence = {"subnets": subnets, "azs": azs, "app_subnets": app}
@@ -344,7 +347,7 @@ def asg_attached_to_target_group(inv: Inventory, exp: Any) -> Finding:
     if not asg:
         return _no_asg()
     label = f"Auto Scaling group {asg['AutoScalingGroupName']}"
-    tg = inv.one("target_group")
+    tg = graph.role(inv, "target_group")
     if not tg:
         return absent("the NLB target group", "an AWS::ElasticLoadBalancingV2::TargetGroup")
     arns = asg.get("TargetGroupARNs", [])
@@ -361,7 +364,7 @@ def asg_attached_to_target_group(inv: Inventory, exp: Any) -> Finding:
                    "stackprobe-backend; curl localhost:APP_PORT/health) and the health check "
                    "port/path of the target group")
 def targets_healthy(inv: Inventory, exp: Any) -> list[Finding]:
-    tg = inv.one("target_group")
+    tg = graph.role(inv, "target_group")
     if not tg:
         return [absent("the NLB target group", "an AWS::ElasticLoadBalancingV2::TargetGroup")]
     asg = reads.auto_scaling_group(inv) or {}
@@ -458,3 +461,31 @@ def instances_managed_by_ssm(inv: Inventory, exp: Any) -> list[Finding]:
         else:
             out.append(passed(f"instance {iid}", "is Online in SSM"))
     return out
+
+
+# ---- health check ------------------------------------------------------------------------
+@probe(layer="compute", component="health-check",
+       title="The target group's health check can succeed against the app", severity="critical",
+       gate=True, challenge=4, needs=("target_group",),
+       remediation="aws elbv2 modify-target-group --target-group-arn <arn> --health-check-port "
+                   "traffic-port --health-check-path <the app's health path> (and "
+                   "--health-check-enabled)")
+def health_check_can_succeed(inv: Inventory, exp: Any) -> Finding:
+    tg = reads.target_group(inv)
+    arn = graph.role(inv, "target_group")
+    if not tg:
+        return absent(f"target group {arn}", "the target group to exist")
+    label = f"target group {tg.get('TargetGroupName')} ({arn})"
+    settings = {k: tg.get(k) for k in ("HealthCheckEnabled", "HealthCheckProtocol", "HealthCheckPort",
+                                        "HealthCheckPath", "Port", "Matcher")}
+    problems = evaluators.health_check_problems(tg, exp.network.app_port, exp.compute.health_check_path)
+    if problems:
+        return failed(label, "; ".join(problems),
+                      f"a health check on the app port {exp.network.app_port} (traffic-port) and "
+                      f"{exp.compute.health_check_path} for HTTP(S)",
+                      f"aws elbv2 modify-target-group --target-group-arn {arn} --health-check-port "
+                      f"traffic-port --health-check-path {exp.compute.health_check_path} "
+                      "--health-check-enabled", **settings)
+    return passed(label, f"health-checks {tg.get('HealthCheckProtocol')} port "
+                  f"{tg.get('HealthCheckPort')} {tg.get('HealthCheckPath') or ''}".rstrip()
+                  + ", which the app answers", **settings)

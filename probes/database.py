@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from probes import iam, reads
+from probes import graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.redact import register_secret
@@ -29,7 +29,7 @@ class DatabaseExpect(Strict):
 
 # ---- helpers ----------------------------------------------------------------------------
 def _db(inv: Inventory) -> tuple[str, dict | None]:
-    ident = inv.one("db_instance")
+    ident = graph.role(inv, "db_instance")
     return f"RDS instance {ident or '(none)'}", reads.db_instance(inv) if ident else None
 
 
@@ -39,8 +39,13 @@ def _no_db() -> Finding:
                       "environment file")
 
 
-def _secret_arn(db: dict) -> str | None:
-    return (db.get("MasterUserSecret") or {}).get("SecretArn")
+def _secret_arn(db: dict, inv: Inventory | None = None) -> str | None:
+    """The DB's master secret: RDS-managed (MasterUserSecret), else the one the graph finds
+    attached to the DB (AWS::SecretsManager::SecretTargetAttachment)."""
+    arn = (db.get("MasterUserSecret") or {}).get("SecretArn")
+    if arn or inv is None:
+        return arn
+    return graph.role(inv, "db_secret")
 
 
 # ---- instance state ---------------------------------------------------------------------
@@ -182,7 +187,7 @@ def multi_az_as_expected(inv: Inventory, exp: Any) -> Finding:
     if db is None:
         return _no_db()
     actual, want = bool(db.get("MultiAZ")), exp.database.multi_az
-    if actual != want:
+    if want and not actual:  # a floor: a standby where none is required never fails
         flag = "--multi-az" if want else "--no-multi-az"
         why = "" if want else " (a standby doubles the instance cost)"
         return failed(name, f"has MultiAZ={str(actual).lower()}{why}",
@@ -202,7 +207,7 @@ def deletion_protection_as_expected(inv: Inventory, exp: Any) -> Finding:
     if db is None:
         return _no_db()
     actual, want = bool(db.get("DeletionProtection")), exp.database.deletion_protection
-    if actual != want:
+    if want and not actual:  # a floor: protection where none is required never fails
         flag = "--deletion-protection" if want else "--no-deletion-protection"
         why = (" (the database can be deleted by one API call)" if want
                else " (stack teardown will fail on this environment)")
@@ -226,6 +231,10 @@ def master_secret_managed(inv: Inventory, exp: Any) -> Finding:
     if db is None:
         return _no_db()
     arn = _secret_arn(db)
+    attached = _secret_arn(db, inv)
+    if not arn and attached:
+        return passed(name, f"keeps its master password in Secrets Manager secret {attached}, "
+                            "attached to the instance (SecretTargetAttachment)", secret_arn=attached)
     if not arn:
         return failed(name, "has no RDS-managed master user secret (MasterUserSecret missing: "
                             "the password was set by hand)",
@@ -245,7 +254,7 @@ def master_secret_exists(inv: Inventory, exp: Any) -> Finding:
     name, db = _db(inv)
     if db is None:
         return _no_db()
-    arn = _secret_arn(db)
+    arn = _secret_arn(db, inv)
     if not arn:
         return skipped(name, "has no managed master secret (database.master_secret_managed "
                              "reports it)")
@@ -267,23 +276,24 @@ def master_secret_exists(inv: Inventory, exp: Any) -> Finding:
 @probe(layer="database", component="credentials",
        title="The app role may read the DB master secret", severity="blocker", gate=True,
        challenge=3,
+       needs=("db_instance", "auto_scaling_group"),
        remediation="Grant the instance role secretsmanager:GetSecretValue on the DB secret's "
                    "ARN (MasterUserSecret.SecretArn) and nothing broader")
 def app_role_reads_master_secret(inv: Inventory, exp: Any) -> Finding:
     name, db = _db(inv)
     if db is None:
         return _no_db()
-    arn = _secret_arn(db)
+    arn = _secret_arn(db, inv)
     if not arn:
         return skipped(name, "has no managed master secret (database.master_secret_managed "
                              "reports it)")
-    role = inv.one("instance_role")
+    role = graph.role(inv, "instance_role")
     if not role:
         return absent("instance role of the app (AWS::IAM::Role)",
                       fix="Set resources.instance_role in the environment file")
     if not reads.role(inv, role):
         return absent(f"IAM role {role} (app instance role)")
-    verdict = iam.decide(inv, role, "secretsmanager:GetSecretValue", arn)
+    verdict = iam.decide_secret_read(inv, role, arn)
     decision, policies = verdict.verdict, verdict.denied_by or verdict.allowed_by
     who = f"IAM role {role} (app instance role)"
     if decision == "deny":

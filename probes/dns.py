@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from probes import reads
+from probes import graph, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
@@ -58,7 +58,7 @@ def certificate_names(cert: dict) -> list[str]:
 
 
 def _zone_id(inv: Inventory) -> str | None:
-    zid = inv.one("hosted_zone") or reads.stack_parameter(inv, "HostedZoneId")
+    zid = graph.role(inv, "hosted_zone") or reads.stack_parameter(inv, "HostedZoneId")
     return zid.split("/")[-1] if zid else None
 
 
@@ -68,7 +68,7 @@ def _distribution_cert_arn(dist: dict | None) -> str:
 
 
 def _stack_cert_arn(inv: Inventory) -> str | None:
-    return inv.one("certificate") or None
+    return graph.role(inv, "certificate") or None
 
 
 # ---- hosted zone and records ------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from probes import reads
+from probes import graph, reads
 from probes.dns import certificate_names, configured_domain, covers, norm
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
@@ -116,7 +116,7 @@ def _behaviours(dist: dict) -> list[tuple[str, dict]]:
 
 
 def _site_bucket(inv: Inventory) -> str | None:
-    return inv.one("site_bucket", "SiteBucket")
+    return graph.role(inv, "site_bucket")
 
 
 def _is_s3_origin(origin: dict) -> bool:

@@ -28,8 +28,10 @@ def layer_expectations(layer: str):
 class Expectations:
     """Attribute access per layer: ``exp.network.flow_log_retention_days``."""
 
-    def __init__(self, values: dict[str, BaseModel]):
+    def __init__(self, values: dict[str, BaseModel], required_layers: tuple[str, ...] = ()):
         self._values = values
+        # Layers whose absence from the stack is a failure, not a skip (probes.registry).
+        self.required_layers = tuple(required_layers)
 
     def __getattr__(self, layer: str) -> Any:
         try:

@@ -3,9 +3,12 @@ this action on this resource" (compute, database and the e2e trace ask it of the
 role), so two layers can never disagree about the same role.
 
 An explicit Deny wins over any Allow, as IAM decides. ``NotAction`` / ``NotResource`` are
-honoured. Conditions, permission boundaries, session policies, SCPs and resource policies
-are not evaluated: a probe that passes here can still be refused by those, and says so in
-its remediation where that matters.
+honoured. A resource's own policy (a secret's, a topic's, a bucket's, a REST API's) is read with
+:func:`decide_resource` for a given principal: in one account an Allow in either the
+identity or the resource policy suffices and an explicit Deny in either wins
+(:func:`combine`). Conditions, permission boundaries, session policies and SCPs are not
+evaluated: a statement with a Condition counts as applying when it denies (the cautious
+reading) and as not applying when it allows; a probe says so where that matters.
 """
 from __future__ import annotations
 
@@ -77,6 +80,112 @@ def decide_documents(docs: list[tuple[str, dict]], action: str, resource: str = 
             if covers(st, action, resource):
                 (deny if st.get("Effect") == "Deny" else allow).append(label)
     return Decision(sorted(set(allow)), sorted(set(deny)))
+
+
+def principal_matches(statement: dict, principal: str) -> bool:
+    """Whether a resource-policy statement names ``principal`` (an ARN, a service such as
+    ``cloudwatch.amazonaws.com``, or ``*`` for anyone); ``NotPrincipal`` is honoured."""
+    def named(block: Any) -> bool:
+        if block == "*":
+            return True
+        values = [v for vals in (block or {}).values() for v in as_list(vals)] \
+            if isinstance(block, dict) else as_list(block)
+        for v in values:
+            v = str(v)
+            if v == "*" or v == principal or fnmatchcase(principal, v):
+                return True
+            # an account (root) principal covers every identity of that account
+            account = v.split(":")[4] if v.startswith("arn:") and v.count(":") >= 5 else v
+            if v.endswith(":root") or v.isdigit():
+                if principal.startswith("arn:") and principal.split(":")[4] == account:
+                    return True
+        return False
+    if "Principal" in statement:
+        return named(statement["Principal"])
+    if "NotPrincipal" in statement:
+        return not named(statement["NotPrincipal"])
+    return False
+
+
+_STRING_OPS = {"StringEquals", "StringLike", "ArnEquals", "ArnLike", "StringEqualsIgnoreCase", "Bool"}
+
+
+def condition_holds(condition: dict | None, context: dict[str, str]) -> bool | None:
+    """Whether a statement's Condition holds for ``context`` (condition keys, any case):
+    True, False, or None when it names an operator or key the context cannot answer."""
+    if not condition:
+        return True
+    ctx = {k.lower(): str(v) for k, v in context.items()}
+    for op, block in condition.items():
+        base = op.split(":")[-1].removesuffix("IfExists")
+        negate = base.startswith(("StringNot", "ArnNot"))
+        base = base.replace("StringNot", "String").replace("ArnNot", "Arn")
+        if base not in _STRING_OPS:
+            return None
+        for key, wanted in (block or {}).items():
+            have = ctx.get(key.lower())
+            if have is None:
+                if op.endswith("IfExists"):
+                    continue
+                return None
+            values = [str(v) for v in as_list(wanted)]
+            if base in ("StringLike", "ArnLike"):
+                hit = any(fnmatchcase(have, v) for v in values)
+            elif base == "StringEqualsIgnoreCase" or base == "Bool":
+                hit = any(have.lower() == v.lower() for v in values)
+            else:
+                hit = have in values
+            if hit == negate:
+                return False
+    return True
+
+
+def decide_resource(doc: dict | None, label: str, principal: str, action: str,
+                    resource: str, context: dict[str, str] | None = None) -> Decision:
+    """How a resource policy decides ``principal`` calling ``action`` on ``resource``, with
+    the request's condition keys in ``context`` (a Deny whose condition cannot be evaluated
+    counts as applying, an Allow as not applying: the cautious reading)."""
+    allow: list[str] = []
+    deny: list[str] = []
+    ctx = {"aws:SecureTransport": "true", **(context or {})}
+    for st in statements(doc):
+        if not covers(st, action, resource) or not principal_matches(st, principal):
+            continue
+        holds = condition_holds(st.get("Condition"), ctx)
+        if st.get("Effect") == "Deny":
+            if holds is not False:
+                deny.append(label)
+        elif holds:
+            allow.append(label)
+    return Decision(sorted(set(allow)), sorted(set(deny)))
+
+
+def combine(*decisions: Decision) -> Decision:
+    """Identity and resource policies of one account: any Deny wins, else any Allow."""
+    return Decision(sorted({x for d in decisions for x in d.allowed_by}),
+                    sorted({x for d in decisions for x in d.denied_by}))
+
+
+def secret_policy(inv: Inventory, secret_arn: str) -> dict | None:
+    """The secret's resource policy (None when it has none)."""
+    import json
+    resp = inv.call("secretsmanager", "get_resource_policy", missing_ok=True, SecretId=secret_arn)
+    text = (resp or {}).get("ResourcePolicy")
+    return json.loads(text) if text else None
+
+
+def decide_secret_read(inv: Inventory, role: str, secret_arn: str) -> Decision:
+    """May ``role`` call GetSecretValue on the secret: its identity policies and the
+    secret's own resource policy together (a Deny in the secret's policy wins)."""
+    action = "secretsmanager:GetSecretValue"
+    identity = decide(inv, role, action, secret_arn)
+    role_desc = reads.role(inv, role) or {}
+    arn = role_desc.get("Arn") or f"arn:aws:iam::{secret_arn.split(':')[4]}:role/{role}"
+    policy = secret_policy(inv, secret_arn)
+    if not policy:
+        return identity
+    return combine(identity, decide_resource(policy, "the secret's resource policy", arn, action,
+                                             secret_arn))
 
 
 def decide(inv: Inventory, role: str, action: str, resource: str = "*") -> Decision:

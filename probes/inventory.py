@@ -1,8 +1,8 @@
 """The inventory: every AWS read a probe makes goes through here, once per run.
 
-It finds a stack's resources by type (nested stacks followed), since users' stacks were
-not built from our template; our Outputs are only a shortcut, and explicit ids from the
-environment file (``resources:``) settle ambiguity. Each distinct read (service,
+It lists a stack's resources (nested stacks followed) and reads by id; which resource
+plays which role is :mod:`probes.graph`'s business (explicit ids from the environment
+file's ``resources:`` are kept here for it). Each distinct read (service,
 operation, parameters) is made once and shared; calls are counted for the benchmark
 and the tests.
 """
@@ -34,50 +34,6 @@ _MISSING_CODES = ("NotFound", "NoSuch", "DoesNotExist", "Nonexistent")
 # with ValidationError "Stack with id X does not exist"; any other ValidationError is a
 # real error (a malformed request) and must not read as "absent".
 _MISSING_WHEN_SAID = {"ValidationError": "does not exist"}
-
-# Which explicit id in the environment file's ``resources:`` answers which type.
-ROLE_TYPES = {
-    "vpc": "AWS::EC2::VPC",
-    "app_security_group": "AWS::EC2::SecurityGroup",
-    "db_security_group": "AWS::EC2::SecurityGroup",
-    "nlb": "AWS::ElasticLoadBalancingV2::LoadBalancer",
-    "target_group": "AWS::ElasticLoadBalancingV2::TargetGroup",
-    "auto_scaling_group": "AWS::AutoScaling::AutoScalingGroup",
-    "launch_template": "AWS::EC2::LaunchTemplate",
-    "instance_role": "AWS::IAM::Role",
-    "db_instance": "AWS::RDS::DBInstance",
-    "rest_api": "AWS::ApiGateway::RestApi",
-    "api_stage": "AWS::ApiGateway::Stage",
-    "vpc_link": "AWS::ApiGateway::VpcLink",
-    "user_pool": "AWS::Cognito::UserPool",
-    "user_pool_client": "AWS::Cognito::UserPoolClient",
-    "distribution": "AWS::CloudFront::Distribution",
-    "site_bucket": "AWS::S3::Bucket",
-    "log_bucket": "AWS::S3::Bucket",
-    "flow_log_bucket": "AWS::S3::Bucket",
-    "web_acl": "AWS::WAFv2::WebACL",
-    "alarm_topic": "AWS::SNS::Topic",
-    "trail": "AWS::CloudTrail::Trail",
-    "dashboard": "AWS::CloudWatch::Dashboard",
-    "hosted_zone": "AWS::Route53::HostedZone",
-    "certificate": "AWS::CertificateManager::Certificate",
-    "db_secret": "AWS::SecretsManager::Secret",
-}
-# Our template's Outputs, used as a shortcut when a stack has several of a type.
-ROLE_OUTPUTS = {
-    "vpc": "VpcId", "app_security_group": "AppSecurityGroupId",
-    "db_security_group": "DbSecurityGroupId", "nlb": "NlbArn", "target_group": "TargetGroupArn",
-    "auto_scaling_group": "AutoScalingGroupName", "launch_template": "LaunchTemplateId",
-    "instance_role": "InstanceRoleName", "db_instance": "DbInstanceIdentifier",
-    "rest_api": "RestApiId", "api_stage": "ApiStageName", "vpc_link": "VpcLinkId",
-    "user_pool": "UserPoolId", "user_pool_client": "UserPoolClientId",
-    "distribution": "DistributionId", "site_bucket": "SiteBucketName",
-    "log_bucket": "LogBucketName", "flow_log_bucket": "FlowLogBucketName",
-    "web_acl": "WebAclArn", "alarm_topic": "AlarmTopicArn", "trail": "TrailName",
-    "dashboard": "DashboardName", "hosted_zone": "HostedZoneIdOut",
-    "certificate": "CertificateArn", "db_secret": "DbSecretArn",
-}
-
 
 class InventoryError(RuntimeError):
     """The stack cannot be read at all (missing, no credentials, ambiguous)."""
@@ -267,35 +223,6 @@ class Inventory:
             if r["LogicalResourceId"] == logical_id:
                 return r["PhysicalResourceId"]
         return None
-
-    def one(self, role: str, logical_hint: str | None = None) -> str | None:
-        """The physical id playing ``role`` (see ROLE_TYPES), or None if the stack has none.
-
-        Order: explicit id in the environment file; our Output; the only resource of the
-        type; the one whose logical id is ``logical_hint``. Several candidates and no way to
-        choose is an :class:`Ambiguous` error naming the key to set.
-        """
-        if role in self.explicit:
-            return self.explicit[role]
-        output = ROLE_OUTPUTS.get(role)
-        outputs = self.outputs()
-        if output and outputs.get(output):
-            return outputs[output]
-        rtype = ROLE_TYPES[role]
-        candidates = self.of_type(rtype)
-        if not candidates:
-            return None
-        if len(candidates) == 1:
-            return candidates[0]["PhysicalResourceId"]
-        if logical_hint:
-            for r in candidates:
-                if r["LogicalResourceId"] == logical_hint:
-                    return r["PhysicalResourceId"]
-        names = ", ".join(r["LogicalResourceId"] for r in candidates)
-        raise Ambiguous(
-            f"stack {self.stack_name} has {len(candidates)} {rtype} resources ({names}) and "
-            f"nothing says which is the {role.replace('_', ' ')}; set resources.{role} in the "
-            "environment file")
 
     def parallel(self, fn: Callable[[T], R], items: Iterable[T], threads: int | None = None) -> list[R]:
         """``[fn(x) for x in items]`` with the reads side by side on up to ``threads``

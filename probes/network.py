@@ -2,24 +2,23 @@
 exposure (no SSH, nothing open to the world, app tier from the VPC only, database from the
 app tier only) and VPC Flow Logs with a retention policy.
 
-Tiers come from the stack's outputs (``PublicSubnetIds``, ``AppSubnetIds``, ``DbSubnetIds``)
-or ``resources:`` in the environment file; without them, from what uses the subnets: the
-Auto Scaling group (app), the database's subnet group (db), an internet route (public).
+Tiers come from what uses the subnets (never from our Outputs): the Auto Scaling group
+(app), the database's subnet group (db), an internet route (public); the app and database
+security groups from the resource graph (the launch template's, the DB instance's).
 """
 from __future__ import annotations
 
 import ipaddress
 from typing import Any
 
-from probes import reads
+from probes import evaluators, graph, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
 from probes.result import Finding, absent, failed, passed, skipped
 
 WORLD = ("0.0.0.0/0", "::/0")
-DEFAULTS = ("0.0.0.0/0", "::/0")
-TIER_OUTPUTS = {"public": "PublicSubnetIds", "app": "AppSubnetIds", "db": "DbSubnetIds"}
+TIER_ANCHORS = {"app": "auto_scaling_group", "db": "db_instance"}
 TIER_NAMES = {"public": "public", "app": "private app", "db": "private db"}
 
 
@@ -42,39 +41,19 @@ def _vpc_label(inv: Inventory) -> str:
 
 
 def _tiers(inv: Inventory) -> dict[str, list[str]]:
-    """Tier -> subnet ids; outputs first, else derived from what uses the subnets."""
-    tiers = {t: reads.subnet_ids_from_output(inv, out) for t, out in TIER_OUTPUTS.items()}
-    if not tiers["app"]:
-        asg = reads.auto_scaling_group(inv) or {}
-        tiers["app"] = [s for s in (asg.get("VPCZoneIdentifier") or "").split(",") if s]
-    if not tiers["db"]:
-        db = reads.db_instance(inv) or {}
-        tiers["db"] = [s["SubnetIdentifier"] for s in
-                       (db.get("DBSubnetGroup") or {}).get("Subnets", [])]
-    if not tiers["public"]:
-        private = set(tiers["app"]) | set(tiers["db"])
-        tiers["public"] = [s["SubnetId"] for s in reads.subnets(inv)
-                           if s["SubnetId"] not in private
-                           and _default_target(_route_table_of(inv, s["SubnetId"]))[0] == "igw"]
-    return tiers
+    return reads.tiers(inv)
 
 
 def _route_table_of(inv: Inventory, subnet_id: str) -> dict | None:
-    """The subnet's effective route table: its explicit association, else the main table."""
-    tables = reads.route_tables(inv)
-    for rt in tables:
-        if any(a.get("SubnetId") == subnet_id for a in rt.get("Associations", [])):
-            return rt
-    return next((rt for rt in tables if any(a.get("Main") for a in rt.get("Associations", []))),
-                None)
+    return reads.route_table_of(inv, subnet_id)
 
 
 def _default_routes(rt: dict | None) -> list[dict]:
     if not rt:
         return []
     return [r for r in rt.get("Routes", [])
-            if r.get("DestinationCidrBlock") in DEFAULTS
-            or r.get("DestinationIpv6CidrBlock") in DEFAULTS]
+            if r.get("DestinationCidrBlock") in WORLD
+            or r.get("DestinationIpv6CidrBlock") in WORLD]
 
 
 def _target(route: dict) -> tuple[str, str]:
@@ -156,7 +135,7 @@ def _group_label(group: dict) -> str:
 
 def _role_group(inv: Inventory, role: str, hint: str) -> str | None:
     try:
-        return inv.one(role, hint)
+        return graph.role(inv, role)
     except Ambiguous:
         return None
 
@@ -221,10 +200,15 @@ def subnet_tiers_span_azs(inv: Inventory, exp: Any) -> list[Finding]:
     for tier, ids in _tiers(inv).items():
         label = f"{TIER_NAMES[tier]} subnet tier of {_vpc_label(inv)}"
         if not ids:
+            anchor = TIER_ANCHORS.get(tier)
+            if anchor and not graph.role(inv, anchor):
+                out.append(skipped(f"the {TIER_NAMES[tier]} subnet tier",
+                                   f"is not judged: it is the subnets of the {anchor.replace('_', ' ')}, "
+                                   f"and there is none ({graph.of(inv).followed(anchor)})"))
+                continue
             out.append(absent(f"the {TIER_NAMES[tier]} subnet tier",
                               f"at least {want} subnets in distinct AZs",
-                              f"Add {TIER_NAMES[tier]} subnets, or name them in the stack output "
-                              f"{TIER_OUTPUTS[tier]}"))
+                              f"Add {TIER_NAMES[tier]} subnets in at least {want} AZs"))
             continue
         gone = [s for s in ids if s not in described]
         azs = sorted({described[s]["AvailabilityZone"] for s in ids if s in described})
@@ -255,8 +239,11 @@ def private_subnets_egress_via_nat(inv: Inventory, exp: Any) -> list[Finding]:
         return [_no_vpc()]
     tiers = _tiers(inv)
     if not tiers["app"] and not tiers["db"]:
+        if not graph.role(inv, "auto_scaling_group") and not graph.role(inv, "db_instance"):
+            return [skipped("private subnets of the stack", "are not judged: they are the subnets "
+                            "of the Auto Scaling group and the DB, and the stack has neither")]
         return [absent("private subnets of the stack", "private app and db subnets",
-                       "Name them in the outputs AppSubnetIds / DbSubnetIds")]
+                       "Place the Auto Scaling group and the DB subnet group in private subnets")]
     nats = {n["NatGatewayId"]: n for n in reads.nat_gateways(inv)}
     out = []
     for tier in ("app", "db"):
@@ -305,6 +292,7 @@ def private_subnets_egress_via_nat(inv: Inventory, exp: Any) -> list[Finding]:
 
 @probe(layer="network", component="routing",
        title="Database subnets have no internet route at all", severity="normal",
+       needs=("vpc", "db_instance"),
        remediation="Remove the 0.0.0.0/0 (and ::/0) routes from the database subnets' route "
                    "table; the database needs no internet access")
 def db_subnets_have_no_internet_route(inv: Inventory, exp: Any) -> list[Finding]:
@@ -313,7 +301,7 @@ def db_subnets_have_no_internet_route(inv: Inventory, exp: Any) -> list[Finding]
     ids = _tiers(inv)["db"]
     if not ids:
         return [absent("the private db subnet tier", "database subnets without internet routes",
-                       "Name them in the output DbSubnetIds")]
+                       "Give the DB instance a DB subnet group of private subnets")]
     out = []
     for sid in ids:
         rt = _route_table_of(inv, sid)
@@ -386,6 +374,7 @@ def no_world_open_ingress(inv: Inventory, exp: Any) -> list[Finding]:
 @probe(layer="network", component="security-groups",
        title="App tier admits only the app port, only from inside the VPC",
        severity="critical", gate=True, challenge=2,
+       needs=("vpc", "auto_scaling_group"),
        remediation="Leave exactly one ingress rule on the app security group: tcp APP_PORT from "
                    "the VPC CIDR (NLB health checks and VPC-link traffic); revoke the others")
 def app_port_only_from_vpc(inv: Inventory, exp: Any) -> list[Finding]:
@@ -395,7 +384,7 @@ def app_port_only_from_vpc(inv: Inventory, exp: Any) -> list[Finding]:
     ids = _app_group_ids(inv)
     if not ids:
         return [absent("the app security group", "the launch template's security group",
-                       "Set resources.app_security_group or output AppSecurityGroupId")]
+                       "Give the launch template the app security group (or set resources.app_security_group)")]
     nets = _vpc_cidrs(inv)
     vpc_groups = {g["GroupId"] for g in reads.security_groups(inv)}
     out = []
@@ -432,6 +421,7 @@ def app_port_only_from_vpc(inv: Inventory, exp: Any) -> list[Finding]:
 @probe(layer="network", component="security-groups",
        title="Database admits the DB port only from the app security group",
        severity="critical", gate=True, challenge=3,
+       needs=("vpc", "db_instance"),
        remediation="Leave exactly one ingress rule on the database security group: tcp DB_PORT "
                    "from the app security group; revoke CIDR rules and other groups")
 def db_port_only_from_app_sg(inv: Inventory, exp: Any) -> list[Finding]:
@@ -441,10 +431,10 @@ def db_port_only_from_app_sg(inv: Inventory, exp: Any) -> list[Finding]:
     db_ids, app_ids = _db_group_ids(inv), set(_app_group_ids(inv))
     if not db_ids:
         return [absent("the database security group", "the RDS instance's VPC security group",
-                       "Set resources.db_security_group or output DbSecurityGroupId")]
+                       "Give the DB instance its security group (or set resources.db_security_group)")]
     if not app_ids:
         return [absent("the app security group", "the group the database admits",
-                       "Set resources.app_security_group or output AppSecurityGroupId")]
+                       "Give the launch template the app security group (or set resources.app_security_group)")]
     out = []
     for gid in db_ids:
         g = reads.security_group(inv, gid)
@@ -570,3 +560,62 @@ def flow_log_retention(inv: Inventory, exp: Any) -> list[Finding]:
             out.append(skipped(f"flow log {fid}", f"delivers to {kind}; its retention is set "
                                                   "downstream and not visible to this probe"))
     return out
+
+
+# ---- network ACLs --------------------------------------------------------------------------
+def nacl_blocks(inv: Inventory, subnet_ids: list[str], port: int,
+                peer_cidrs: list[str]) -> list[tuple[str, str, evaluators.NaclDecision]]:
+    """[(subnet, peer, decision)] for every subnet whose NACL stops TCP ``port`` from a peer
+    (the request in, or the reply out to the peer's ephemeral ports). The trace asks the same."""
+    nacls = reads.network_acls(inv)
+    out = []
+    for sid in subnet_ids:
+        for peer in peer_cidrs:
+            stop = evaluators.nacl_path(nacls, sid, port=port, peer_cidr=peer)
+            if stop:
+                out.append((sid, peer, stop))
+                break
+    return out
+
+
+def app_peers(inv: Inventory) -> list[str]:
+    """Where the app tier's traffic comes from: the NLB's subnets, else the VPC."""
+    lb = reads.load_balancer(inv) or {}
+    subnets = [z.get("SubnetId") for z in lb.get("AvailabilityZones", []) if z.get("SubnetId")]
+    return _subnet_cidr_list(inv, subnets) or [str(n) for n in _vpc_cidrs(inv) if n.version == 4]
+
+
+def _subnet_cidr_list(inv: Inventory, ids: list[str]) -> list[str]:
+    by_id = {s["SubnetId"]: s.get("CidrBlock") for s in reads.subnets(inv)}
+    return [by_id[i] for i in ids if by_id.get(i)]
+
+
+@probe(layer="network", component="nacls",
+       title="Network ACLs let the app port and the database port through (both ways)",
+       severity="blocker", gate=True, challenge=4, needs=("vpc", "auto_scaling_group"),
+       remediation="Add network ACL entries allowing the port inbound from its callers and "
+                   "TCP 1024-65535 outbound to them (NACLs are stateless): aws ec2 "
+                   "create-network-acl-entry --network-acl-id <acl> ...; or remove the DENY rule")
+def nacls_admit_request_path(inv: Inventory, exp: Any) -> list[Finding]:
+    tiers = _tiers(inv)
+    checks = [("private app", tiers["app"], exp.network.app_port, app_peers(inv))]
+    if tiers["db"]:
+        checks.append(("private db", tiers["db"], exp.network.db_port, _subnet_cidr_list(inv, tiers["app"])))
+    out = []
+    for tier, subnets, port, peers in checks:
+        if not subnets or not peers:
+            continue
+        label = f"{tier} subnets of {_vpc_label(inv)}"
+        blocked = nacl_blocks(inv, subnets, port, peers)
+        for sid, peer, stop in blocked:
+            way = "replies to" if stop.egress else "traffic from"
+            out.append(failed(f"subnet {sid} ({tier} tier)",
+                              f"drops TCP {port} {way} {peer}: {stop}",
+                              f"the NACL to allow TCP {port} in from {peer} and ephemeral ports out",
+                              f"aws ec2 describe-network-acls --filters Name=association.subnet-id,"
+                              f"Values={sid}; allow TCP {port} in and 1024-65535 out, or remove "
+                              f"the DENY rule (aws ec2 delete-network-acl-entry --network-acl-id "
+                              f"{stop.acl_id} ...)", network_acl=stop.acl_id, rule=stop.rule))
+        if not blocked:
+            out.append(passed(label, f"let TCP {port} in from {', '.join(peers)} and replies out"))
+    return out or [passed(f"{_vpc_label(inv)}", "has no app or db tier whose NACL to judge")]

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import Field
 
-from probes import reads
+from probes import graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
@@ -113,14 +113,14 @@ def _max_connections(inv: Inventory, exp: Any) -> tuple[int | None, str]:
 def _stack_dimension_value(inv: Inventory, dimension: str) -> str | None:
     """The value a dimension must have to watch this stack's resource, if we know it."""
     if dimension == "AutoScalingGroupName":
-        return inv.one("auto_scaling_group")
+        return graph.role(inv, "auto_scaling_group")
     if dimension == "DBInstanceIdentifier":
-        return inv.one("db_instance")
+        return graph.role(inv, "db_instance")
     if dimension == "LoadBalancer":
-        arn = inv.one("nlb")
+        arn = graph.role(inv, "nlb")
         return arn.split(":loadbalancer/", 1)[1] if arn and ":loadbalancer/" in arn else None
     if dimension == "TargetGroup":
-        arn = inv.one("target_group")
+        arn = graph.role(inv, "target_group")
         return arn.rsplit(":", 1)[1] if arn else None
     if dimension == "ApiName":
         api = reads.rest_api_id(inv)
@@ -217,7 +217,7 @@ def alarms_configured(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="aws cloudwatch enable-alarm-actions --alarm-names <name>, and set "
                    "--alarm-actions <alarm topic ARN> with put-metric-alarm")
 def alarm_actions_notify_topic(inv: Inventory, exp: Any) -> list[Finding]:
-    topic = inv.one("alarm_topic")
+    topic = graph.role(inv, "alarm_topic")
     if not topic:
         return [absent("SNS alarm topic (AWS::SNS::Topic)",
                        fix="Set resources.alarm_topic in the environment file")]
@@ -258,7 +258,7 @@ def alarm_actions_notify_topic(inv: Inventory, exp: Any) -> list[Finding]:
                    "link in the confirmation e-mail (aws sns subscribe --topic-arn <topic> "
                    "--protocol email --notification-endpoint <addr> sends a new one)")
 def alarm_topic_subscribed(inv: Inventory, exp: Any) -> Finding:
-    topic = inv.one("alarm_topic")
+    topic = graph.role(inv, "alarm_topic")
     if not topic:
         return absent("SNS alarm topic (AWS::SNS::Topic)",
                       fix="Set resources.alarm_topic in the environment file")
@@ -333,7 +333,7 @@ def alarm_drill(inv: Inventory, exp: Any) -> Finding:
     queue subscribed to the topic, the alarm's state). It uses ``inv.session``, which
     refuses every mutation unless the environment sets ``allow_mutations: true``.
     """
-    topic = inv.one("alarm_topic")
+    topic = graph.role(inv, "alarm_topic")
     if not topic:
         return absent("SNS alarm topic (AWS::SNS::Topic)")
     alarm = _drill_alarm(inv, exp, topic)
@@ -410,7 +410,7 @@ def alarm_drill(inv: Inventory, exp: Any) -> Finding:
 
 # ---- CloudTrail -------------------------------------------------------------------------
 def _trail(inv: Inventory) -> tuple[str, dict | None]:
-    name = inv.one("trail")
+    name = graph.role(inv, "trail")
     if not name:
         return "CloudTrail trail (AWS::CloudTrail::Trail)", None
     return f"CloudTrail trail {name}", reads.trail(inv, name)
@@ -477,7 +477,7 @@ def _stack_log_group_names(inv: Inventory) -> list[str]:
     names = set(inv.ids("AWS::Logs::LogGroup"))
     # Groups services create for the stack's resources (they never expire by default).
     prefixes = []
-    db = inv.one("db_instance")
+    db = graph.role(inv, "db_instance")
     if db:
         prefixes.append(f"/aws/rds/instance/{db}/")
     api = reads.rest_api_id(inv)
@@ -539,7 +539,7 @@ def _widget_namespaces(widget: dict) -> set[str]:
                    "(aws cloudwatch put-dashboard), e.g. AWS/CloudFront, AWS/ApiGateway, "
                    "AWS/EC2 + AWS/NetworkELB, AWS/RDS")
 def dashboard_covers_layers(inv: Inventory, exp: Any) -> Finding:
-    name = inv.one("dashboard")
+    name = graph.role(inv, "dashboard")
     if not name:
         return absent("CloudWatch dashboard (AWS::CloudWatch::Dashboard)",
                       fix="Create a dashboard with a widget per layer, or set "
@@ -568,3 +568,67 @@ def dashboard_covers_layers(inv: Inventory, exp: Any) -> Finding:
                       covered=covered, widgets=len(body.get("widgets") or []))
     return passed(what, f"covers {', '.join(want)} ({len(body.get('widgets') or [])} widgets)",
                   covered=covered)
+
+
+@probe(layer="observability", component="notifications",
+       title="The alarm topic's policy lets CloudWatch publish", severity="critical", gate=True,
+       challenge=10, needs=("alarm_topic",),
+       remediation="Remove the Deny from the topic policy (aws sns set-topic-attributes "
+                   "--attribute-name Policy ...): CloudWatch publishes alarm notifications as "
+                   "cloudwatch.amazonaws.com")
+def alarm_topic_policy_allows_cloudwatch(inv: Inventory, exp: Any) -> Finding:
+    topic = graph.role(inv, "alarm_topic")
+    attrs = reads.topic_attributes(inv, topic)
+    if not attrs:
+        return absent(f"SNS topic {topic}", "the alarm topic to exist")
+    policy = json.loads(attrs.get("Policy") or "{}")
+    owner = topic.split(":")[4]
+    # Alarms of the topic's own account publish (the default policy's SourceOwner condition).
+    context = {"aws:SourceOwner": owner, "aws:SourceAccount": owner}
+    decision = iam.decide_resource(policy, "the topic policy", "cloudwatch.amazonaws.com",
+                                   "sns:Publish", topic, context)
+    if decision.verdict == "deny":
+        return failed(f"SNS topic {topic}", "has a topic policy that denies sns:Publish to CloudWatch "
+                      "(alarms fire and nobody is paged)", "CloudWatch allowed to publish",
+                      policy=policy)
+    # The default policy lets the owner account publish, which covers its alarms.
+    account = iam.decide_resource(policy, "the topic policy", f"arn:aws:iam::{owner}:root",
+                                  "sns:Publish", topic, context)
+    if not decision.allowed and not account.allowed:
+        return failed(f"SNS topic {topic}", "has a topic policy that lets neither CloudWatch nor "
+                      f"account {owner} publish", "CloudWatch allowed to publish", policy=policy)
+    return passed(f"SNS topic {topic}", "lets CloudWatch alarms publish", policy=policy)
+
+
+@probe(layer="observability", component="cloudtrail",
+       title="The trail's bucket policy lets CloudTrail deliver", severity="critical", gate=True,
+       challenge=10,
+       remediation="Restore the bucket policy CloudTrail needs: s3:GetBucketAcl on the bucket and "
+                   "s3:PutObject on <bucket>/[prefix/]AWSLogs/<account>/* for "
+                   "cloudtrail.amazonaws.com (with bucket-owner-full-control)")
+def trail_bucket_allows_delivery(inv: Inventory, exp: Any) -> Finding:
+    label, trail = _trail(inv)
+    if not trail:
+        return _no_trail(label)
+    bucket = trail.get("S3BucketName")
+    if not bucket:
+        return failed(label, "delivers to no S3 bucket", "an S3 bucket for the log files")
+    account = (trail.get("TrailARN") or "arn:aws:cloudtrail:r:000000000000:").split(":")[4]
+    prefix = f"{trail['S3KeyPrefix']}/" if trail.get("S3KeyPrefix") else ""
+    key = f"arn:aws:s3:::{bucket}/{prefix}AWSLogs/{account}/CloudTrail/x.json.gz"
+    policy = reads.bucket_policy(inv, bucket)
+    service = "cloudtrail.amazonaws.com"
+    # What CloudTrail sends with its delivery (the keys AWS's documented bucket policy checks).
+    context = {"aws:SourceArn": trail.get("TrailARN", ""), "aws:SourceAccount": account,
+               "s3:x-amz-acl": "bucket-owner-full-control"}
+    acl = iam.decide_resource(policy, "the bucket policy", service, "s3:GetBucketAcl",
+                              f"arn:aws:s3:::{bucket}", context)
+    put = iam.decide_resource(policy, "the bucket policy", service, "s3:PutObject", key, context)
+    missing = [what for what, d in (("s3:GetBucketAcl on the bucket", acl),
+                                    (f"s3:PutObject on {prefix}AWSLogs/{account}/*", put)) if not d.allowed]
+    if missing:
+        return failed(f"bucket {bucket} ({label}'s log bucket)",
+                      f"has a bucket policy that does not let CloudTrail call {' or '.join(missing)}"
+                      if policy else "has no bucket policy, so CloudTrail cannot deliver log files",
+                      f"{service} allowed s3:GetBucketAcl and s3:PutObject", policy=policy or {})
+    return passed(f"bucket {bucket} ({label}'s log bucket)", "lets CloudTrail deliver log files")

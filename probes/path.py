@@ -21,11 +21,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from probes import edge, iam, reads
+from probes import api as api_probes
+from probes import edge, evaluators, graph, iam, network, reads, waf
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
-from probes.result import Finding, failed, passed
+from probes.result import Absent, Finding, failed, passed, skipped
 
 OK, BROKEN, SKIPPED, BLOCKED = "ok", "broken", "skipped", "blocked"
 NO_DOMAIN = "no domain configured: set expectations.dns.domain or the DomainName parameter"
@@ -127,7 +128,7 @@ def _domain(inv: Inventory, exp: Any) -> str | None:
 
 
 def _zone_id(inv: Inventory) -> str | None:
-    zid = inv.one("hosted_zone") or reads.stack_parameter(inv, "HostedZoneId")
+    zid = graph.role(inv, "hosted_zone") or reads.stack_parameter(inv, "HostedZoneId")
     return zid.split("/")[-1] if zid else None
 
 
@@ -313,7 +314,7 @@ def _hop_certificate(c: _Ctx) -> tuple[str, str, str]:
 def _hop_viewer(c: _Ctx) -> tuple[str, str, str]:
     d = reads.distribution(c.inv)
     c.dist = d
-    did = c.inv.one("distribution")
+    did = graph.role(c.inv, "distribution")
     if not d:
         raise _Broken(f"CloudFront distribution {did or '(none in the stack)'} was not found",
                       "the stack's distribution to exist",
@@ -328,7 +329,7 @@ def _hop_viewer(c: _Ctx) -> tuple[str, str, str]:
 def _hop_waf(c: _Ctx) -> tuple[str, str, str]:
     d = _distribution(c)
     acl_id = (d.get("DistributionConfig") or {}).get("WebACLId") or ""
-    expected_arn = c.inv.one("web_acl")
+    expected_arn = graph.role(c.inv, "web_acl")
     acl = reads.web_acl(c.inv)
     src = _dist_name(d)
     fix = (f"Associate the web ACL: set WebACLId of distribution {d.get('Id')} to "
@@ -365,6 +366,13 @@ def _hop_waf(c: _Ctx) -> tuple[str, str, str]:
                           default_action=default)
         return src, f"web ACL {acl_id}", (f"{src} -> web ACL {acl_id} (default Block; allowed by "
                                           f"{', '.join(str(n) for n in allowing)})")
+    blocking = evaluators.waf_rules_blocking_everyone(acl, waf.ip_sets(c.inv, acl)) if acl else []
+    if blocking:
+        name, priority, why = blocking[0]
+        raise _Broken(f"web ACL {acl.get('Name')} on {src} has rule {name} (priority {priority}) that "
+                      f"blocks every request ({why}): viewers get 403", "no Block rule matching every "
+                      "request", f"Remove rule {name} from web ACL {acl.get('Name')} or narrow its match "
+                      "(aws wafv2 update-web-acl --scope CLOUDFRONT ...)", rules=blocking)
     return src, f"web ACL {acl_id}", f"{src} -> web ACL {acl_id}"
 
 
@@ -375,7 +383,7 @@ def _hop_site(c: _Ctx) -> tuple[str, str, str]:
     default = (cfg.get("DefaultCacheBehavior") or {}).get("TargetOriginId")
     origin = origins.get(default)
     src = _dist_name(d)
-    bucket = c.inv.one("site_bucket")
+    bucket = graph.role(c.inv, "site_bucket")
     if not origin:
         raise _Broken(f"{src}'s default behaviour targets origin {default!r}, which is not defined",
                       "the default behaviour to target the site bucket origin",
@@ -456,7 +464,7 @@ def _hop_api_origin(c: _Ctx) -> tuple[str, str, str]:
     api = reads.rest_api_id(c.inv)
     region = c.inv.session.region
     want_host = f"{api}.execute-api.{region}.amazonaws.com" if api else "the API's execute-api host"
-    stage = c.inv.one("api_stage")
+    stage = graph.role(c.inv, "api_stage")
     if not behaviour:
         raise _Broken(f"{src} has no {pattern} behaviour", f"a {pattern} behaviour to the API origin",
                       f"Add a cache behaviour {pattern} -> the API Gateway origin")
@@ -488,7 +496,7 @@ def _hop_api_origin(c: _Ctx) -> tuple[str, str, str]:
 
 
 def _hop_stage(c: _Ctx) -> tuple[str, str, str]:
-    api, stage_name = reads.rest_api_id(c.inv), c.inv.one("api_stage")
+    api, stage_name = reads.rest_api_id(c.inv), graph.role(c.inv, "api_stage")
     if not api:
         raise _Broken("the stack has no REST API", "a REST API", "Redeploy the stack")
     stage = reads.api_stage(c.inv)
@@ -498,6 +506,19 @@ def _hop_stage(c: _Ctx) -> tuple[str, str, str]:
     if not stage.get("deploymentId"):
         raise _Broken(f"stage {stage_name} of API {api} has no deployment", "a deployment",
                       "Deploy the API to the stage")
+    refusing = evaluators.throttle_blocks_all((stage.get("methodSettings") or {}).get("*/*"))
+    if refusing:
+        raise _Broken(f"stage {stage_name} of API {api} {refusing}", "throttling above 0 req/s",
+                      f"aws apigateway update-stage --rest-api-id {api} --stage-name {stage_name} "
+                      "--patch-operations op=replace,path=/*/*/throttling/rateLimit,value=<n> "
+                      "op=replace,path=/*/*/throttling/burstLimit,value=<n>")
+    refused = api_probes.policy_refuses_callers(c.inv)
+    if refused:
+        raise _Broken(f"REST API {api}: {refused[0]}, so CloudFront's requests get 403",
+                      "a resource policy that lets callers invoke the API",
+                      f"aws apigateway update-rest-api --rest-api-id {api} --patch-operations "
+                      "op=replace,path=/policy,value=<policy> and redeploy the stage",
+                      policy=refused[1])
     return "API origin", f"API {api} stage {stage_name}", \
         f"stage {stage_name} -> deployment {stage.get('deploymentId')}"
 
@@ -526,7 +547,7 @@ def _hop_method(c: _Ctx) -> tuple[str, str, str]:
         raise _Broken(f"REST API {api} has no methods under {c.e2e.api_path_pattern}",
                       "the API's methods (e.g. GET /api/items)",
                       "Create the resources and methods, then redeploy the stage")
-    return f"stage {c.inv.one('api_stage')}", f"API {api}", \
+    return f"stage {graph.role(c.inv, 'api_stage')}", f"API {api}", \
         "methods " + ", ".join(f"{v} {p}" for p, v, _ in methods)
 
 
@@ -576,7 +597,7 @@ def _hop_pool(c: _Ctx) -> tuple[str, str, str]:
     if not used:
         raise _Blocked("no authorizer to follow")
     pool = reads.user_pool(c.inv)
-    pool_id = c.inv.one("user_pool")
+    pool_id = graph.role(c.inv, "user_pool")
     if not pool:
         raise _Broken(f"user pool {pool_id or '(none in the stack)'} was not found",
                       "the stack's user pool", "Redeploy the stack (the pool was deleted)")
@@ -617,7 +638,7 @@ def _hop_integration(c: _Ctx) -> tuple[str, str, str]:
                           f"(connectionId {integ.get('connectionId') or 'none'})",
                           "an HTTP_PROXY integration with connectionType VPC_LINK and the VPC link id",
                           "Set the integration's connectionType VPC_LINK and connectionId "
-                          f"{c.inv.one('vpc_link') or '<vpc link id>'}; redeploy (Challenge 2)",
+                          f"{graph.role(c.inv, 'vpc_link') or '<vpc link id>'}; redeploy (Challenge 2)",
                           integration=integ)
         # The host in the URI is only the Host header / TLS name (the VPC link decides where
         # the request goes); the port is where the NLB must listen.
@@ -636,7 +657,7 @@ def _hop_vpc_link(c: _Ctx) -> tuple[str, str, str]:
     links.discard(None)
     if not links:
         raise _Blocked("no VPC link to follow")
-    nlb_arn = c.inv.one("nlb")
+    nlb_arn = graph.role(c.inv, "nlb")
     for lid in sorted(links):
         link = reads.vpc_link(c.inv, lid)
         if not link:
@@ -656,7 +677,7 @@ def _hop_vpc_link(c: _Ctx) -> tuple[str, str, str]:
 
 def _hop_listener(c: _Ctx) -> tuple[str, str, str]:
     nlb = _nlb(c)
-    arn = c.inv.one("nlb")
+    arn = graph.role(c.inv, "nlb")
     if not nlb:
         raise _Broken(f"NLB {arn or '(none in the stack)'} was not found", "the NLB to exist",
                       "Redeploy the stack")
@@ -685,7 +706,7 @@ def _hop_target_group(c: _Ctx) -> tuple[str, str, str]:
     ls = reads.listeners(c.inv)
     if not ls:
         raise _Blocked("no listener to follow")
-    tg_arn = c.inv.one("target_group")
+    tg_arn = graph.role(c.inv, "target_group")
     tg = reads.target_group(c.inv)
     forwarded = set().union(*(_forwards_to(x) for x in ls))
     if not tg:
@@ -696,14 +717,25 @@ def _hop_target_group(c: _Ctx) -> tuple[str, str, str]:
                       f"the stack's target group {tg_arn}",
                       "Set the listener's default action to forward to the target group")
     c.app_port = int(tg.get("Port") or 0) or None
+    compute_exp = getattr(c.exp, "compute", None)
+    network_exp = getattr(c.exp, "network", None)
+    problems = evaluators.health_check_problems(
+        tg, getattr(network_exp, "app_port", None) or c.app_port,
+        getattr(compute_exp, "health_check_path", None))
+    if problems:
+        raise _Broken(f"target group {tg.get('TargetGroupName')} {problems[0]}",
+                      "a health check the app can pass", f"aws elbv2 modify-target-group "
+                      f"--target-group-arn {tg_arn} --health-check-port traffic-port", layer="compute",
+                      health_check={k: tg.get(k) for k in ("HealthCheckPort", "HealthCheckProtocol",
+                                                           "HealthCheckPath", "HealthCheckEnabled")})
     return "listener", f"target group {tg.get('TargetGroupName')}", \
         f"forward -> {tg.get('TargetGroupName')} ({tg.get('Protocol')} {tg.get('Port')})"
 
 
 def _hop_asg(c: _Ctx) -> tuple[str, str, str]:
-    tg_arn = c.inv.one("target_group")
+    tg_arn = graph.role(c.inv, "target_group")
     asg = reads.auto_scaling_group(c.inv)
-    name = c.inv.one("auto_scaling_group")
+    name = graph.role(c.inv, "auto_scaling_group")
     if not asg:
         raise _Broken(f"Auto Scaling group {name or '(none in the stack)'} was not found",
                       "the ASG to exist", "Redeploy the stack")
@@ -762,8 +794,8 @@ def _app_groups(c: _Ctx) -> list[dict]:
         ids |= set((data or {}).get("SecurityGroupIds") or [])
         for ni in (data or {}).get("NetworkInterfaces") or []:
             ids |= set(ni.get("Groups") or [])
-    if not ids and c.inv.one("app_security_group"):
-        ids.add(c.inv.one("app_security_group"))
+    if not ids and graph.role(c.inv, "app_security_group"):
+        ids.add(graph.role(c.inv, "app_security_group"))
     c.app_groups = [g for g in (reads.security_group(c.inv, i) for i in sorted(ids)) if g]
     return c.app_groups
 
@@ -792,8 +824,16 @@ def _hop_app_port(c: _Ctx) -> tuple[str, str, str]:
                       "VPC-link traffic come from NLB node addresses)",
                       f"aws ec2 authorize-security-group-ingress --group-id {groups[0]['GroupId']} "
                       f"--protocol tcp --port {port} --cidr {(reads.vpc(c.inv) or {}).get('CidrBlock', '<VPC CIDR>')}")
+    app_subnets = [s for s in (reads.auto_scaling_group(c.inv) or {}).get("VPCZoneIdentifier", "").split(",") if s]
+    blocked = network.nacl_blocks(c.inv, app_subnets, port, cidrs)
+    if blocked:
+        sid, peer, stop = blocked[0]
+        raise _Broken(f"subnet {sid} of the app tier drops tcp {port} {'replies to' if stop.egress else 'from'} "
+                      f"{peer}: {stop}", f"the network ACL to pass tcp {port} from the NLB and the replies",
+                      f"Allow tcp {port} in and 1024-65535 out on {stop.acl_id} (aws ec2 "
+                      f"create-network-acl-entry), or remove the DENY rule", network_acl=stop.acl_id)
     return f"NLB {nlb.get('LoadBalancerName')} ({', '.join(cidrs)})", f"{ids} tcp {port}", \
-        f"{rule['group']} allows tcp {port} from the NLB"
+        f"{rule['group']} allows tcp {port} from the NLB; network ACLs pass it"
 
 
 
@@ -813,7 +853,7 @@ def _instance_role(c: _Ctx) -> tuple[str | None, str]:
         if roles:
             return roles[0]["RoleName"], f"instance profile {profile}"
     try:
-        return c.inv.one("instance_role"), "the stack's instance role"
+        return graph.role(c.inv, "instance_role"), "the stack's instance role"
     except Ambiguous:
         return None, ""
 
@@ -885,7 +925,7 @@ def _hop_secrets_manager(c: _Ctx) -> tuple[str, str, str]:
     arn = ((c.db or {}).get("MasterUserSecret") or {}).get("SecretArn")
     if not arn:
         try:
-            arn = c.inv.one("db_secret")
+            arn = graph.role(c.inv, "db_secret")
         except Ambiguous:
             arn = None
     # 1. Credentials: the instance role may read the secret.
@@ -897,7 +937,7 @@ def _hop_secrets_manager(c: _Ctx) -> tuple[str, str, str]:
                           f"role may call secretsmanager:GetSecretValue on {arn}",
                           "Set IamInstanceProfile in the launch template to the app's instance "
                           "profile and refresh the instances", layer="compute")
-        decision = iam.decide(c.inv, role, "secretsmanager:GetSecretValue", arn)
+        decision = iam.decide_secret_read(c.inv, role, arn)
         allow, deny = decision.allowed_by, decision.denied_by
         if deny or not allow:
             raise _Broken(f"instance role {role} (from {source}) "
@@ -968,8 +1008,8 @@ def _prefix_list_egress(groups: list[dict], port: int) -> bool:
 def _db_groups(c: _Ctx) -> list[dict]:
     ids = [g["VpcSecurityGroupId"] for g in (c.db or {}).get("VpcSecurityGroups", [])
            if g.get("Status", "active") == "active"]
-    if not ids and c.inv.one("db_security_group"):
-        ids = [c.inv.one("db_security_group")]
+    if not ids and graph.role(c.inv, "db_security_group"):
+        ids = [graph.role(c.inv, "db_security_group")]
     return [g for g in (reads.security_group(c.inv, i) for i in ids) if g]
 
 
@@ -1005,12 +1045,21 @@ def _hop_db_port(c: _Ctx) -> tuple[str, str, str]:
                       f"aws ec2 authorize-security-group-egress --group-id {sorted(app_ids)[0]} "
                       f"--ip-permissions IpProtocol=tcp,FromPort={port},ToPort={port},"
                       f"UserIdGroupPairs=[{{GroupId={sorted(db_ids)[0]}}}] (Challenge 3)")
+    app_subnets = [s for s in (reads.auto_scaling_group(c.inv) or {}).get("VPCZoneIdentifier", "").split(",") if s]
+    blocked = network.nacl_blocks(c.inv, db_subnets, port, _subnet_cidrs(c.inv, app_subnets))
+    if blocked:
+        sid, peer, stop = blocked[0]
+        raise _Broken(f"subnet {sid} of the database drops tcp {port} "
+                      f"{'replies to' if stop.egress else 'from'} the app subnet {peer}: {stop}",
+                      f"the network ACL to pass tcp {port} from the app subnets and the replies",
+                      f"Allow tcp {port} in and 1024-65535 out on {stop.acl_id} (aws ec2 "
+                      "create-network-acl-entry), or remove the DENY rule", network_acl=stop.acl_id)
     return src, tgt, f"{ingress['group']} ingress and {egress['group']} egress allow tcp {port}"
 
 
 def _hop_db(c: _Ctx) -> tuple[str, str, str]:
     c.db = c.db or reads.db_instance(c.inv)
-    ident = c.inv.one("db_instance")
+    ident = graph.role(c.inv, "db_instance")
     if not c.db:
         raise _Broken(f"RDS instance {ident or '(none in the stack)'} was not found",
                       "the database to exist", "Restore from the latest snapshot or redeploy")
@@ -1018,7 +1067,7 @@ def _hop_db(c: _Ctx) -> tuple[str, str, str]:
     if status not in ("available", "backing-up", "modifying", "configuring-log-exports"):
         raise _Broken(f"RDS instance {ident} is {status}", "available",
                       "Start the instance (aws rds start-db-instance) or check its events")
-    db_sg = c.inv.one("db_security_group")
+    db_sg = graph.role(c.inv, "db_security_group")
     attached = [g["VpcSecurityGroupId"] for g in c.db.get("VpcSecurityGroups", [])]
     if db_sg and db_sg not in attached:
         raise _Broken(f"RDS instance {ident} has security groups {attached}",
@@ -1034,7 +1083,7 @@ def _hop_secret(c: _Ctx) -> tuple[str, str, str]:
     if not c.db:
         raise _Blocked("no database")
     ident = c.db.get("DBInstanceIdentifier")
-    arn = ((c.db.get("MasterUserSecret") or {}).get("SecretArn")) or c.inv.one("db_secret")
+    arn = ((c.db.get("MasterUserSecret") or {}).get("SecretArn")) or graph.role(c.inv, "db_secret")
     if not arn:
         raise _Broken(f"RDS instance {ident} has no managed master user secret",
                       "ManageMasterUserPassword: true (the app reads credentials from it)",
@@ -1080,6 +1129,35 @@ _CHECKS: tuple[tuple[str, str, Callable[[_Ctx], tuple[str, str, str]]], ...] = (
 )
 
 
+# The roles a hop starts from: a stack where none plays them does not have that part of the
+# path (a static site has no API, an API may have no CloudFront in front): the hop is
+# skipped, naming what was followed, unless the environment requires the hop's layer.
+_EDGE, _API = ("distribution",), ("rest_api",)
+HOP_NEEDS: dict[str, tuple[str, ...]] = {
+    DOMAIN_ALIAS: _EDGE, ALIAS_DISTRIBUTION: _EDGE, DISTRIBUTION_CERTIFICATE: _EDGE,
+    VIEWER_DISTRIBUTION: _EDGE, DISTRIBUTION_WAF: _EDGE, DISTRIBUTION_SITE: _EDGE,
+    DISTRIBUTION_API: _EDGE + _API, API_STAGE: _API, STAGE_METHOD: _API, METHOD_AUTHORIZER: _API,
+    AUTHORIZER_POOL: _API, METHOD_VPC_LINK: _API, VPC_LINK_NLB: _API, NLB_LISTENER: ("nlb",),
+    LISTENER_TG: ("nlb",), TG_ASG: ("nlb", "auto_scaling_group"),
+    ASG_INSTANCES: ("auto_scaling_group",), NLB_APP_PORT: ("nlb", "auto_scaling_group"),
+    APP_SECRETS: ("auto_scaling_group", "db_instance"),
+    APP_DB_PORT: ("auto_scaling_group", "db_instance"), DB_INSTANCE: ("db_instance",),
+    DB_SECRET: ("db_instance",),
+}
+
+
+def _absent_part(inv: Inventory, exp: Any, name: str, layer: str) -> Absent | None:
+    """Absent when the stack lacks this part of the path (and its layer is not required)."""
+    if layer in (getattr(exp, "required_layers", None) or ()):
+        return None
+    for role in HOP_NEEDS.get(name, ()):
+        try:
+            graph.need(inv, role)
+        except Absent as exc:
+            return exc
+    return None
+
+
 def trace(inv: Inventory, exp: Any) -> list[Hop]:
     """Every hop of the request path, in the order a request travels them."""
     _warm(inv, exp)
@@ -1087,13 +1165,17 @@ def trace(inv: Inventory, exp: Any) -> list[Hop]:
     hops = []
     for index, (name, layer, check) in enumerate(_CHECKS, 1):
         src, _, tgt = name.partition(" → ")
+        missing = _absent_part(inv, exp, name, layer)
+        if missing:
+            hops.append(Hop(index, name, src, tgt, SKIPPED, f"not in this stack: {missing}", layer))
+            continue
         try:
             source, target, found = check(ctx)
             hops.append(Hop(index, name, source, target, OK, found, layer))
         except _Broken as b:
             hops.append(Hop(index, name, src, tgt, BROKEN, b.observed, b.layer or layer, b.fix,
                             b.expected, b.details))
-        except _Skip as s:
+        except (_Skip, Absent) as s:
             hops.append(Hop(index, name, src, tgt, SKIPPED, str(s), layer))
         except _Blocked as s:
             hops.append(Hop(index, name, src, tgt, BLOCKED, f"could not be followed: {s}", layer,
@@ -1164,6 +1246,14 @@ def request_path(inv: Inventory, exp: Any) -> Finding:
         return finding
     skipped_hops = [h.name for h in hops if h.status == SKIPPED]
     ok = sum(h.status == OK for h in hops)
+    if not ok:
+        return skipped("request path", f"has no hop in stack {inv.stack_name} to follow "
+                       f"({hops[0].evidence if hops else 'no hops'})", **evidence)
+    if any(h.evidence.startswith("not in this stack") for h in hops):
+        parts = [h.name for h in hops if h.status == OK]
+        return passed("request path", f"connects the {ok} hops this stack has ({parts[0]} … "
+                      f"{parts[-1]}); {len(skipped_hops)} hop(s) not in this stack are skipped",
+                      **evidence)
     note = f"; {len(skipped_hops)} skipped ({hops[0].evidence})" if skipped_hops else ""
     return passed("request path", f"connects all {ok} hops from "
                   f"{'domain ' + _domain(inv, exp) if _domain(inv, exp) else 'the distribution'} "

@@ -10,6 +10,7 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
+from probes import graph
 from probes.inventory import Inventory
 
 CLOUDFRONT_REGION = "us-east-1"  # CloudFront, its WAF scope and its certificates live here
@@ -17,7 +18,7 @@ CLOUDFRONT_REGION = "us-east-1"  # CloudFront, its WAF scope and its certificate
 
 # ---- network ----------------------------------------------------------------------------
 def vpc_id(inv: Inventory) -> str | None:
-    return inv.one("vpc")
+    return graph.role(inv, "vpc")
 
 
 def vpc(inv: Inventory) -> dict | None:
@@ -47,6 +48,10 @@ def security_groups(inv: Inventory) -> list[dict]:
     return _in_vpc(inv, "describe_security_groups", "SecurityGroups")
 
 
+def network_acls(inv: Inventory) -> list[dict]:
+    return _in_vpc(inv, "describe_network_acls", "NetworkAcls")
+
+
 def nat_gateways(inv: Inventory) -> list[dict]:
     return _in_vpc(inv, "describe_nat_gateways", "NatGateways")
 
@@ -67,9 +72,45 @@ def flow_logs(inv: Inventory) -> list[dict]:
                         Filters=[{"Name": "resource-id", "Values": [vid]}])
 
 
-def subnet_ids_from_output(inv: Inventory, output: str) -> list[str]:
-    value = inv.outputs().get(output, "")
-    return [s for s in value.split(",") if s]
+def _route_tables_by_subnet(inv: Inventory) -> tuple[dict[str, dict], dict | None]:
+    """({subnet id: its explicitly associated route table}, the VPC's main route table)."""
+    explicit: dict[str, dict] = {}
+    main = None
+    for t in route_tables(inv):
+        for a in t.get("Associations", []):
+            if a.get("SubnetId"):
+                explicit[a["SubnetId"]] = t
+            if a.get("Main"):
+                main = t
+    return explicit, main
+
+
+def route_table_of(inv: Inventory, subnet_id: str) -> dict | None:
+    """The route table a subnet uses: its explicit association, else the VPC's main table."""
+    explicit, main = _route_tables_by_subnet(inv)
+    return explicit.get(subnet_id, main)
+
+
+def routes_to_igw(table: dict | None) -> bool:
+    return any(r.get("DestinationCidrBlock") == "0.0.0.0/0"
+               and str(r.get("GatewayId", "")).startswith("igw-") for r in (table or {}).get("Routes", []))
+
+
+def public_subnets(inv: Inventory) -> set[str]:
+    """Subnets of the VPC whose route table sends 0.0.0.0/0 to an internet gateway."""
+    return {s["SubnetId"] for s in subnets(inv) if routes_to_igw(route_table_of(inv, s["SubnetId"]))}
+
+
+def tiers(inv: Inventory) -> dict[str, list[str]]:
+    """Subnet tiers from what uses them, never from our Outputs: app = the ASG's subnets,
+    db = the DB subnet group's, public = the other subnets routed to an internet gateway."""
+    asg = auto_scaling_group(inv) or {}
+    app = [s for s in (asg.get("VPCZoneIdentifier") or "").split(",") if s]
+    db = db_instance(inv) or {}
+    dbs = [s["SubnetIdentifier"] for s in (db.get("DBSubnetGroup") or {}).get("Subnets", [])]
+    private = set(app) | set(dbs)
+    public = sorted(s for s in public_subnets(inv) if s not in private)
+    return {"public": public, "app": app, "db": dbs}
 
 
 def security_group(inv: Inventory, group_id: str) -> dict | None:
@@ -89,7 +130,7 @@ def log_group(inv: Inventory, name: str) -> dict | None:
 
 # ---- compute ----------------------------------------------------------------------------
 def auto_scaling_group(inv: Inventory) -> dict | None:
-    name = inv.one("auto_scaling_group")
+    name = graph.role(inv, "auto_scaling_group")
     if not name:
         return None
     groups = inv.paginate("autoscaling", "describe_auto_scaling_groups", "AutoScalingGroups",
@@ -99,7 +140,7 @@ def auto_scaling_group(inv: Inventory) -> dict | None:
 
 def launch_template_data(inv: Inventory) -> tuple[str | None, dict | None]:
     """(launch template id, data of the version the ASG uses, else the default version)."""
-    lt_id = inv.one("launch_template")
+    lt_id = graph.role(inv, "launch_template")
     if not lt_id:
         return None, None
     version = "$Default"
@@ -126,7 +167,7 @@ def images(inv: Inventory, image_id: str) -> list[dict]:
 
 
 def load_balancer(inv: Inventory) -> dict | None:
-    arn = inv.one("nlb")
+    arn = graph.role(inv, "nlb")
     if not arn:
         return None
     resp = inv.call("elbv2", "describe_load_balancers", missing_ok=True, LoadBalancerArns=[arn])
@@ -135,7 +176,7 @@ def load_balancer(inv: Inventory) -> dict | None:
 
 
 def listeners(inv: Inventory) -> list[dict]:
-    arn = inv.one("nlb")
+    arn = graph.role(inv, "nlb")
     if not arn:
         return []
     return inv.paginate("elbv2", "describe_listeners", "Listeners", missing_ok=True,
@@ -143,7 +184,7 @@ def listeners(inv: Inventory) -> list[dict]:
 
 
 def target_group(inv: Inventory) -> dict | None:
-    arn = inv.one("target_group")
+    arn = graph.role(inv, "target_group")
     if not arn:
         return None
     resp = inv.call("elbv2", "describe_target_groups", missing_ok=True, TargetGroupArns=[arn])
@@ -152,7 +193,7 @@ def target_group(inv: Inventory) -> dict | None:
 
 
 def target_health(inv: Inventory) -> list[dict]:
-    arn = inv.one("target_group")
+    arn = graph.role(inv, "target_group")
     if not arn:
         return []
     resp = inv.call("elbv2", "describe_target_health", missing_ok=True, TargetGroupArn=arn)
@@ -178,7 +219,7 @@ def role_policies(inv: Inventory, name: str) -> tuple[list[dict], dict[str, dict
 
 # ---- database ---------------------------------------------------------------------------
 def db_instance(inv: Inventory) -> dict | None:
-    ident = inv.one("db_instance")
+    ident = graph.role(inv, "db_instance")
     if not ident:
         return None
     resp = inv.call("rds", "describe_db_instances", missing_ok=True, DBInstanceIdentifier=ident)
@@ -192,7 +233,7 @@ def secret(inv: Inventory, secret_id: str) -> dict | None:
 
 # ---- api / auth -------------------------------------------------------------------------
 def rest_api_id(inv: Inventory) -> str | None:
-    return inv.one("rest_api")
+    return graph.role(inv, "rest_api")
 
 
 def api_resources(inv: Inventory) -> list[dict]:
@@ -204,7 +245,7 @@ def api_resources(inv: Inventory) -> list[dict]:
 
 
 def api_stage(inv: Inventory) -> dict | None:
-    api, stage = rest_api_id(inv), inv.one("api_stage")
+    api, stage = rest_api_id(inv), graph.role(inv, "api_stage")
     if not api or not stage:
         return None
     return inv.call("apigateway", "get_stage", missing_ok=True, restApiId=api, stageName=stage)
@@ -222,7 +263,7 @@ def vpc_link(inv: Inventory, link_id: str) -> dict | None:
 
 
 def user_pool(inv: Inventory) -> dict | None:
-    pid = inv.one("user_pool")
+    pid = graph.role(inv, "user_pool")
     if not pid:
         return None
     resp = inv.call("cognito-idp", "describe_user_pool", missing_ok=True, UserPoolId=pid)
@@ -230,7 +271,7 @@ def user_pool(inv: Inventory) -> dict | None:
 
 
 def user_pool_client(inv: Inventory) -> dict | None:
-    pid, cid = inv.one("user_pool"), inv.one("user_pool_client")
+    pid, cid = graph.role(inv, "user_pool"), graph.role(inv, "user_pool_client")
     if not pid or not cid:
         return None
     resp = inv.call("cognito-idp", "describe_user_pool_client", missing_ok=True,
@@ -240,7 +281,7 @@ def user_pool_client(inv: Inventory) -> dict | None:
 
 # ---- edge / waf / dns -------------------------------------------------------------------
 def distribution(inv: Inventory) -> dict | None:
-    did = inv.one("distribution")
+    did = graph.role(inv, "distribution")
     if not did:
         return None
     resp = inv.call("cloudfront", "get_distribution", missing_ok=True, Id=did)
@@ -254,7 +295,7 @@ def bucket_policy(inv: Inventory, bucket: str) -> dict | None:
 
 def web_acl_ref(inv: Inventory) -> tuple[str, str, str] | None:
     """(name, id, scope) of the stack's web ACL, from its ARN or its physical id."""
-    ref = inv.one("web_acl")
+    ref = graph.role(inv, "web_acl")
     if not ref:
         return None
     if ref.startswith("arn:"):
@@ -353,7 +394,7 @@ def instance_profile(inv: Inventory, name: str) -> dict | None:
 
 
 def scaling_policies(inv: Inventory) -> list[dict]:
-    asg = inv.one("auto_scaling_group")
+    asg = graph.role(inv, "auto_scaling_group")
     if not asg:
         return []
     return inv.paginate("autoscaling", "describe_policies", "ScalingPolicies",
@@ -396,3 +437,24 @@ def origin_access_control(inv: Inventory, oac_id: str) -> dict | None:
     """A CloudFront origin access control (its ``OriginAccessControlConfig`` inside)."""
     resp = inv.call("cloudfront", "get_origin_access_control", missing_ok=True, Id=oac_id)
     return resp["OriginAccessControl"] if resp else None
+
+
+def topic_attributes(inv: Inventory, topic_arn: str) -> dict:
+    resp = inv.call("sns", "get_topic_attributes", missing_ok=True, TopicArn=topic_arn)
+    return (resp or {}).get("Attributes") or {}
+
+
+def rest_api(inv: Inventory) -> dict | None:
+    api = rest_api_id(inv)
+    return inv.call("apigateway", "get_rest_api", missing_ok=True, restApiId=api) if api else None
+
+
+def rest_api_policy(inv: Inventory) -> dict | None:
+    """The REST API's resource policy (API Gateway returns it JSON-escaped), or None."""
+    text = (rest_api(inv) or {}).get("policy")
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return json.loads(text.replace('\\"', '"'))

@@ -27,7 +27,8 @@ _PATTERNS = [
     re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # JWT
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"(?i)(aws_secret_access_key\s*[=:]\s*)\S+"),
-    re.compile(r"(?i)(\\?\"?password\\?\"?\s*[=:]\s*\\?\"?)[^\s\\\",}]+"),
+    # (a flag such as ManageMasterUserPassword=true is not a password)
+    re.compile(r"(?i)(\\?\"?password\\?\"?\s*[=:]\s*\\?\"?)(?!(?:true|false)\b)[^\s\\\",}]+"),
     # HTTP credentials: Authorization headers (SigV4 or otherwise) and session tokens.
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\r\n]+"),
     re.compile(r"(?i)(x-amz-security-token['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+"),

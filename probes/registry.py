@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from probes.result import ERROR, FAIL, PASS, SKIP, Finding
+from probes.result import ERROR, FAIL, PASS, SKIP, Absent, Finding
 
 LAYERS = (
     "stack", "network", "compute", "database", "observability",
@@ -28,6 +28,21 @@ PROBE_MODULES = (
     "probes.auth", "probes.path",
 )
 RUNBOOK = "README.md#runbook"
+# What a layer's probes judge: when nothing in or referenced by the stack plays these roles
+# (or, for a CloudFormation type, the stack declares none), the layer is absent and its
+# probes are skipped, unless the environment requires the layer (required_layers).
+LAYER_NEEDS: dict[str, tuple[str, ...]] = {
+    "network": ("vpc",), "compute": ("auto_scaling_group",), "database": ("db_instance",),
+    "api": ("rest_api",), "auth": ("user_pool",), "edge": ("distribution",), "waf": ("web_acl",),
+}
+COMPONENT_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("observability", "alarms"): ("AWS::CloudWatch::Alarm",),
+    ("observability", "notifications"): ("AWS::CloudWatch::Alarm",),
+    ("observability", "cloudtrail"): ("trail",),
+    ("observability", "dashboard"): ("dashboard",),
+    ("api", "nlb"): ("nlb",),
+    ("api", "vpc-link"): ("rest_api",),
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,8 @@ class ProbeSpec:
     challenge: int | None
     gate: bool
     mutating: bool
+    # Roles (or CloudFormation types) the probe judges; none played means "not applicable".
+    needs: tuple[str, ...]
     fn: Callable[..., Any] = field(compare=False, repr=False)
 
     @property
@@ -52,7 +69,8 @@ _REGISTRY: dict[str, ProbeSpec] = {}
 
 
 def probe(*, layer: str, component: str, title: str, severity: str, remediation: str,
-          challenge: int | None = None, gate: bool = False, mutating: bool = False):
+          challenge: int | None = None, gate: bool = False, mutating: bool = False,
+          needs: tuple[str, ...] | None = None):
     """Register a probe. ``remediation`` is the default ``Fix:`` of its failures."""
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}; one of {LAYERS}")
@@ -60,8 +78,10 @@ def probe(*, layer: str, component: str, title: str, severity: str, remediation:
         raise ValueError(f"unknown severity {severity!r}; one of {SEVERITIES}")
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        wanted = needs if needs is not None else COMPONENT_NEEDS.get(
+            (layer, component), LAYER_NEEDS.get(layer, ()))
         spec = ProbeSpec(f"{layer}.{fn.__name__}", layer, component, title, severity,
-                         remediation, challenge, gate, mutating, fn)
+                         remediation, challenge, gate, mutating, tuple(wanted), fn)
         if spec.id in _REGISTRY and _REGISTRY[spec.id].fn.__module__ != fn.__module__:
             raise ValueError(f"probe id {spec.id} registered twice")
         _REGISTRY[spec.id] = spec
@@ -120,6 +140,31 @@ class Outcome:
         return "\n".join(f.message for f in self.findings)
 
 
+def _check_needs(spec: ProbeSpec, inventory: Any) -> None:
+    """Raise :class:`Absent` when nothing in or referenced by the stack is what the probe judges."""
+    from probes import graph
+    for need in spec.needs:
+        if need.startswith("AWS::"):
+            if not inventory.of_type(need):
+                raise Absent(need, inventory.stack_name, f"the stack declares no {need}")
+        else:
+            graph.need(inventory, need)
+
+
+def _not_applicable(spec: ProbeSpec, exc: Absent, expectations: Any) -> Finding:
+    """Absent: a skip naming what was followed, or a failure when the layer is required."""
+    required = spec.layer in (getattr(expectations, "required_layers", None) or ())
+    what = str(exc)
+    if required:
+        return Finding(FAIL, f"layer {spec.layer} of stack {exc.stack}", f"has nothing to judge: {what}",
+                       f"the {spec.layer} layer, which this environment requires (required_layers)",
+                       "Redeploy the stack (a resource deleted out of band leaves its layer empty), "
+                       "or set resources.<role> in the environment file to the resource's id",
+                       evidence={"followed": exc.followed, "role": exc.role})
+    return Finding(SKIP, f"layer {spec.layer}", f"not applicable: {what}",
+                   evidence={"followed": exc.followed, "role": exc.role})
+
+
 def run(probe_id: str, inventory: Any, expectations: Any) -> Outcome:
     """Run one probe; fill metadata into its findings. Never raises for AWS errors."""
     spec = get(probe_id)
@@ -128,10 +173,13 @@ def run(probe_id: str, inventory: Any, expectations: Any) -> Outcome:
     if tracking:
         inventory.start_tracking()
     try:
+        _check_needs(spec, inventory)
         result = spec.fn(inventory, expectations)
         findings = [result] if isinstance(result, Finding) else list(result or [])
         if not findings:
             raise RuntimeError(f"probe {spec.id} returned no finding")
+    except Absent as exc:
+        findings = [_not_applicable(spec, exc, expectations)]
     except Exception as exc:  # an AWS error or a bug: reported with its traceback, never swallowed
         from probes.inventory import describe_error
         where = traceback.extract_tb(exc.__traceback__)[-1]

@@ -72,15 +72,31 @@ def failed(resource: str, observed: str, expected: str, fix: str = "", **evidenc
 
 
 def absent(what: str, expected: str = "", fix: str = "", **evidence: Any) -> Finding:
-    """The resource the probe needs does not exist in the stack: a failure, said plainly."""
+    """A resource the layer's own resources point at (or the stack declares) was not found:
+    broken, a failure said plainly. A layer with nothing to judge is not this: a probe
+    raises :class:`Absent` for that and the registry skips it (or fails it when required)."""
     return Finding(
         FAIL,
         what,
-        "was not found in the stack",
+        "was not found",
         expected or "it to exist",
         fix,
         evidence=evidence,
     )
+
+
+class Absent(LookupError):
+    """Nothing in the stack, or referenced by it, plays ``role``: the probe does not apply.
+
+    Raised by :mod:`probes.graph` (``need``); the registry turns it into a skip naming
+    what was followed, or into a failure when the environment requires the layer."""
+
+    def __init__(self, role: str, stack: str | None, followed: str, label: str = ""):
+        self.role = role
+        self.stack = stack
+        self.followed = followed
+        label = label or role.replace("_", " ")
+        super().__init__(f"no {label} in stack {stack} or referenced by it ({followed})")
 
 
 def skipped(resource: str, reason: str, **evidence: Any) -> Finding:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from probes import reads
+from probes import graph, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
@@ -68,14 +68,14 @@ def _web_acl(inv: Inventory, pid: str, _: dict) -> bool:
 
 
 def _asg_policy(inv: Inventory, pid: str, _: dict) -> bool:
-    asg = inv.one("auto_scaling_group")
+    asg = graph.role(inv, "auto_scaling_group")
     policies = inv.paginate("autoscaling", "describe_policies", "ScalingPolicies",
                             AutoScalingGroupName=asg) if asg else []
     return any(pid in (p.get("PolicyARN"), p.get("PolicyName")) for p in policies)
 
 
 def _subscription(inv: Inventory, pid: str, _: dict) -> bool:
-    topic = inv.one("alarm_topic")
+    topic = graph.role(inv, "alarm_topic")
     return any(s.get("SubscriptionArn") == pid or pid.startswith(topic or "~")
                for s in reads.topic_subscriptions(inv, topic)) if topic else False
 
@@ -108,7 +108,7 @@ EXISTS: dict[str, Callable[[Inventory, str, dict], bool] | str] = {
     "AWS::S3::Bucket": lambda inv, pid, _: bool(
         inv.call("s3", "get_bucket_location", missing_ok=True, Bucket=pid)),
     "AWS::AutoScaling::AutoScalingGroup": lambda inv, pid, _: reads.auto_scaling_group(inv) is not None
-    if pid == inv.one("auto_scaling_group") else bool(inv.paginate(
+    if pid == graph.role(inv, "auto_scaling_group") else bool(inv.paginate(
         "autoscaling", "describe_auto_scaling_groups", "AutoScalingGroups", AutoScalingGroupNames=[pid])),
     "AWS::AutoScaling::ScalingPolicy": _asg_policy,
     "AWS::ElasticLoadBalancingV2::LoadBalancer": lambda inv, pid, _: bool(
@@ -137,8 +137,8 @@ EXISTS: dict[str, Callable[[Inventory, str, dict], bool] | str] = {
     "AWS::Cognito::UserPool": lambda inv, pid, _: bool(
         inv.call("cognito-idp", "describe_user_pool", missing_ok=True, UserPoolId=pid)),
     "AWS::Cognito::UserPoolClient": lambda inv, pid, _: bool(
-        inv.one("user_pool") and inv.call("cognito-idp", "describe_user_pool_client", missing_ok=True,
-                                          UserPoolId=inv.one("user_pool"), ClientId=pid)),
+        graph.role(inv, "user_pool") and inv.call("cognito-idp", "describe_user_pool_client", missing_ok=True,
+                                          UserPoolId=graph.role(inv, "user_pool"), ClientId=pid)),
     "AWS::CloudFront::Distribution": lambda inv, pid, _: bool(
         inv.call("cloudfront", "get_distribution", missing_ok=True, Id=pid)),
     "AWS::CloudFront::OriginAccessControl": lambda inv, pid, _: bool(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from probes import reads
+from probes import evaluators, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
@@ -212,3 +212,37 @@ def logging_enabled(inv: Inventory, exp: Any) -> Finding:
         return failed(_name(acl), f"logs to log group(s) {missing_groups} that do not exist",
                       "an existing aws-waf-logs-* log group", logging=cfg)
     return passed(_name(acl), f"logs to {', '.join(dests)}", logging=cfg)
+
+
+def ip_sets(inv: Inventory, acl: dict) -> dict[str, dict]:
+    """{ARN: IP set} for the IP sets the web ACL's rules reference, read in the ACL's scope."""
+    out = {}
+    for arn in evaluators.ip_set_arns(acl):
+        parts = arn.split(":", 5)
+        region, path = parts[3], parts[5].split("/")
+        scope = "CLOUDFRONT" if path[0] == "global" else "REGIONAL"
+        resp = inv.call("wafv2", "get_ip_set", missing_ok=True, Name=path[2], Id=path[3], Scope=scope,
+                        region=reads.CLOUDFRONT_REGION if scope == "CLOUDFRONT" else region)
+        if resp:
+            out[arn] = resp.get("IPSet") or {}
+    return out
+
+
+@probe(layer="waf", component="rules", title="No rule blocks every ordinary request",
+       severity="blocker", gate=True, challenge=6,
+       remediation="Remove the rule, narrow its match (an IP set of real offenders, not "
+                   "0.0.0.0/0), or set its action to Count while you investigate")
+def no_rule_blocks_everyone(inv: Inventory, exp: Any) -> Finding:
+    acl, missing = _acl(inv)
+    if missing:
+        return missing
+    blocking = evaluators.waf_rules_blocking_everyone(acl, ip_sets(inv, acl))
+    if blocking:
+        name, priority, why = blocking[0]
+        return failed(_name(acl), f"has rule {name} (priority {priority}) that blocks every request: "
+                      f"{why}", "no Block rule matching every request (viewers get 403 from CloudFront)",
+                      f"aws wafv2 get-web-acl ... then update-web-acl without rule {name} (or with "
+                      "its IP set narrowed / action Count)",
+                      rules=[{"name": n, "priority": p, "why": w} for n, p, w in blocking])
+    return passed(_name(acl), f"has no Block rule matching every request ({len(acl.get('Rules') or [])} "
+                  "rule(s) read)")

@@ -77,11 +77,22 @@ class Lab:
                                   out=lambda _: None)
         return DeployedStack(name, outputs, self.emulator.endpoint)
 
+    def expectations_with(self, overrides: dict[str, dict[str, Any]]) -> Any:
+        """The main job's expectations with some layers' settings overridden."""
+        if not overrides:
+            return self.expectations
+        env = envmod.load("local")
+        raw = {k: dict(v or {}) for k, v in env.expectations.items()}
+        for layer, values in overrides.items():
+            raw.setdefault(layer, {}).update(values)
+        return env.model_copy(update={"expectations": raw}).expectations_obj
+
     def run(self, stack: DeployedStack, probe_ids: list[str] | None = None,
-            inventory: Inventory | None = None) -> dict[str, registry.Outcome]:
+            inventory: Inventory | None = None, expectations: Any = None) -> dict[str, registry.Outcome]:
         inv = inventory or stack.inventory()
         ids = probe_ids or sorted(registry.load_all())
-        return {pid: registry.run(pid, inv, self.expectations) for pid in ids
+        exp = expectations or self.expectations
+        return {pid: registry.run(pid, inv, exp) for pid in ids
                 if not registry.get(pid).mutating}
 
 

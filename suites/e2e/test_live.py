@@ -10,7 +10,7 @@ from typing import Callable
 
 import pytest
 
-from probes import live
+from probes import graph, live
 from probes.redact import register_secret
 
 NO_DATA_PLANE = ("no data plane on the emulator: live journeys need real endpoints "
@@ -43,7 +43,7 @@ def token_provider(expectations, inventory, aws) -> Callable[[], str]:
     password in the environment variables the environment file names."""
     names = (expectations.auth.username_env, expectations.auth.password_env)
     user, password = (os.environ.get(n or "") for n in names)
-    client_id = inventory.one("user_pool_client")
+    client_id = graph.role(inventory, "user_pool_client")
     if not (user and password and client_id):
         pytest.skip(f"no test user: set {names[0]} and {names[1]} (expectations.auth."
                     "username_env / password_env) and have a user pool client in the stack")
@@ -77,7 +77,7 @@ def test_site_served_through_cloudfront(settings):
 
 def test_site_bucket_refuses_direct_access(settings, inventory, run_state):
     _need(settings.site_url, "site_url")
-    bucket = inventory.one("site_bucket")
+    bucket = graph.role(inventory, "site_bucket")
     if not bucket:
         pytest.skip("the stack has no site bucket to try directly")
     _verdict(live.bucket_refuses_direct(live.bucket_url(bucket, run_state.region)))
@@ -99,10 +99,10 @@ def test_api_accepts_valid_token(settings, token_provider):
 @pytest.mark.parametrize("kind", ["foreign", "expired"])
 def test_api_rejects_bad_token(settings, inventory, run_state, kind):
     api = _need(settings.api_url, "api_url")
-    pool = inventory.one("user_pool") or "unknown"
+    pool = graph.role(inventory, "user_pool") or "unknown"
     # Our pool's issuer, a key it never had: what a token from another pool looks like.
     token = live.forged_token(issuer=f"https://cognito-idp.{run_state.region}.amazonaws.com/{pool}",
-                              audience=inventory.one("user_pool_client") or "client",
+                              audience=graph.role(inventory, "user_pool_client") or "client",
                               expired=kind == "expired")
     _verdict(live.api_rejects_token(api, token, kind))
 
@@ -118,7 +118,7 @@ def test_invalidation_serves_new_content(settings, inventory, run_state, environ
     if not run_state.allow_mutations:
         pytest.skip(f"writes an object and an invalidation; environment {environment.name} is "
                     "read-only (allow_mutations: false, or --stack-name attached)")
-    bucket, dist = inventory.one("site_bucket"), inventory.one("distribution")
+    bucket, dist = graph.role(inventory, "site_bucket"), graph.role(inventory, "distribution")
     if not bucket or not dist:
         pytest.skip("the stack has no site bucket or distribution")
     session = run_state.session(allow_mutations=True, profile=environment.profile)

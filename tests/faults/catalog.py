@@ -29,6 +29,9 @@ class Fault:
     mentions: tuple[str, ...] = ()
     # e2e: the hop the request-path trace must name for this fault, if it breaks the path.
     hop: str | None = None
+    # Expectation overrides for this fault's run: ((layer, {key: value}), ...), for probes
+    # whose expectation is a floor the default environment does not require.
+    expect: tuple[tuple[str, dict[str, Any]], ...] = ()
 
     def __str__(self) -> str:
         return self.id

@@ -4,6 +4,7 @@ console or CLI; method changes go through delete_method/put_method/put_integrati
 calls a person recreating a method in the console makes."""
 from __future__ import annotations
 
+from probes import path as p
 from tests.faults.catalog import Fault
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -124,6 +125,14 @@ def listener_wrong_port(stack):
     elbv2.modify_listener(ListenerArn=listener["ListenerArn"], Port=9090)
 
 
+def deny_everyone_policy(stack):
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+         "Resource": "execute-api:/*"}]}
+    import json
+    stack.client("apigateway").update_rest_api(restApiId=_api(stack), patchOperations=[
+        {"op": "replace", "path": "/policy", "value": json.dumps(policy)}])
+
 FAULTS = [
     Fault("api-stage-deleted", stage_deleted,
           ("api.stage_deployed", "api.stage_access_logging", "api.stage_metrics_enabled",
@@ -164,4 +173,11 @@ FAULTS = [
               "reference to it"),
     Fault("api-listener-wrong-port", listener_wrong_port, ("api.nlb_listener_forwards",),
           challenge=2, mentions=("TCP:9090",), also_breaks=("e2e.request_path",)),
+
+    Fault("api-throttled-to-zero",
+          _patch_stage({"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0"}),
+          ("api.stage_throttling",), mentions=("rate 0",), hop=p.API_STAGE),
+    Fault("api-resource-policy-denies-everyone", deny_everyone_policy,
+          ("api.resource_policy_admits_callers",), challenge=7, mentions=("denies execute-api:Invoke",),
+          hop=p.API_STAGE),
 ]

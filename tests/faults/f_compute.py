@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from probes import path as p
 from tests.faults.catalog import Fault
 
 C = "compute."
@@ -130,8 +131,8 @@ def _stop_instance(stack) -> None:
 def _delete_scaling_policy(stack) -> None:
     asg = stack.client("autoscaling")
     name = stack.outputs["AutoScalingGroupName"]
-    for p in asg.describe_policies(AutoScalingGroupName=name)["ScalingPolicies"]:
-        asg.delete_policy(AutoScalingGroupName=name, PolicyName=p["PolicyName"])
+    for pol in asg.describe_policies(AutoScalingGroupName=name)["ScalingPolicies"]:
+        asg.delete_policy(AutoScalingGroupName=name, PolicyName=pol["PolicyName"])
 
 
 def _one_subnet(stack) -> None:
@@ -139,6 +140,10 @@ def _one_subnet(stack) -> None:
         AutoScalingGroupName=stack.outputs["AutoScalingGroupName"],
         VPCZoneIdentifier=stack.physical("AppSubnetA"))
 
+
+def _health_check_other_port(stack) -> None:
+    stack.client("elbv2").modify_target_group(TargetGroupArn=stack.physical("TargetGroup"),
+                                              HealthCheckPort="9000")
 
 FAULTS = [
     Fault(id="cmp-launch-template-ssh-key", inject=_key_pair,
@@ -182,4 +187,7 @@ FAULTS = [
           also_breaks=("stack.resources_exist",), mentions=("no scaling policy",)),
     Fault(id="cmp-asg-single-subnet", inject=_one_subnet,
           breaks=(C + "asg_spans_private_subnets",), challenge=10),
+
+    Fault("cmp-health-check-wrong-port", _health_check_other_port, ("compute.health_check_can_succeed",),
+          challenge=4, mentions=("port 9000",), hop=p.LISTENER_TG),
 ]

@@ -3,6 +3,7 @@ credentials and its logs that the database probes must catch (Challenges 3 and 1
 import base64
 import json
 
+from probes import path as p
 from tests.faults.catalog import Fault
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -106,6 +107,16 @@ def _slow_query_log_off(stack):
                      "ApplyMethod": "immediate"}])
 
 
+def _secret_policy_denies_app(stack) -> None:
+    """A resource policy on the DB secret that denies the app's role (a guardrail gone wrong)."""
+    db = stack.client("rds").describe_db_instances(DBInstanceIdentifier=_db_id(stack))["DBInstances"][0]
+    arn = db["MasterUserSecret"]["SecretArn"]
+    role = stack.client("iam").get_role(RoleName=stack.physical("InstanceRole"))["Role"]["Arn"]
+    stack.client("secretsmanager").put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": {"AWS": role}, "Action": "secretsmanager:GetSecretValue",
+             "Resource": "*"}]}))
+
 FAULTS = [
     Fault("db-stopped", _stop, ("database.instance_available",), challenge=3,
           mentions=("stopped",), also_breaks=("e2e.request_path",)),
@@ -125,10 +136,13 @@ FAULTS = [
           mentions=("BackupRetentionPeriod=0",)),
     Fault("db-backups-one-day", _modify(BackupRetentionPeriod=1), ("database.backups_retained",),
           mentions=("1 day",)),
-    Fault("db-multi-az-unexpected", _modify(MultiAZ=True), ("database.multi_az_as_expected",),
-          mentions=("MultiAZ=true",)),
-    Fault("db-deletion-protection-unexpected", _modify(DeletionProtection=True),
-          ("database.deletion_protection_as_expected",), mentions=("DeletionProtection=true",)),
+    # Multi-AZ and deletion protection are floors: the safer setting never fails, so the
+    # fault is a production-like environment that requires them and a stack that lost them.
+    Fault("db-multi-az-required-but-off", _modify(MultiAZ=False), ("database.multi_az_as_expected",),
+          mentions=("MultiAZ=false",), expect=(("database", {"multi_az": True}),)),
+    Fault("db-deletion-protection-required-but-off", _modify(DeletionProtection=False),
+          ("database.deletion_protection_as_expected",), mentions=("DeletionProtection=false",),
+          expect=(("database", {"deletion_protection": True}),)),
     Fault("db-password-unmanaged",
           _modify(ManageMasterUserPassword=False, MasterUserPassword="Chang3-me-now-pls"),
           ("database.master_secret_managed",), challenge=3, mentions=("MasterUserSecret",),
@@ -156,4 +170,9 @@ FAULTS = [
           ("database.log_exports_enabled",), challenge=10, mentions=("postgresql",)),
     Fault("db-slow-query-log-off", _slow_query_log_off, ("database.slow_query_logging",),
           challenge=10, mentions=("log_min_duration_statement=-1",)),
+
+    Fault("db-secret-policy-denies-app-role", _secret_policy_denies_app,
+          ("database.app_role_reads_master_secret",), challenge=3,
+          also_breaks=("compute.instance_role_reads_db_secret",),
+          mentions=("the secret's resource policy",), hop=p.APP_SECRETS),
 ]

@@ -1,6 +1,7 @@
 """Network faults: what an operator does to a VPC at 3 a.m. that the network probes catch."""
 from __future__ import annotations
 
+from probes import path as p
 from tests.faults.catalog import Fault
 
 N = "network."
@@ -80,6 +81,36 @@ def _flow_log_bucket_no_lifecycle(stack) -> None:
     stack.client("s3").delete_bucket_lifecycle(Bucket=stack.physical("FlowLogBucket"))
 
 
+def _app_subnets(stack) -> list[str]:
+    asg = stack.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[stack.physical("AutoScalingGroup")])["AutoScalingGroups"][0]
+    return asg["VPCZoneIdentifier"].split(",")
+
+
+def _nacl_of(stack, subnet: str) -> str:
+    acls = stack.client("ec2").describe_network_acls(
+        Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"]
+    return acls[0]["NetworkAclId"]
+
+
+def _nacl_denies_app_port(stack) -> None:
+    """A DENY for the app port ahead of the default NACL's allow-all (rule 100)."""
+    stack.client("ec2").create_network_acl_entry(
+        NetworkAclId=_nacl_of(stack, _app_subnets(stack)[0]), RuleNumber=50, Protocol="6",
+        RuleAction="deny", Egress=False, CidrBlock="0.0.0.0/0", PortRange={"From": 8080, "To": 8080})
+
+
+def _db_subnets_on_empty_nacl(stack) -> None:
+    """The DB subnets moved to a new network ACL that has no rules yet (everything denied)."""
+    ec2 = stack.client("ec2")
+    acl = ec2.create_network_acl(VpcId=stack.physical("Vpc"))["NetworkAcl"]["NetworkAclId"]
+    for logical in ("DbSubnetA", "DbSubnetB"):
+        subnet = stack.physical(logical)
+        assoc = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])
+        current = next(a["NetworkAclAssociationId"] for a in assoc["NetworkAcls"][0]["Associations"]
+                       if a["SubnetId"] == subnet)
+        ec2.replace_network_acl_association(AssociationId=current, NetworkAclId=acl)
+
 FAULTS = [
     Fault(id="net-ssh-open-to-world",
           inject=_ingress("AppSecurityGroup", IpProtocol="tcp", FromPort=22, ToPort=22,
@@ -145,4 +176,10 @@ FAULTS = [
     Fault(id="net-flow-log-bucket-lifecycle-removed", inject=_flow_log_bucket_no_lifecycle,
           breaks=(N + "flow_log_retention",), challenge=9,
           mentions=("no enabled lifecycle transition",)),
+
+    Fault("net-nacl-denies-app-port", _nacl_denies_app_port, ("network.nacls_admit_request_path",),
+          challenge=4, mentions=("rule 50 DENY", "8080"), hop=p.NLB_APP_PORT),
+    Fault("net-db-subnets-on-empty-nacl", _db_subnets_on_empty_nacl,
+          ("network.nacls_admit_request_path",), challenge=4, mentions=("the * rule denies", "5432"),
+          hop=p.APP_DB_PORT),
 ]

@@ -90,6 +90,17 @@ def _dashboard_without(namespace):
     return inject
 
 
+def _topic_denies_cloudwatch(stack) -> None:
+    topic = stack.physical("AlarmTopic")
+    stack.client("sns").set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+             "Action": "sns:Publish", "Resource": topic}]}))
+
+
+def _trail_bucket_policy_removed(stack) -> None:
+    stack.client("s3").delete_bucket_policy(Bucket=stack.physical("TrailBucket"))
+
 FAULTS = [
     Fault("alarm-cpu-threshold-95", _repoint_alarm("AsgCpuHighAlarm", Threshold=95.0),
           ("observability.alarms_configured",), challenge=6, mentions=("threshold 95",)),
@@ -126,4 +137,11 @@ FAULTS = [
           mentions=("never expires",)),
     Fault("dashboard-database-widgets-removed", _dashboard_without("AWS/RDS"),
           ("observability.dashboard_covers_layers",), challenge=10, mentions=("database",)),
+
+    Fault("obs-topic-policy-denies-cloudwatch", _topic_denies_cloudwatch,
+          ("observability.alarm_topic_policy_allows_cloudwatch",), challenge=10,
+          mentions=("denies sns:Publish",)),
+    Fault("obs-trail-bucket-policy-removed", _trail_bucket_policy_removed,
+          ("observability.trail_bucket_allows_delivery",), challenge=10,
+          mentions=("no bucket policy",)),
 ]

@@ -28,7 +28,7 @@ def test_every_probe_has_a_fault_that_makes_it_fail():
 def test_fault_is_caught(lab, fault):
     stack = lab.deploy()
     fault.inject(stack)
-    outcomes = lab.run(stack)
+    outcomes = lab.run(stack, expectations=lab.expectations_with(dict(fault.expect)))
     for pid in fault.breaks:
         outcome = outcomes[pid]
         assert outcome.status == "failed", (

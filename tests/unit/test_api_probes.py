@@ -18,6 +18,10 @@ class FakeInventory:
     def __init__(self, responses: dict[str, Any], roles: dict[str, str],
                  outputs: dict[str, str] | None = None):
         self.responses, self.roles, self._outputs = responses, roles, outputs or {}
+        self.explicit, self.stack_name = roles, "canned"  # roles as resources.<role> overrides
+
+    def of_type(self, resource_type):
+        return []
 
     def call(self, service, operation, *, region=None, missing_ok=False, **params):
         value = self.responses.get(operation)
@@ -26,9 +30,6 @@ class FakeInventory:
     def paginate(self, service, operation, key, *, region=None, missing_ok=False, **params):
         value = self.responses.get(operation, [])
         return value(params) if callable(value) else value
-
-    def one(self, role, logical_hint=None):
-        return self.roles.get(role)
 
     def outputs(self):
         return self._outputs

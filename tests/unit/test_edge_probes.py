@@ -19,6 +19,11 @@ ACL_ARN = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/acl/abc"
 CERT_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/c1"
 
 
+OUTPUT_ROLES = {"DistributionId": "distribution", "SiteBucketName": "site_bucket",
+                "WebAclArn": "web_acl", "CertificateArn": "certificate", "LogBucketName": "log_bucket",
+                "HostedZoneIdOut": "hosted_zone"}
+
+
 class FakeSession:
     region = "us-east-1"
 
@@ -32,7 +37,14 @@ class FakeInv:
         self._outputs = outputs or {}
         self.parameters = parameters or {}
         self.session = FakeSession()
-        self.explicit: dict[str, str] = {}
+        self.stack_name = "canned"
+
+    @property
+    def explicit(self) -> dict[str, str]:  # the canned ids, as resources.<role> overrides
+        return {role: self._outputs[out] for out, role in OUTPUT_ROLES.items() if out in self._outputs}
+
+    def of_type(self, resource_type: str) -> list:
+        return []
 
     def call(self, service: str, op: str, missing_ok: bool = False, region: str | None = None,
              **params: Any) -> Any:
@@ -56,9 +68,6 @@ class FakeInv:
     def outputs(self) -> dict[str, str]:
         return self._outputs
 
-    def one(self, role: str, hint: str | None = None) -> str | None:
-        from probes.inventory import ROLE_OUTPUTS
-        return self._outputs.get(ROLE_OUTPUTS[role])
 
 
 def distribution(**over: Any) -> dict:

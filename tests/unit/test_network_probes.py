@@ -26,10 +26,10 @@ class FakeInv:
         self.roles = {"vpc": VPC, "app_security_group": APP, "db_security_group": DB,
                       **(roles or {})}
         self.session = SimpleNamespace(region="us-east-1")
-        self.explicit = {}
+        self.explicit, self.stack_name = self.roles, "canned"  # roles as resources.<role> overrides
 
-    def one(self, role: str, logical_hint: str | None = None) -> str | None:
-        return self.roles.get(role)
+    def of_type(self, resource_type: str) -> list:
+        return []
 
     def outputs(self) -> dict[str, str]:
         return self._outputs
@@ -156,8 +156,13 @@ def route_inv(private_target: dict, db_routes: list[dict] | None = None,
         "describe_route_tables": {"RouteTables": tables},
         "describe_nat_gateways": {"NatGateways": [{"NatGatewayId": "nat-1", "State": nat_state,
                                                    "SubnetId": "subnet-pub"}]},
-    }, outputs={"AppSubnetIds": "subnet-app", "DbSubnetIds": "subnet-db",
-                "PublicSubnetIds": "subnet-pub"})
+        # the tiers are what uses the subnets: the ASG's and the DB subnet group's
+        "describe_auto_scaling_groups": {"AutoScalingGroups": [
+            {"AutoScalingGroupName": "asg", "VPCZoneIdentifier": "subnet-app"}]},
+        "describe_db_instances": {"DBInstances": [
+            {"DBInstanceIdentifier": "db", "DBSubnetGroup": {"Subnets": [{"SubnetIdentifier": "subnet-db"}]}}]},
+        "describe_subnets": {"Subnets": [{"SubnetId": s} for s in ("subnet-pub", "subnet-app", "subnet-db")]},
+    }, roles={"auto_scaling_group": "asg", "db_instance": "db"})
 
 
 def test_private_routes_through_nat_pass():

@@ -15,11 +15,25 @@ TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 
 
 class _Inv:
-    def __init__(self, answers: dict[str, Any], roles: dict[str, str]):
-        self.answers, self.roles = answers, roles
+    """Canned answers; the roles as explicit ids (resources.<role>), the stack empty."""
+
+    stack_name = "canned"
+
+    def __init__(self, answers: dict[str, Any], roles: dict[str, str], types: tuple[str, ...] = ()):
+        self.answers, self.explicit, self.types = answers, dict(roles), types
 
     def one(self, role: str, hint: str | None = None) -> str | None:
-        return self.roles.get(role)
+        return self.explicit.get(role)
+
+    def of_type(self, resource_type: str) -> list:
+        return [{"ResourceType": resource_type, "LogicalResourceId": "R", "PhysicalResourceId": "r-1"}
+                ] if resource_type in self.types else []
+
+    def outputs(self) -> dict[str, str]:
+        return {}
+
+    def stack(self) -> dict:
+        return {}
 
     def call(self, service: str, operation: str, *, region: str | None = None,
              missing_ok: bool = False, **params: Any) -> Any:
@@ -70,7 +84,7 @@ def _topic(*subs: tuple[str, str, str]) -> _Inv:
         "get_topic_attributes": {"Attributes": {"TopicArn": TOPIC}},
         "list_subscriptions_by_topic": [{"Protocol": p, "Endpoint": e, "SubscriptionArn": a} for p, e, a in subs],
         "get_subscription_attributes": {"Attributes": {"PendingConfirmation": "false"}},
-    }, {"alarm_topic": TOPIC})
+    }, {"alarm_topic": TOPIC}, types=("AWS::CloudWatch::Alarm", "AWS::SNS::Topic"))
 
 
 def test_a_pending_email_beside_a_confirmed_queue_passes_and_names_who_must_click():

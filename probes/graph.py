@@ -1,0 +1,686 @@
+"""The resource graph: which resource plays which role, found by following references.
+
+A user's stack was not built from our template: its logical ids differ, it holds decoys
+(a second bucket, role or security group), it takes its VPC as a parameter or imports its
+NLB, and it may lack whole layers. So a **role** (the site bucket, the app security group,
+the instance role, the alarm topic, ...) is never "the only resource of its type": it is a
+place on the references AWS itself follows, read live through the inventory:
+
+    distribution -> S3 origin (site bucket), logging bucket, WebACLId, certificate,
+                    execute-api origin (REST API, stage from the origin path)
+    REST API -> methods -> VPC_LINK integration -> VPC link -> targetArns (NLB)
+             -> authorizer -> providerARNs (user pool) -> app clients
+    NLB -> listeners -> target group -> ASGs (TargetGroupARNs) -> launch template
+        -> security groups (app SG), instance profile -> role (instance role)
+    DB instance -> VpcSecurityGroups (DB SG), MasterUserSecret / SecretTargetAttachment
+    alarms -> AlarmActions (alarm topic); VPC from the app SG, NLB, DB subnet group, ...
+
+A few roles are **entry points** (the distribution, the REST API, the user pool, the ASG,
+the DB, the trail, the VPC, ...): when nothing upstream references one (the stack has no
+distribution, or the reference is cut), the stack's own resource of that type is taken,
+but only when there is exactly one. Roles that only make sense on the path (site bucket,
+log bucket, instance role, app/DB security groups, alarm topic, DB secret, certificate)
+never fall back to a type.
+
+``resources.<role>`` in the environment file overrides any role. True ambiguity (two
+candidates the references cannot tell apart) raises :class:`Ambiguous` naming the
+candidates by logical id and the key to set; the plugin stops the run on it before
+probing. A role nothing in or referenced by the stack plays is ``None``: probes that need
+it raise :class:`Absent` (``need``), which the registry turns into a skip naming what was
+followed, or a failure when the environment requires the layer.
+
+Every read goes through the inventory with the same arguments as :mod:`probes.reads`,
+so the graph costs no read a probe would not make anyway.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from probes.inventory import Ambiguous, Inventory
+from probes.result import Absent
+
+CLOUDFRONT_REGION = "us-east-1"
+
+# role -> (CloudFormation type, what it is in words)
+ROLES: dict[str, tuple[str, str]] = {
+    "distribution": ("AWS::CloudFront::Distribution", "CloudFront distribution"),
+    "site_bucket": ("AWS::S3::Bucket", "site bucket (the distribution's S3 origin)"),
+    "log_bucket": ("AWS::S3::Bucket", "access-log bucket (the distribution's logging bucket)"),
+    "web_acl": ("AWS::WAFv2::WebACL", "WAF web ACL"),
+    "certificate": ("AWS::CertificateManager::Certificate", "viewer certificate"),
+    "hosted_zone": ("AWS::Route53::HostedZone", "hosted zone"),
+    "rest_api": ("AWS::ApiGateway::RestApi", "REST API"),
+    "api_stage": ("AWS::ApiGateway::Stage", "API stage"),
+    "vpc_link": ("AWS::ApiGateway::VpcLink", "VPC link"),
+    "user_pool": ("AWS::Cognito::UserPool", "Cognito user pool"),
+    "user_pool_client": ("AWS::Cognito::UserPoolClient", "Cognito app client"),
+    "nlb": ("AWS::ElasticLoadBalancingV2::LoadBalancer", "network load balancer"),
+    "target_group": ("AWS::ElasticLoadBalancingV2::TargetGroup", "NLB target group"),
+    "auto_scaling_group": ("AWS::AutoScaling::AutoScalingGroup", "Auto Scaling group"),
+    "launch_template": ("AWS::EC2::LaunchTemplate", "launch template"),
+    "instance_role": ("AWS::IAM::Role", "instance role (the launch template's profile)"),
+    "app_security_group": ("AWS::EC2::SecurityGroup", "app security group"),
+    "vpc": ("AWS::EC2::VPC", "VPC"),
+    "flow_log_bucket": ("AWS::S3::Bucket", "flow-log bucket"),
+    "db_instance": ("AWS::RDS::DBInstance", "RDS DB instance"),
+    "db_security_group": ("AWS::EC2::SecurityGroup", "database security group"),
+    "db_secret": ("AWS::SecretsManager::Secret", "database secret"),
+    "alarm_topic": ("AWS::SNS::Topic", "alarm topic (what the stack's alarms notify)"),
+    "trail": ("AWS::CloudTrail::Trail", "CloudTrail trail"),
+    "dashboard": ("AWS::CloudWatch::Dashboard", "CloudWatch dashboard"),
+}
+ROLE_TYPES = {role: rtype for role, (rtype, _) in ROLES.items()}
+
+_S3_ORIGIN = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*?)\.s3(?:[.-](?:website[.-])?[a-z0-9-]+)*"
+                        r"\.amazonaws\.com(?:\.cn)?$")
+_API_ORIGIN = re.compile(r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
+
+
+@dataclass(frozen=True)
+class Node:
+    """One resource: in the stack (with its logical id) or referenced from outside it."""
+    type: str
+    id: str
+    logical: str | None = None
+
+    @property
+    def in_stack(self) -> bool:
+        return self.logical is not None
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} ({self.logical})" if self.logical else f"{self.id} (outside the stack)"
+
+
+@dataclass
+class _Resolved:
+    value: str | None
+    followed: str
+
+
+def s3_origin_bucket(domain: str) -> str | None:
+    m = _S3_ORIGIN.match(domain or "")
+    return m.group("bucket") if m else None
+
+
+def api_origin(domain: str) -> tuple[str, str] | None:
+    m = _API_ORIGIN.match(domain or "")
+    return (m.group("api"), m.group("region")) if m else None
+
+
+def forwards_to(listener: dict) -> set[str]:
+    """Target group ARNs a listener's default actions forward to."""
+    out = set()
+    for a in listener.get("DefaultActions", []):
+        if a.get("TargetGroupArn"):
+            out.add(a["TargetGroupArn"])
+        for t in (a.get("ForwardConfig") or {}).get("TargetGroups", []):
+            if t.get("TargetGroupArn"):
+                out.add(t["TargetGroupArn"])
+    return out
+
+
+class Graph:
+    """Roles and nodes of one stack, resolved lazily and once (thread-safe)."""
+
+    def __init__(self, inv: Inventory):
+        self.inv = inv
+        self._roles: dict[str, _Resolved] = {}
+        self._lock = threading.RLock()
+
+    # ---- stack resources --------------------------------------------------------------
+    def declared(self, rtype: str) -> list[Node]:
+        return [Node(rtype, r["PhysicalResourceId"], r["LogicalResourceId"])
+                for r in self.inv.of_type(rtype)]
+
+    def logical_of(self, rtype: str, physical: str) -> str | None:
+        for n in self.declared(rtype):
+            if n.id == physical or physical.endswith("/" + n.id) or n.id.endswith("/" + physical):
+                return n.logical
+        return None
+
+    def node(self, rtype: str, physical: str) -> Node:
+        return Node(rtype, physical, self.logical_of(rtype, physical))
+
+    def nodes(self, rtype: str) -> list[Node]:
+        """Every resource of ``rtype`` in the stack, plus those a role points at outside it."""
+        out = {n.id: n for n in self.declared(rtype)}
+        for role, (t, _) in ROLES.items():
+            if t != rtype:
+                continue
+            try:
+                pid = self.role(role)
+            except Ambiguous:
+                continue
+            if pid and pid not in out and not any(pid.endswith("/" + k) for k in out):
+                out[pid] = Node(rtype, pid, None)
+        return list(out.values())
+
+    def roles_of(self, rtype: str, physical: str) -> list[str]:
+        """The roles a resource plays (``[]`` for a resource off every path)."""
+        found = []
+        for role, (t, _) in ROLES.items():
+            if t != rtype:
+                continue
+            try:
+                if self.role(role) == physical:
+                    found.append(role)
+            except Ambiguous:
+                continue
+        return found
+
+    # ---- roles --------------------------------------------------------------------------
+    def role(self, role: str) -> str | None:
+        return self._resolve(role).value
+
+    def need(self, role: str) -> str:
+        """The role's physical id; :class:`Absent` when nothing plays it."""
+        resolved = self._resolve(role)
+        if resolved.value is None:
+            raise Absent(role, self.inv.stack_name, resolved.followed, ROLES[role][1])
+        return resolved.value
+
+    def followed(self, role: str) -> str:
+        return self._resolve(role).followed
+
+    def _resolve(self, role: str) -> _Resolved:
+        if role not in ROLES:
+            raise KeyError(f"unknown role {role!r}; known: {', '.join(sorted(ROLES))}")
+        with self._lock:
+            if role not in self._roles:
+                explicit = self.inv.explicit.get(role)
+                if explicit:
+                    self._roles[role] = _Resolved(explicit, f"resources.{role} in the environment file")
+                else:
+                    self._roles[role] = getattr(self, f"_r_{role}")()
+            return self._roles[role]
+
+    def _only(self, role: str, candidates: list[Node], followed: str,
+              prefer: Callable[[Node], bool] | None = None) -> _Resolved:
+        """One candidate, or the single preferred one; several is :class:`Ambiguous`."""
+        if not candidates:
+            return _Resolved(None, followed)
+        if len(candidates) > 1 and prefer:
+            preferred = [n for n in candidates if prefer(n)]
+            if preferred:
+                candidates = preferred
+        if len(candidates) == 1:
+            return _Resolved(candidates[0].id, followed)
+        rtype, label = ROLES[role]
+        names = ", ".join(n.logical or n.id for n in candidates)
+        raise Ambiguous(
+            f"stack {self.inv.stack_name}: {len(candidates)} candidates for the {label} ({names}) "
+            f"and the references ({followed}) do not tell them apart; set resources.{role} "
+            "in the environment file to the physical id of the right one")
+
+    def _ref(self, role: str, ids: set[str], followed: str, fallback: bool = True) -> _Resolved:
+        """Resolve from referenced ids; a reference leaving the stack while the stack declares
+        exactly one of the type keeps the stack's own (the mismatch is a finding in its
+        layer). With no reference, entry-point roles fall back to the stack's only one."""
+        rtype = ROLES[role][0]
+        ids = {i for i in ids if i}
+        declared = self.declared(rtype)
+        if ids:
+            nodes = [self.node(rtype, i) for i in sorted(ids)]
+            inside = [n for n in nodes if n.in_stack]
+            if not inside and len(declared) == 1:
+                return _Resolved(declared[0].id, followed + "; the stack's own kept over the reference")
+            return self._only(role, inside or nodes, followed)
+        if fallback:
+            return self._only(role, declared, f"{followed}; else the stack's {ROLES[role][1]}")
+        return _Resolved(None, followed)
+
+    # ---- reads (same arguments as probes.reads, so they are shared) -------------------
+    def _call(self, service: str, op: str, **kw: Any) -> Any:
+        return self.inv.call(service, op, missing_ok=True, **kw)
+
+    def distribution_config(self) -> dict:
+        did = self.role("distribution")
+        resp = self._call("cloudfront", "get_distribution", Id=did) if did else None
+        return ((resp or {}).get("Distribution") or {}).get("DistributionConfig") or {}
+
+    def methods(self) -> list[tuple[str, str, dict]]:
+        api = self.role("rest_api")
+        if not api:
+            return []
+        res = self.inv.paginate("apigateway", "get_resources", "items", missing_ok=True,
+                                restApiId=api, embed=["methods"])
+        out = []
+        for r in res:
+            for verb, m in (r.get("resourceMethods") or {}).items():
+                if verb != "OPTIONS":
+                    out.append((r.get("path", "?"), verb, m))
+        return sorted(out, key=lambda x: (x[0], x[1]))
+
+    def listeners(self) -> list[dict]:
+        arn = self.role("nlb")
+        if not arn:
+            return []
+        return self.inv.paginate("elbv2", "describe_listeners", "Listeners", missing_ok=True,
+                                 LoadBalancerArn=arn)
+
+    def asg(self) -> dict | None:
+        name = self.role("auto_scaling_group")
+        if not name:
+            return None
+        groups = self.inv.paginate("autoscaling", "describe_auto_scaling_groups",
+                                   "AutoScalingGroups", AutoScalingGroupNames=[name])
+        return groups[0] if groups else None
+
+    def launch_template_data(self) -> dict | None:
+        lt = self.role("launch_template")
+        if not lt:
+            return None
+        version = "$Default"
+        spec = _asg_template(self.asg() or {})
+        if spec.get("LaunchTemplateId") == lt and spec.get("Version"):
+            version = str(spec["Version"])
+        resp = self._call("ec2", "describe_launch_template_versions", LaunchTemplateId=lt,
+                          Versions=[version])
+        versions = (resp or {}).get("LaunchTemplateVersions", [])
+        return versions[0]["LaunchTemplateData"] if versions else None
+
+    def db(self) -> dict | None:
+        ident = self.role("db_instance")
+        if not ident:
+            return None
+        resp = self._call("rds", "describe_db_instances", DBInstanceIdentifier=ident)
+        dbs = (resp or {}).get("DBInstances", [])
+        return dbs[0] if dbs else None
+
+    def _security_group(self, gid: str) -> dict | None:
+        vpc = self.role("vpc")
+        if vpc:
+            groups = self.inv.paginate("ec2", "describe_security_groups", "SecurityGroups",
+                                       Filters=[{"Name": "vpc-id", "Values": [vpc]}])
+            return next((g for g in groups if g["GroupId"] == gid), None)
+        resp = self._call("ec2", "describe_security_groups", GroupIds=[gid])
+        return ((resp or {}).get("SecurityGroups") or [None])[0]
+
+    # ---- resolvers: one per role --------------------------------------------------------
+    def _r_distribution(self) -> _Resolved:
+        # The entry of the path: the stack's own. Several: the one with an API origin, else
+        # the one with an S3 origin (a second, unrelated distribution is a decoy).
+        nodes = self.declared("AWS::CloudFront::Distribution")
+        followed = "the stack's AWS::CloudFront::Distribution resources"
+
+        def origins(n: Node) -> list[str]:
+            resp = self._call("cloudfront", "get_distribution", Id=n.id)
+            cfg = ((resp or {}).get("Distribution") or {}).get("DistributionConfig") or {}
+            return [o.get("DomainName", "") for o in (cfg.get("Origins") or {}).get("Items", [])]
+        prefer = (lambda n: any(api_origin(d) for d in origins(n))) if len(nodes) > 1 else None
+        return self._only("distribution", nodes, followed, prefer)
+
+    def _r_site_bucket(self) -> _Resolved:
+        cfg = self.distribution_config()
+        followed = "followed the distribution's S3 origins"
+        if not cfg:
+            return _Resolved(None, "no distribution to follow")
+        origins = {o["Id"]: o for o in (cfg.get("Origins") or {}).get("Items", [])}
+        default = (cfg.get("DefaultCacheBehavior") or {}).get("TargetOriginId")
+        first = s3_origin_bucket((origins.get(default) or {}).get("DomainName", ""))
+        if first:
+            return _Resolved(first, f"{followed} (the default behaviour's origin)")
+        buckets = {b for b in (s3_origin_bucket(o.get("DomainName", "")) for o in origins.values()) if b}
+        return self._ref("site_bucket", buckets, followed, fallback=False)
+
+    def _r_log_bucket(self) -> _Resolved:
+        logging = self.distribution_config().get("Logging") or {}
+        bucket = s3_origin_bucket(logging.get("Bucket", "")) if logging.get("Enabled") else None
+        return _Resolved(bucket, "followed the distribution's Logging.Bucket")
+
+    def _r_web_acl(self) -> _Resolved:
+        acl = self.distribution_config().get("WebACLId")
+        followed = "followed the distribution's WebACLId"
+        if acl:
+            return self._ref("web_acl", {self._match_web_acl(acl)}, followed)
+        return self._only("web_acl", self.declared("AWS::WAFv2::WebACL"),
+                          f"{followed}; else the stack's web ACL")
+
+    def _match_web_acl(self, arn: str) -> str:
+        """The stack's physical id for the ACL an ARN names (physical ids vary by tool)."""
+        parts = arn.split("/")
+        for n in self.declared("AWS::WAFv2::WebACL"):
+            if n.id == arn or (len(parts) >= 3 and parts[-1] in n.id and parts[-2] in n.id):
+                return n.id
+        return arn
+
+    def _r_certificate(self) -> _Resolved:
+        cert = (self.distribution_config().get("ViewerCertificate") or {}).get("ACMCertificateArn")
+        return self._ref("certificate", {cert} if cert else set(),
+                         "followed the distribution's ViewerCertificate", fallback=False)
+
+    def _r_hosted_zone(self) -> _Resolved:
+        from probes.reads import stack_parameter  # parameters are read with the stack
+        zid = stack_parameter(self.inv, "HostedZoneId")
+        if zid:
+            return _Resolved(zid, "the stack's HostedZoneId parameter")
+        return self._only("hosted_zone", self.declared("AWS::Route53::HostedZone"),
+                          "the stack's HostedZoneId parameter; else the stack's hosted zone")
+
+    def _r_rest_api(self) -> _Resolved:
+        apis = set()
+        for o in (self.distribution_config().get("Origins") or {}).get("Items", []):
+            found = api_origin(o.get("DomainName", ""))
+            if found:
+                apis.add(found[0])
+        return self._ref("rest_api", apis, "followed the distribution's execute-api origins")
+
+    def _r_api_stage(self) -> _Resolved:
+        api = self.role("rest_api")
+        if not api:
+            return _Resolved(None, "no REST API to follow")
+        for o in (self.distribution_config().get("Origins") or {}).get("Items", []):
+            found = api_origin(o.get("DomainName", ""))
+            path = (o.get("OriginPath") or "").strip("/")
+            if found and found[0] == api and path:
+                return _Resolved(path.split("/")[0], "followed the API origin's OriginPath")
+        resp = self._call("apigateway", "get_stages", restApiId=api)
+        stages = [Node("AWS::ApiGateway::Stage", s["stageName"],
+                       self.logical_of("AWS::ApiGateway::Stage", s["stageName"]) or "")
+                  for s in (resp or {}).get("item", [])]
+        return self._only("api_stage", stages, f"the stages of REST API {api}")
+
+    def _integrations(self) -> list[dict]:
+        return [m.get("methodIntegration") or {} for _, _, m in self.methods()]
+
+    def _r_vpc_link(self) -> _Resolved:
+        links = {i.get("connectionId") for i in self._integrations()
+                 if i.get("connectionType") == "VPC_LINK"}
+        return self._ref("vpc_link", links, "followed the API methods' VPC_LINK integrations")
+
+    def _r_nlb(self) -> _Resolved:
+        link = self.role("vpc_link")
+        if link:
+            resp = self._call("apigateway", "get_vpc_link", vpcLinkId=link)
+            targets = set((resp or {}).get("targetArns") or [])
+            if targets:
+                return self._ref("nlb", targets, f"followed VPC link {link}'s targetArns")
+        # No VPC link: a network load balancer of the stack (an ALB never plays the NLB).
+        nlbs = [n for n in self.declared("AWS::ElasticLoadBalancingV2::LoadBalancer")
+                if self._lb_type(n.id) == "network"]
+        return self._only("nlb", nlbs, "followed the VPC link's targetArns; else the stack's "
+                          "network load balancer")
+
+    def _lb_type(self, arn: str) -> str | None:
+        resp = self._call("elbv2", "describe_load_balancers", LoadBalancerArns=[arn])
+        lbs = (resp or {}).get("LoadBalancers") or []
+        return lbs[0].get("Type") if lbs else None
+
+    def _r_target_group(self) -> _Resolved:
+        listeners = self.listeners()
+        followed = "followed the NLB's listeners"
+        if not self.role("nlb"):
+            return _Resolved(None, "no NLB to follow")
+        ports = set()
+        for i in self._integrations():
+            if i.get("connectionType") == "VPC_LINK" and i.get("uri"):
+                uri = urlsplit(i["uri"])
+                ports.add(uri.port or (443 if uri.scheme == "https" else 80))
+        chosen = [x for x in listeners if x.get("Port") in ports] or listeners
+        tgs = set().union(*(forwards_to(x) for x in chosen)) if chosen else set()
+        return self._ref("target_group", tgs, followed)
+
+    def _r_auto_scaling_group(self) -> _Resolved:
+        tg = self.role("target_group")
+        declared = self.declared("AWS::AutoScaling::AutoScalingGroup")
+        followed = "the ASGs registered with the target group"
+        if tg and declared:
+            names = [n.id for n in declared]
+            groups = self.inv.paginate("autoscaling", "describe_auto_scaling_groups",
+                                       "AutoScalingGroups", AutoScalingGroupNames=sorted(names))
+            hits = {g["AutoScalingGroupName"] for g in groups if tg in (g.get("TargetGroupARNs") or [])}
+            if hits:
+                return self._ref("auto_scaling_group", hits, followed)
+        return self._only("auto_scaling_group", declared, f"{followed}; else the stack's ASG")
+
+    def _r_launch_template(self) -> _Resolved:
+        spec = _asg_template(self.asg() or {})
+        lt = spec.get("LaunchTemplateId")
+        if not lt and spec.get("LaunchTemplateName"):
+            resp = self._call("ec2", "describe_launch_templates",
+                              LaunchTemplateNames=[spec["LaunchTemplateName"]])
+            lt = ((resp or {}).get("LaunchTemplates") or [{}])[0].get("LaunchTemplateId")
+        if lt:
+            return _Resolved(lt, "followed the ASG's launch template")
+        return self._only("launch_template", self.declared("AWS::EC2::LaunchTemplate") if not self.asg()
+                          else [], "followed the ASG's launch template")
+
+    def _r_instance_role(self) -> _Resolved:
+        data = self.launch_template_data() or {}
+        profile = data.get("IamInstanceProfile") or {}
+        followed = "followed the launch template's instance profile"
+        name = profile.get("Name") or (profile.get("Arn") or "").rsplit("/", 1)[-1]
+        if not name:
+            return _Resolved(None, followed)
+        resp = self._call("iam", "get_instance_profile", InstanceProfileName=name)
+        roles = ((resp or {}).get("InstanceProfile") or {}).get("Roles") or []
+        return _Resolved(roles[0]["RoleName"] if roles else None, followed)
+
+    def app_group_ids(self) -> list[str]:
+        """The security groups of the launch template the ASG uses."""
+        data = self.launch_template_data() or {}
+        ids = list(data.get("SecurityGroupIds") or [])
+        for ni in data.get("NetworkInterfaces") or []:
+            ids += [g for g in ni.get("Groups") or [] if g not in ids]
+        return ids
+
+    def _r_app_security_group(self) -> _Resolved:
+        ids = self.app_group_ids()
+        followed = "followed the launch template's security groups"
+        if len(ids) <= 1:
+            return _Resolved(ids[0] if ids else None, followed)
+        # Several: the one that admits the target group's port.
+        port = None
+        tg = self.role("target_group")
+        if tg:
+            resp = self._call("elbv2", "describe_target_groups", TargetGroupArns=[tg])
+            port = ((resp or {}).get("TargetGroups") or [{}])[0].get("Port")
+        nodes = [self.node("AWS::EC2::SecurityGroup", i) for i in ids]
+
+        def admits(n: Node) -> bool:
+            g = self._security_group(n.id) or {}
+            return any(p.get("IpProtocol") == "-1" or (p.get("FromPort", 0) <= (port or -1) <= p.get("ToPort", -1))
+                       for p in g.get("IpPermissions", []))
+        return self._only("app_security_group", nodes, followed + " (the one admitting the app port)",
+                          admits if port else None)
+
+    def _r_vpc(self) -> _Resolved:
+        # From what the stack's path resources sit in; a VPC passed as a parameter is found here.
+        for role, how in (("app_security_group", "the app security group"), ("nlb", "the NLB"),
+                          ("db_instance", "the DB subnet group")):
+            try:
+                pid = self.role(role)
+            except Ambiguous:
+                pid = None
+            if not pid:
+                continue
+            vpc = None
+            if role == "app_security_group":
+                resp = self._call("ec2", "describe_security_groups", GroupIds=[pid])
+                vpc = ((resp or {}).get("SecurityGroups") or [{}])[0].get("VpcId")
+            elif role == "nlb":
+                resp = self._call("elbv2", "describe_load_balancers", LoadBalancerArns=[pid])
+                vpc = ((resp or {}).get("LoadBalancers") or [{}])[0].get("VpcId")
+            else:
+                vpc = ((self.db() or {}).get("DBSubnetGroup") or {}).get("VpcId")
+            if vpc:
+                return self._ref("vpc", {vpc}, f"followed {how}'s VPC")
+        declared = self.declared("AWS::EC2::VPC")
+        if declared:
+            return self._only("vpc", declared, "the stack's VPC")
+        # No VPC of its own: the one its subnets or security groups sit in (a parameter).
+        vpcs = set()
+        sgs = [n.id for n in self.declared("AWS::EC2::SecurityGroup")]
+        if sgs:
+            resp = self._call("ec2", "describe_security_groups", GroupIds=sorted(sgs))
+            vpcs |= {g.get("VpcId") for g in (resp or {}).get("SecurityGroups", [])}
+        subnets = [n.id for n in self.declared("AWS::EC2::Subnet")]
+        if subnets and not vpcs:
+            resp = self._call("ec2", "describe_subnets", SubnetIds=sorted(subnets))
+            vpcs |= {s.get("VpcId") for s in (resp or {}).get("Subnets", [])}
+        return self._ref("vpc", vpcs, "followed the stack's security groups and subnets to their VPC")
+
+    def _r_flow_log_bucket(self) -> _Resolved:
+        vpc = self.role("vpc")
+        if not vpc:
+            return _Resolved(None, "no VPC to follow")
+        logs = self.inv.paginate("ec2", "describe_flow_logs", "FlowLogs",
+                                 Filters=[{"Name": "resource-id", "Values": [vpc]}])
+        buckets = {(f.get("LogDestination") or "").split(":::", 1)[-1].split("/", 1)[0]
+                   for f in logs if f.get("LogDestinationType") == "s3"}
+        return self._ref("flow_log_bucket", buckets, f"followed VPC {vpc}'s S3 flow logs",
+                         fallback=False)
+
+    def _r_db_instance(self) -> _Resolved:
+        declared = self.declared("AWS::RDS::DBInstance")
+        followed = "the stack's RDS DB instances"
+        if len(declared) > 1:
+            app = self.role("app_security_group")
+
+            def reached(n: Node) -> bool:
+                resp = self._call("rds", "describe_db_instances", DBInstanceIdentifier=n.id)
+                db = ((resp or {}).get("DBInstances") or [{}])[0]
+                for ref in db.get("VpcSecurityGroups", []):
+                    g = self._security_group(ref.get("VpcSecurityGroupId", "")) or {}
+                    if any(p.get("GroupId") == app for perm in g.get("IpPermissions", [])
+                           for p in perm.get("UserIdGroupPairs", [])):
+                        return True
+                return False
+            return self._only("db_instance", declared, followed + " (the one the app SG reaches)",
+                              reached if app else None)
+        return self._only("db_instance", declared, followed)
+
+    def _r_db_security_group(self) -> _Resolved:
+        db = self.db()
+        followed = "followed the DB instance's VpcSecurityGroups"
+        if not db:
+            return _Resolved(None, followed)
+        ids = [g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])]
+        if len(ids) <= 1:
+            return _Resolved(ids[0] if ids else None, followed)
+        app = self.role("app_security_group")
+        nodes = [self.node("AWS::EC2::SecurityGroup", i) for i in ids]
+
+        def from_app(n: Node) -> bool:
+            g = self._security_group(n.id) or {}
+            return any(p.get("GroupId") == app for perm in g.get("IpPermissions", [])
+                       for p in perm.get("UserIdGroupPairs", []))
+        return self._only("db_security_group", nodes, followed + " (the one admitting the app SG)",
+                          from_app if app else None)
+
+    def _r_db_secret(self) -> _Resolved:
+        db = self.db() or {}
+        arn = (db.get("MasterUserSecret") or {}).get("SecretArn")
+        if arn:
+            return _Resolved(arn, "followed the DB instance's MasterUserSecret")
+        # SecretTargetAttachment: its physical id is the secret's ARN.
+        ident = self.role("db_instance")
+        attached = {n.id for n in self.declared("AWS::SecretsManager::SecretTargetAttachment")}
+        if ident and attached:
+            return self._ref("db_secret", attached,
+                             "followed the stack's SecretTargetAttachment to the DB", fallback=False)
+        return _Resolved(None, "followed the DB's MasterUserSecret and SecretTargetAttachments")
+
+    def _r_alarm_topic(self) -> _Resolved:
+        names = [n.id for n in self.declared("AWS::CloudWatch::Alarm")]
+        followed = "followed the stack's alarms' AlarmActions"
+        if not names:
+            return _Resolved(None, "the stack has no CloudWatch alarms to follow")
+        alarms = self.inv.paginate("cloudwatch", "describe_alarms", "MetricAlarms",
+                                   AlarmNames=sorted(names))
+        counts: dict[str, int] = {}
+        for a in alarms:
+            for t in a.get("AlarmActions") or []:
+                if ":sns:" in t:
+                    counts[t] = counts.get(t, 0) + 1
+        if not counts:
+            # Actions cut (the drill's and the layer's finding): the topic they should notify
+            # is the stack's one topic that no trail uses; a second candidate is ambiguous.
+            used = set()
+            for trail in self.declared("AWS::CloudTrail::Trail"):
+                resp = self._call("cloudtrail", "describe_trails", trailNameList=[trail.id])
+                used |= {t.get("SnsTopicARN") for t in (resp or {}).get("trailList", [])}
+            topics = [n for n in self.declared("AWS::SNS::Topic") if n.id not in used]
+            return self._only("alarm_topic", topics, followed + " (none notifies an SNS topic); "
+                              "else the stack's topic no trail uses")
+        top = max(counts.values())
+        return self._ref("alarm_topic", {t for t, c in counts.items() if c == top}, followed,
+                         fallback=False)
+
+    def _r_trail(self) -> _Resolved:
+        return self._only("trail", self.declared("AWS::CloudTrail::Trail"), "the stack's trails")
+
+    def _r_dashboard(self) -> _Resolved:
+        return self._only("dashboard", self.declared("AWS::CloudWatch::Dashboard"),
+                          "the stack's dashboards")
+
+    def _r_user_pool(self) -> _Resolved:
+        api = self.role("rest_api")
+        pools = set()
+        if api:
+            auths = self.inv.paginate("apigateway", "get_authorizers", "items", missing_ok=True,
+                                      restApiId=api)
+            for a in auths:
+                for arn in a.get("providerARNs") or []:
+                    pools.add(arn.rsplit("/", 1)[-1])
+        return self._ref("user_pool", pools, "followed the API's Cognito authorizers")
+
+    def _r_user_pool_client(self) -> _Resolved:
+        pool = self.role("user_pool")
+        if not pool:
+            return _Resolved(None, "no user pool to follow")
+        declared = self.declared("AWS::Cognito::UserPoolClient")
+        followed = f"the stack's app clients of user pool {pool}"
+        if len(declared) > 1:
+            clients = self.inv.paginate("cognito-idp", "list_user_pool_clients", "UserPoolClients",
+                                        missing_ok=True, UserPoolId=pool, MaxResults=60)
+            ids = {c["ClientId"] for c in clients}
+            declared = [n for n in declared if n.id in ids] or declared
+        return self._only("user_pool_client", declared, followed)
+
+    # ---- everything at once -------------------------------------------------------------
+    def resolve_all(self) -> dict[str, str | None]:
+        """Every role (explicit ones included); raises :class:`Ambiguous` on the first that is."""
+        return {role: self.role(role) for role in ROLES}
+
+
+def _asg_template(asg: dict) -> dict:
+    spec = asg.get("LaunchTemplate") or {}
+    if not spec:
+        spec = ((asg.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}) \
+            .get("LaunchTemplateSpecification") or {}
+    return spec
+
+
+_GLOCK = threading.Lock()
+
+
+def of(inv: Inventory) -> Graph:
+    """The graph of an inventory (one per inventory, made on first use)."""
+    g = getattr(inv, "_graph", None)
+    if g is None:
+        with _GLOCK:
+            g = getattr(inv, "_graph", None)
+            if g is None:
+                g = Graph(inv)
+                inv._graph = g  # type: ignore[attr-defined]
+    return g
+
+
+def role(inv: Inventory, name: str) -> str | None:
+    """The physical id playing ``name``, or None when nothing in or referenced by the stack does."""
+    return of(inv).role(name)
+
+
+def need(inv: Inventory, name: str) -> str:
+    """The physical id playing ``name``; raises :class:`Absent` when nothing does."""
+    return of(inv).need(name)
+
+
+def nodes(inv: Inventory, rtype: str) -> list[Node]:
+    return of(inv).nodes(rtype)

@@ -1,0 +1,273 @@
+"""The corpus of foreign stacks: loading its files, deploying a stack (and the stacks it
+borrows from) on the emulator, and judging the probes' verdicts against a reviewed
+expectation file.
+
+Layout (tests/corpus/):
+- ``public/<name>.yaml``: public templates kept verbatim (source, commit, licence in README.md);
+- ``independent/<name>.yaml``: stacks of this architecture written apart from the bundled one;
+- ``<dir>/<name>.params.yaml``: ``parameters:`` for the deploy. A value may name another
+  corpus stack, deployed first: ``${physical:<name>:<LogicalId>}`` is that resource's
+  physical id, ``${stack:<name>}`` that stack's name (for ``Fn::ImportValue`` prefixes);
+- ``expect/<name>.yaml``: the review. ``template`` (path under tests/corpus), ``layers``
+  (the layers the stack has, in it or referenced by it), ``roles`` (role -> the logical
+  id that plays it; ``<stack>:<LogicalId>`` for a resource of a stack it borrows from),
+  ``failures`` (every genuine failed finding: ``probe``, ``resource`` logical id, ``why``),
+  ``expectations`` (the values this stack's team chose, as in an environment file) and
+  ``deploy_gap`` (``types`` the emulator does not model, or ``error`` text of a deploy the
+  emulator refuses: the stack's test is skipped naming the gap until the emulator deploys it).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from probes.result import ERROR, FAIL, PASS, Finding
+
+HERE = Path(__file__).resolve().parent
+EXPECT = HERE / "expect"
+_PLACEHOLDER = re.compile(r"\$\{(physical|stack):([a-z0-9-]+)(?::([A-Za-z0-9]+))?\}")
+
+# Probes that judge the resource playing one role: the finding must name that resource
+# when the stack has the role, and must not pass or fail when it has none.
+PROBE_ROLES = {
+    "network.flow_logs_enabled": "vpc",
+    "network.no_ssh_ingress": "vpc",
+    "network.no_world_open_ingress": "vpc",
+    "network.subnet_tiers_span_azs": "vpc",
+    "network.app_port_only_from_vpc": "app_security_group",
+    "network.db_port_only_from_app_sg": "db_security_group",
+    "compute.asg_attached_to_target_group": "auto_scaling_group",
+    "compute.asg_capacity_in_service": "auto_scaling_group",
+    "compute.asg_spans_private_subnets": "auto_scaling_group",
+    "compute.scaling_policy_present": "auto_scaling_group",
+    "compute.launch_template_ami_available": "launch_template",
+    "compute.launch_template_no_key_pair": "launch_template",
+    "compute.launch_template_settings": "launch_template",
+    "compute.instance_role_allows_ssm": "instance_role",
+    "compute.instance_role_least_privilege": "instance_role",
+    "compute.instance_role_reads_db_secret": "instance_role",
+    "database.app_role_reads_master_secret": "instance_role",
+    "database.backups_retained": "db_instance",
+    "database.deletion_protection_as_expected": "db_instance",
+    "database.instance_available": "db_instance",
+    "database.log_exports_enabled": "db_instance",
+    "database.master_secret_managed": "db_instance",
+    "database.multi_az_as_expected": "db_instance",
+    "database.not_publicly_accessible": "db_instance",
+    "database.storage_encrypted": "db_instance",
+    "database.slow_query_logging": "db_instance",
+    "database.subnets_without_internet_route": "db_instance",
+    "database.master_secret_exists": "db_secret",
+    "api.authorizer_identity_source": "rest_api",
+    "api.authorizer_trusts_stack_pool": "rest_api",
+    "api.integrations_via_vpc_link": "rest_api",
+    "api.methods_authorized": "rest_api",
+    "api.stage_access_logging": "api_stage",
+    "api.stage_deployed": "api_stage",
+    "api.stage_metrics_enabled": "api_stage",
+    "api.stage_throttling": "api_stage",
+    "api.nlb_internal": "nlb",
+    "api.nlb_listener_forwards": "nlb",
+    "api.vpc_link_targets_nlb": "vpc_link",
+    "auth.client_auth_flows": "user_pool_client",
+    "auth.client_callback_urls_https": "user_pool_client",
+    "auth.client_oauth_flows": "user_pool_client",
+    "auth.client_secret": "user_pool_client",
+    "auth.client_token_validity": "user_pool_client",
+    "auth.pool_and_client_exist": "user_pool",
+    "edge.access_logging": "distribution",
+    "edge.api_forwards_authorization": "distribution",
+    "edge.api_not_cached": "distribution",
+    "edge.behaviours_route_to_origins": "distribution",
+    "edge.certificate_matches_domain": "distribution",
+    "edge.distribution_enabled": "distribution",
+    "edge.minimum_tls_policy": "distribution",
+    "edge.no_stuck_invalidations": "distribution",
+    "edge.s3_origin_uses_oac": "distribution",
+    "edge.viewer_https_only": "distribution",
+    "edge.site_bucket_policy_cloudfront_only": "site_bucket",
+    "edge.site_bucket_public_access_blocked": "site_bucket",
+    "waf.default_action": "web_acl",
+    "waf.logging_enabled": "web_acl",
+    "waf.managed_rule_groups": "web_acl",
+    "waf.rate_limit_rule": "web_acl",
+    "waf.visibility_metrics": "web_acl",
+    "waf.web_acl_associated": "web_acl",
+    "observability.alarm_topic_subscribed": "alarm_topic",
+    "observability.cloudtrail_log_file_validation": "trail",
+    "observability.cloudtrail_logging": "trail",
+    "observability.cloudtrail_multi_region": "trail",
+    "observability.dashboard_covers_layers": "dashboard",
+    "dns.hosted_zone_exists": "hosted_zone",
+    "dns.certificate_valid": "certificate",
+}
+# Layers every stack has: the stack itself, and the request path (which reports the first
+# hop the stack lacks as a skip, not a failure).
+ALWAYS = {"stack", "e2e"}
+
+
+@dataclass
+class Entry:
+    name: str
+    template: Path
+    params: dict[str, Any]
+    expect: dict[str, Any]
+
+    @property
+    def borrowed(self) -> list[str]:
+        """Corpus stacks whose resources this one's parameters name (deployed first)."""
+        found = []
+        for value in self.params.values():
+            for _, other, _ in _PLACEHOLDER.findall(str(value)):
+                if other not in found:
+                    found.append(other)
+        return found
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text()) if path.exists() else None
+    return data or {}
+
+
+def entry(name: str) -> Entry:
+    """The corpus stack ``name``: its template, deploy parameters and review."""
+    for folder in ("independent", "public"):
+        template = HERE / folder / f"{name}.yaml"
+        if template.exists():
+            params = _read_yaml(HERE / folder / f"{name}.params.yaml").get("parameters") or {}
+            return Entry(name, template, {k: str(v) for k, v in params.items()},
+                         _read_yaml(EXPECT / f"{name}.yaml"))
+    raise KeyError(f"no corpus stack {name!r} under {HERE}/independent or public")
+
+
+def names() -> list[str]:
+    """Every stack with a review file (the ones the corpus test judges)."""
+    return sorted(p.stem for p in EXPECT.glob("*.yaml"))
+
+
+def templates() -> list[str]:
+    return sorted(p.stem for folder in ("independent", "public")
+                  for p in (HERE / folder).glob("*.yaml") if not p.stem.endswith(".params"))
+
+
+def resolve(params: dict[str, str], physical: dict[str, dict[str, str]],
+            stack_names: dict[str, str]) -> dict[str, str]:
+    """Parameters with the placeholders naming other corpus stacks filled in."""
+    def fill(match: re.Match[str]) -> str:
+        kind, other, logical = match.groups()
+        if kind == "stack":
+            return stack_names[other]
+        return physical[other][logical]
+    return {k: _PLACEHOLDER.sub(fill, v) for k, v in params.items()}
+
+
+# ---- which logical ids a finding names ----------------------------------------------------
+def identifiers(physical_id: str) -> set[str]:
+    """The forms a resource's physical id takes in a finding's text: whole, and for ARNs
+    and composite ids (WAF's ``name|id|scope``) their distinctive parts."""
+    out = {physical_id}
+    for part in re.split(r"[|:/]", physical_id):
+        if len(part) >= 8 and not part.isdigit() and part not in ("elasticloadbalancing", "secretsmanager", "targetgroup",
+                                           "loadbalancer", "cloudtrail", "us-east-1"):
+            out.add(part)
+    return {i for i in out if i and len(i) >= 6}
+
+
+def stack_index(physical: dict[str, str], template: dict[str, Any], prefix: str = "",
+                members: dict[str, list[str]] | None = None) -> dict[str, set[str]]:
+    """Logical id (with ``prefix``) -> the identifiers that name it in findings. A stage
+    is named "stage <name>" (its physical id is only the name); a deployment that creates
+    its stage through ``StageName`` is named by that stage too; an Auto Scaling group by
+    its instances (``members``: logical id -> instance ids)."""
+    out: dict[str, set[str]] = {}
+    resources = template.get("Resources") or {}
+    for logical, pid in physical.items():
+        spec = resources.get(logical) or {}
+        ids = identifiers(pid) if pid else set()
+        if spec.get("Type") == "AWS::ApiGateway::Stage" and pid:
+            ids.add(f"stage {pid}")
+        stage = (spec.get("Properties") or {}).get("StageName")
+        if spec.get("Type") == "AWS::ApiGateway::Deployment" and isinstance(stage, str):
+            ids.add(f"stage {stage}")
+        ids.update((members or {}).get(logical, []))
+        if ids:
+            out[prefix + logical] = ids
+    return out
+
+
+def named(text: str, index: dict[str, set[str]]) -> set[str]:
+    """Logical ids (``<stack>:<id>`` for borrowed ones) whose identifiers occur in ``text``
+    as whole tokens."""
+    hits = set()
+    for logical, ids in index.items():
+        for ident in ids:
+            if re.search(rf"(?<![A-Za-z0-9_-]){re.escape(ident)}(?![A-Za-z0-9_])", text):
+                hits.add(logical)
+                break
+    return hits
+
+
+def judged(finding: Finding, index: dict[str, set[str]]) -> set[str]:
+    """The resources a finding names, in its resource or its message."""
+    return named(finding.resource, index) | named(finding.message, index)
+
+
+@dataclass
+class Verdict:
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, text: str) -> None:
+        self.problems.append(f"{kind}: {text}")
+
+
+def judge(outcomes: dict[str, Any], expect: dict[str, Any],
+          index: dict[str, set[str]]) -> Verdict:
+    """Compare the probes' outcomes with the review; every difference is one line."""
+    verdict = Verdict()
+    layers = set(expect.get("layers") or []) | ALWAYS
+    roles = expect.get("roles") or {}
+    listed = [(f["probe"], f["resource"]) for f in expect.get("failures") or []]
+    seen: set[tuple[str, str]] = set()
+    for pid, outcome in sorted(outcomes.items()):
+        layer = pid.split(".", 1)[0]
+        for f in outcome.findings:
+            names_ = judged(f, index)
+            short = f.message.split(". Fix:", 1)[0][:220]
+            if f.status == ERROR:
+                verdict.add("ERROR", f"{pid}: {short}")
+                continue
+            match = [(p, r) for p, r in listed if p == pid and r in names_]
+            if f.status == FAIL and match:
+                seen.update(match)
+                continue
+            role = PROBE_ROLES.get(pid)
+            if role and f.status in (PASS, FAIL):
+                player = roles.get(role)
+                if player is None and names_:
+                    verdict.add("wrong resource", f"{pid} {f.status} on {sorted(names_)} as {role}, "
+                                "a role the stack does not have: " + short)
+                    continue
+                if player is None and f.status == PASS:
+                    verdict.add("false pass", f"{pid} passed for {role}, a role the stack does not "
+                                "have: " + short)
+                    continue
+                if player is not None and player not in names_:
+                    verdict.add("wrong resource", f"{pid} {f.status} on {sorted(names_) or f.resource!r}"
+                                f"; the {role} is {player}: " + short)
+                    continue
+            if f.status != FAIL:
+                continue
+            if layer not in layers:
+                verdict.add("absent-layer failure", f"{pid} (layer {layer} is not in the stack): {short}")
+            elif role and role not in roles:
+                verdict.add("absent-role failure", f"{pid} ({role} is not in the stack): {short}")
+            else:
+                verdict.add("new failure", f"{pid} on {sorted(names_) or f.resource!r}: {short}")
+    for pid, resource in listed:
+        if (pid, resource) not in seen:
+            verdict.add("genuine failure missed", f"{pid} on {resource} did not fail")
+    return verdict
