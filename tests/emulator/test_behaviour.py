@@ -103,7 +103,7 @@ def test_describe_instance_information_lists_managed_asg_instances(aws):
     bare = aws("ec2").run_instances(ImageId=AMI, MinCount=1, MaxCount=1, SubnetId=managed.outputs["A"])["Instances"][0]["InstanceId"]
 
     # the agent registers some seconds after launch (strict emulator), as on AWS
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # seconds on the emulator; generous for a loaded box
     while True:
         info = aws("ssm").describe_instance_information()["InstanceInformationList"]
         listed = {i["InstanceId"]: i for i in info}

@@ -16,7 +16,7 @@ from tests.emulator._support import ACCOUNT, REGION, aws, create, emu, template,
 AMI = "ami-0d27e0fb3bac4d724"
 
 
-def _until(read, done, seconds: float = 10.0):
+def _until(read, done, seconds: float = 30.0):
     """``read()`` until ``done(value)``; returns every distinct value seen, in order."""
     seen = []
     deadline = time.monotonic() + seconds
