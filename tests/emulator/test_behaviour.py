@@ -93,6 +93,12 @@ def _ssm_fleet(aws, policy_arn: str) -> dict:
     }, outputs={"Asg": {"Ref": "Asg"}, "A": {"Ref": "A"}})
 
 
+def _all_instance_information(aws) -> list[dict]:
+    """Every page: other tests' instances share the emulator (SSM pages as AWS does)."""
+    return [i for page in aws("ssm").get_paginator("describe_instance_information").paginate()
+            for i in page["InstanceInformationList"]]
+
+
 def test_describe_instance_information_lists_managed_asg_instances(aws):
     managed = create(aws, _ssm_fleet(aws, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"))
     unmanaged = create(aws, _ssm_fleet(aws, "arn:aws:iam::aws:policy/ReadOnlyAccess"))
@@ -105,8 +111,7 @@ def test_describe_instance_information_lists_managed_asg_instances(aws):
     # the agent registers some seconds after launch (strict emulator), as on AWS
     deadline = time.monotonic() + 30  # seconds on the emulator; generous for a loaded box
     while True:
-        info = aws("ssm").describe_instance_information()["InstanceInformationList"]
-        listed = {i["InstanceId"]: i for i in info}
+        listed = {i["InstanceId"]: i for i in _all_instance_information(aws)}
         if ids <= set(listed) or time.monotonic() > deadline:
             break
         time.sleep(0.1)
@@ -120,7 +125,7 @@ def test_describe_instance_information_lists_managed_asg_instances(aws):
     aws("ec2").terminate_instances(InstanceIds=[bare])
     managed.delete()
     unmanaged.delete()
-    assert not ids & {i["InstanceId"] for i in aws("ssm").describe_instance_information()["InstanceInformationList"]}
+    assert not ids & {i["InstanceId"] for i in _all_instance_information(aws)}
 
 
 def test_distribution_api_keeps_origin_access_control_id(aws):

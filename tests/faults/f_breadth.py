@@ -183,7 +183,7 @@ FAULTS = [
           breaks=("compute.user_data_has_no_secrets",),
           mentions=("secret environment literal PAYMENTS_API_TOKEN",)),
     Fault(id="stack-launch-template-volume-unencrypted", inject=_unencrypted_volume,
-          breaks=("stack.encryption_at_rest_as_expected",), challenge=8,
+          breaks=("observability.encryption_at_rest_as_expected",), challenge=8,
           mentions=("volume /dev/xvda is not encrypted",)),
     Fault(id="obs-trail-delivers-to-deleted-log-group", inject=_trail_to_deleted_log_group,
           breaks=("observability.troubleshooting_logs_as_expected",), challenge=10,

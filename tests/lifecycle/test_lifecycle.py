@@ -45,8 +45,10 @@ def _run(args: list[str], tmp_path: Path, **kw) -> subprocess.Popen:
 
 
 def _stacks(endpoint: str, prefix: str) -> list[dict]:
+    # every page: other tests' stacks share the emulator, and ListStacks pages at 100
     cfn = AwsSession("us-east-1", endpoint, credentials=CREDS).client("cloudformation")
-    return [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"].startswith(prefix + "-")]
+    return [s for page in cfn.get_paginator("list_stacks").paginate()
+            for s in page["StackSummaries"] if s["StackName"].startswith(prefix + "-")]
 
 
 def test_deployed_exactly_once_under_xdist_and_torn_down(emulator, tmp_path):

@@ -12,6 +12,12 @@ from fixtures import stack as stackmod
 from .conftest import PAUSE, ROOT, clean_env, env_file, run, session, stacks, start_run, wait_for
 
 
+def _all_stacks(s) -> list[dict]:
+    """Every stack summary, every page (other tests' stacks share the emulator; 100 a page)."""
+    return [x for page in s.client("cloudformation").get_paginator("list_stacks").paginate()
+            for x in page["StackSummaries"]]
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("phase", ["deploy", "run"])
 def test_interrupt_leaves_no_stack(emulator, tmp_path, sig, phase):
@@ -77,8 +83,7 @@ def test_versioned_buckets_are_emptied_before_the_delete(emulator):
 
     stackmod.delete(s, name, timeout=60, out=lambda _: None)
 
-    statuses = [x["StackStatus"] for x in s.client("cloudformation").list_stacks()["StackSummaries"]
-                if x["StackName"] == name]
+    statuses = [x["StackStatus"] for x in _all_stacks(s) if x["StackName"] == name]
     assert statuses == ["DELETE_COMPLETE"]
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert "s3:DeleteObjects" in s.mutations
@@ -114,8 +119,7 @@ def test_teardown_survives_a_late_log_file(emulator, monkeypatch):
     said: list[str] = []
     stackmod.delete(s, name, timeout=60, out=said.append)
 
-    cfn = s.client("cloudformation")
-    statuses = [x["StackStatus"] for x in cfn.list_stacks()["StackSummaries"] if x["StackName"] == name]
+    statuses = [x["StackStatus"] for x in _all_stacks(s) if x["StackName"] == name]
     assert statuses == ["DELETE_COMPLETE"]
     assert len(calls) == 2
     retry = [line for line in said if "attempt 1 of" in line]
