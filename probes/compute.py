@@ -235,7 +235,10 @@ def instance_role_reads_db_secret(inv: Inventory, exp: Any) -> Finding:
         return absent("the instance role", "a role in the launch template's instance profile")
     arn = _secret_arn(inv)
     if not arn:
-        return absent("the database secret", "the RDS MasterUserSecret or a SecretTargetAttachment to the DB")
+        # A DB without a secret is database.master_secret_managed's finding.
+        return skipped(f"instance role {role} (from {source})", "is not judged: the DB has no secret "
+                       f"to read ({graph.of(inv).followed('db_secret')}; database.master_secret_managed "
+                       "reports it)")
     label = f"instance role {role} (from {source})"
     _, docs = iam.documents(inv, role)
     decision = iam.decide_documents(docs, "secretsmanager:GetSecretValue", arn)

@@ -27,6 +27,7 @@ R = TypeVar("R")
 _MISSING_CODES = (
     "NotFound", "NoSuch", "ResourceNotFoundException", "DoesNotExist", "InvalidGroup.NotFound",
     "InvalidVpcID.NotFound", "DBInstanceNotFound", "NotFoundException", "ValidationError",
+    "WAFNonexistentItemException",
 )
 
 class InventoryError(RuntimeError):

@@ -225,6 +225,15 @@ def subnet_tiers_span_azs(inv: Inventory, exp: Any) -> list[Finding]:
                               f"at least {want} AZs", **evidence))
         else:
             out.append(passed(label, f"spans {len(azs)} AZs ({', '.join(azs)})", **evidence))
+    # Tiers are read from what exists: a subnet the stack declares that is gone drops out of
+    # its tier, so it is named here (deleted out of band, not absent).
+    gone = [f"{r['PhysicalResourceId']} ({r['LogicalResourceId']})" for r in inv.of_type("AWS::EC2::Subnet")
+            if r["PhysicalResourceId"] not in described and not inv.call(
+                "ec2", "describe_subnets", missing_ok=True, SubnetIds=[r["PhysicalResourceId"]])]
+    if gone:
+        out.append(failed(f"subnets of stack {inv.stack_name}", f"lists subnet(s) {', '.join(gone)} "
+                          "that do not exist", "every subnet the stack declares to exist",
+                          "Recreate the deleted subnet (redeploy the stack)", missing=gone))
     return out
 
 
@@ -513,6 +522,10 @@ def flow_log_retention(inv: Inventory, exp: Any) -> list[Finding]:
         return [_no_vpc()]
     days = exp.network.flow_log_retention_days
     logs = reads.flow_logs(inv)
+    if not logs and not inv.of_type("AWS::EC2::FlowLog"):
+        # Never had one: the missing flow log is network.flow_logs_enabled's finding.
+        return [skipped(f"flow log of {_vpc_label(inv)}", "is not judged: the VPC has no flow log "
+                        "(network.flow_logs_enabled reports it)")]
     if not logs:
         return [absent(f"flow log of {_vpc_label(inv)}", "a flow log whose destination has a "
                        "retention policy", "Create the flow log first (see network.flow_logs_enabled)")]
