@@ -81,7 +81,7 @@ ROLES: dict[str, tuple[str, str]] = {
 ROLE_TYPES = {role: rtype for role, (rtype, _) in ROLES.items()}
 
 _DYNAMIC_SECRET = re.compile(r"\{\{resolve:secretsmanager:(?P<id>arn:[^:}]+:secretsmanager:[^:}]*:[^:}]*:"
-                             r"secret:[^:}]+|[^:}]+)")
+                             r"secret:[^:}]+|\$\{[A-Za-z0-9]+\}|[^:}]+)")
 _S3_ORIGIN = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*?)\.s3(?:[.-](?:website[.-])?[a-z0-9-]+)*"
                         r"\.amazonaws\.com(?:\.cn)?$")
 _API_ORIGIN = re.compile(r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
