@@ -656,7 +656,7 @@ class Graph:
             # design: no alarm topic. Alarms with no action at all had their actions cut
             # (the drill's and the layer's finding): the topic they should notify is the
             # stack's one topic that no trail uses; a second candidate is ambiguous.
-            if all(a.get("AlarmActions") for a in alarms):
+            if alarms and all(a.get("AlarmActions") for a in alarms):
                 return _Resolved(None, followed + " (they notify no SNS topic: they act on "
                                  "scaling policies or instances)")
             used = set()
