@@ -81,7 +81,7 @@ ROLES: dict[str, tuple[str, str]] = {
 ROLE_TYPES = {role: rtype for role, (rtype, _) in ROLES.items()}
 
 _DYNAMIC_SECRET = re.compile(r"\{\{resolve:secretsmanager:(?P<id>arn:[^:}]+:secretsmanager:[^:}]*:[^:}]*:"
-                             r"secret:[^:}]+|[^:}]+)")
+                             r"secret:[^:}]+|\$\{[A-Za-z0-9]+\}|[^:}]+)")
 _S3_ORIGIN = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*?)\.s3(?:[.-](?:website[.-])?[a-z0-9-]+)*"
                         r"\.amazonaws\.com(?:\.cn)?$")
 _API_ORIGIN = re.compile(r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
@@ -658,7 +658,7 @@ class Graph:
             # design: no alarm topic. Alarms with no action at all had their actions cut
             # (the drill's and the layer's finding): the topic they should notify is the
             # stack's one topic that no trail uses; a second candidate is ambiguous.
-            if all(a.get("AlarmActions") for a in alarms):
+            if alarms and all(a.get("AlarmActions") for a in alarms):
                 return _Resolved(None, followed + " (they notify no SNS topic: they act on "
                                  "scaling policies or instances)")
             used = set()
