@@ -117,6 +117,7 @@ class Entry:
     template: Path
     params: dict[str, Any]
     expect: dict[str, Any]
+    prerequisites: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def borrowed(self) -> list[str]:
@@ -139,9 +140,10 @@ def entry(name: str) -> Entry:
     for folder in ("independent", "public"):
         template = HERE / folder / f"{name}.yaml"
         if template.exists():
-            params = _read_yaml(HERE / folder / f"{name}.params.yaml").get("parameters") or {}
+            data = _read_yaml(HERE / folder / f"{name}.params.yaml")
+            params = data.get("parameters") or {}
             return Entry(name, template, {k: str(v) for k, v in params.items()},
-                         _read_yaml(EXPECT / f"{name}.yaml"))
+                         _read_yaml(EXPECT / f"{name}.yaml"), data.get("prerequisites") or {})
     raise KeyError(f"no corpus stack {name!r} under {HERE}/independent or public")
 
 

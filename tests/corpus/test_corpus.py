@@ -9,9 +9,11 @@ A stack the emulator cannot deploy is skipped, naming the gap its review records
 """
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import re
+import zipfile
 from typing import Any
 
 import pytest
@@ -59,6 +61,7 @@ class Deployer:
                                     "record it under deploy_gap.types in its expectation file")
             pytest.skip(f"emulator gap: {name} uses {', '.join(missing)}, not modelled by the "
                         f"emulator{why}")
+        self.prepare(item.prerequisites)
         stack_name = f"corpus-{name}-{os.getpid()}-{next(_serial)}"[:128]
         self.order.append(stack_name)
         try:
@@ -75,6 +78,20 @@ class Deployer:
         self.physical[name] = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
                                for r in resources}
         return stack_name
+
+    def prepare(self, prerequisites: dict[str, list[str]]) -> None:
+        """What the template's user makes before deploying (a key pair, a packaged code object)."""
+        ec2 = self.session.client("ec2")
+        existing = {k["KeyName"] for k in ec2.describe_key_pairs().get("KeyPairs", [])}
+        for key in prerequisites.get("key_pairs") or []:
+            if key not in existing:
+                ec2.create_key_pair(KeyName=key)
+        s3 = self.session.client("s3")
+        for path in prerequisites.get("objects") or []:
+            bucket, _, key = path.partition("/")
+            if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+                s3.create_bucket(Bucket=bucket)
+            s3.put_object(Bucket=bucket, Key=key, Body=_placeholder_zip())
 
     def instances(self, name: str) -> dict[str, list[str]]:
         """The instances of each of the stack's Auto Scaling groups (findings name them)."""
@@ -96,6 +113,13 @@ class Deployer:
                 stackmod.delete(self.session, stack_name, timeout=120, out=lambda _: None)
             except Exception:  # noqa: BLE001 - best effort: the emulator goes away with the session
                 pass
+
+
+def _placeholder_zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\n# placeholder for the packaged handler\n")
+    return buf.getvalue()
 
 
 @pytest.fixture
@@ -182,3 +206,4 @@ def test_params_files_are_mappings():
     for path in corpus.HERE.glob("*/*.params.yaml"):
         data = yaml.safe_load(path.read_text())
         assert isinstance(data, dict) and isinstance(data.get("parameters"), dict), path
+        assert set(data.get("prerequisites") or {}) <= {"key_pairs", "objects"}, path
