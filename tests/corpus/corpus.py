@@ -30,7 +30,7 @@ from probes.result import ERROR, FAIL, PASS, Finding
 
 HERE = Path(__file__).resolve().parent
 EXPECT = HERE / "expect"
-_PLACEHOLDER = re.compile(r"\$\{(physical|stack):([a-z0-9-]+)(?::([A-Za-z0-9]+))?\}")
+_PLACEHOLDER = re.compile(r"\$\{(physical|output|stack):([a-z0-9-]+)(?::([A-Za-z0-9]+))?\}")
 
 # Probes that judge the resource playing one role: the finding must name that resource
 # when the stack has the role, and must not pass or fail when it has none.
@@ -158,12 +158,14 @@ def templates() -> list[str]:
 
 
 def resolve(params: dict[str, str], physical: dict[str, dict[str, str]],
-            stack_names: dict[str, str]) -> dict[str, str]:
+            stack_names: dict[str, str], outputs: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
     """Parameters with the placeholders naming other corpus stacks filled in."""
     def fill(match: re.Match[str]) -> str:
         kind, other, logical = match.groups()
         if kind == "stack":
             return stack_names[other]
+        if kind == "output":
+            return (outputs or {})[other][logical]
         return physical[other][logical]
     return {k: _PLACEHOLDER.sub(fill, v) for k, v in params.items()}
 
