@@ -15,8 +15,15 @@ TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms"
 
 
 class _Inv:
+    stack_name = "stack"
+
     def __init__(self, answers: dict[str, Any], roles: dict[str, str]):
         self.answers, self.roles = answers, roles
+        self.explicit = roles  # the graph takes the roles as resources.<role> overrides
+
+    def of_type(self, rtype: str) -> list[dict]:
+        """One declared resource of any type (the registry checks a probe's needed types)."""
+        return [{"LogicalResourceId": "Declared", "PhysicalResourceId": "declared", "ResourceType": rtype}]
 
     def one(self, role: str, hint: str | None = None) -> str | None:
         return self.roles.get(role)
