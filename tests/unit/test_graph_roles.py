@@ -24,6 +24,9 @@ class FakeInv:
     def of_type(self, rtype: str) -> list[dict]:
         return [r for r in self.resources if r["ResourceType"] == rtype]
 
+    def ids(self, rtype: str) -> list[str]:
+        return [r["PhysicalResourceId"] for r in self.of_type(rtype)]
+
     def call(self, service: str, operation: str, *, missing_ok: bool = False, **params: Any) -> Any:
         value = self.responses.get(operation)
         return value(**params) if callable(value) else value
@@ -104,3 +107,15 @@ def test_a_stack_without_a_distribution_keeps_its_only_certificate():
     cert = "arn:aws:acm:us-east-1:123456789012:certificate/1"
     inv = FakeInv([("AWS::CertificateManager::Certificate", "Cert", cert)], {})
     assert graph.of(inv).role("certificate") == cert
+
+
+def test_scaling_alarms_are_not_paging_alarms_and_absent_resources_expect_no_alarm():
+    from probes import expectations, observability
+    inv = _alarms([TOPIC], [POLICY])
+    inv.responses["describe_alarms"]["MetricAlarms"][0].update(
+        Namespace="AWS/SNS", MetricName="NumberOfNotificationsFailed", ActionsEnabled=True)
+    exp = expectations.build(None)
+    verdicts = {f.resource: f.status for f in observability.alarm_actions_notify_topic(inv, exp)}
+    assert verdicts == {"alarm a0": "passed", "alarm a1": "skipped"}
+    # No ASG, DB, API or NLB in the stack: no expected alarm is missing, none fails.
+    assert {f.status for f in observability.alarms_configured(inv, exp)} == {"skipped"}
