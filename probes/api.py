@@ -298,6 +298,14 @@ def authorizer_trusts_stack_pool(inv: Inventory, exp: Any) -> list[Finding]:
     return findings
 
 
+def _identity_key(source: str | None) -> str:
+    """An identity source for comparison: HTTP header names are case-insensitive
+    (method.request.header.authorization reads the same header as ...Authorization)."""
+    prefix = "method.request.header."
+    text = source or ""
+    return prefix + text[len(prefix):].lower() if text.startswith(prefix) else text
+
+
 @probe(layer="api", component="authorizer",
        title="The Cognito authorizer reads the token from the Authorization header",
        severity="critical", challenge=7,
@@ -314,7 +322,7 @@ def authorizer_identity_source(inv: Inventory, exp: Any) -> list[Finding]:
     for a in auths:
         name = f"authorizer {a.get('name')} ({a['id']}) of {_api_name(inv)}"
         source = a.get("identitySource")
-        if source != want:
+        if _identity_key(source) != _identity_key(want):
             findings.append(failed(name, f"reads the token from {source or 'nowhere'}",
                                    f"identity source {want}", identitySource=source))
         else:

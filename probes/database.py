@@ -446,8 +446,32 @@ def log_exports_enabled(inv: Inventory, exp: Any) -> Finding:
     return passed(name, f"exports logs {enabled}")
 
 
+def _mysql_slow_query_log(name: str, group: str, params: dict, limit: int) -> Finding:
+    """MySQL / MariaDB: slow_query_log on, long_query_time (seconds) within the limit."""
+    where = f"DB parameter group {group} of {name}"
+    fix = (f"aws rds modify-db-parameter-group --db-parameter-group-name {group} --parameters "
+           "ParameterName=slow_query_log,ParameterValue=1,ApplyMethod=immediate "
+           f"ParameterName=long_query_time,ParameterValue={min(1.0, limit / 1000):g},ApplyMethod=immediate "
+           "(a default.* group cannot be changed: attach a custom one)")
+    on, seconds = params.get("slow_query_log"), params.get("long_query_time")
+    if str(on).strip().lower() not in ("1", "on", "true"):
+        shown = "unset (engine default: off)" if on in (None, "") else str(on)
+        return failed(where, f"has slow_query_log={shown} (slow queries are not logged)",
+                      "slow_query_log=1", fix, slow_query_log=on)
+    try:
+        ms = float(str(seconds).strip()) * 1000 if seconds not in (None, "") else 10000.0
+    except ValueError:
+        ms = 10000.0
+    if ms > limit:
+        return failed(where, f"logs only statements slower than {ms:g} ms (long_query_time="
+                             f"{seconds or 'unset, engine default 10 s'})", f"at most {limit} ms", fix,
+                      long_query_time=seconds)
+    return passed(where, f"logs statements slower than {ms:g} ms (slow_query_log on)")
+
+
 @probe(layer="database", component="logs",
-       title="Slow queries are logged (log_min_duration_statement set)", severity="normal",
+       title="Slow queries are logged (PostgreSQL log_min_duration_statement, MySQL "
+             "slow_query_log and long_query_time)", severity="normal",
        challenge=10,
        remediation="Set log_min_duration_statement (ms) in the instance's DB parameter group: "
                    "aws rds modify-db-parameter-group --parameters "
@@ -457,12 +481,17 @@ def slow_query_logging(inv: Inventory, exp: Any) -> Finding:
     name, db = _db(inv)
     if db is None:
         return _no_db()
-    if not str(db.get("Engine", "")).startswith(("postgres", "aurora-postgresql")):
-        return skipped(name, f"runs {db.get('Engine')}; log_min_duration_statement is "
-                             "PostgreSQL's slow-query setting")
+    engine = str(db.get("Engine", ""))
+    mysql = engine.startswith(("mysql", "mariadb", "aurora-mysql"))
+    if not mysql and not engine.startswith(("postgres", "aurora-postgresql")):
+        return skipped(name, f"runs {db.get('Engine')}; the slow-query settings judged are "
+                             "PostgreSQL's and MySQL's")
     group = reads.db_parameter_group_name(inv)
     if not group:
         return absent(f"DB parameter group of {name}")
+    if mysql:
+        return _mysql_slow_query_log(name, group, reads.db_parameters(inv, group),
+                                     exp.database.slow_query_max_ms)
     value = reads.db_parameters(inv, group).get("log_min_duration_statement")
     limit = exp.database.slow_query_max_ms
     where = f"DB parameter group {group} of {name}"

@@ -81,7 +81,7 @@ ROLES: dict[str, tuple[str, str]] = {
 ROLE_TYPES = {role: rtype for role, (rtype, _) in ROLES.items()}
 
 _DYNAMIC_SECRET = re.compile(r"\{\{resolve:secretsmanager:(?P<id>arn:[^:}]+:secretsmanager:[^:}]*:[^:}]*:"
-                             r"secret:[^:}]+|[^:}]+)")
+                             r"secret:[^:}]+|\$\{[A-Za-z0-9]+\}|[^:}]+)")
 _S3_ORIGIN = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*?)\.s3(?:[.-](?:website[.-])?[a-z0-9-]+)*"
                         r"\.amazonaws\.com(?:\.cn)?$")
 _API_ORIGIN = re.compile(r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
@@ -560,6 +560,17 @@ class Graph:
         declared = self.declared("AWS::RDS::DBInstance")
         followed = "the stack's RDS DB instances"
         if len(declared) > 1:
+            # A read replica serves reads of its source: the source is the stack's database.
+            def source_of(n: Node) -> str:
+                resp = self._call("rds", "describe_db_instances", DBInstanceIdentifier=n.id)
+                db = ((resp or {}).get("DBInstances") or [{}])[0]
+                return (db.get("ReadReplicaSourceDBInstanceIdentifier") or "").rsplit(":", 1)[-1]
+            ids = {n.id for n in declared}
+            primaries = [n for n in declared if source_of(n) not in ids]
+            if primaries:
+                declared = primaries
+                followed += " (read replicas left to their source)"
+        if len(declared) > 1:
             app = self.role("app_security_group")
 
             def reached(n: Node) -> bool:
@@ -666,19 +677,30 @@ class Graph:
             # design: no alarm topic. Alarms with no action at all had their actions cut
             # (the drill's and the layer's finding): the topic they should notify is the
             # stack's one topic that no trail uses; a second candidate is ambiguous.
-            if all(a.get("AlarmActions") for a in alarms):
+            if alarms and all(a.get("AlarmActions") for a in alarms):
                 return _Resolved(None, followed + " (they notify no SNS topic: they act on "
                                  "scaling policies or instances)")
-            used = set()
-            for trail in self.declared("AWS::CloudTrail::Trail"):
-                resp = self._call("cloudtrail", "describe_trails", trailNameList=[trail.id])
-                used |= {t.get("SnsTopicARN") for t in (resp or {}).get("trailList", [])}
+            used = self._trail_topics()
             topics = [n for n in self.declared("AWS::SNS::Topic") if n.id not in used]
             return self._only("alarm_topic", topics, followed + " (none notifies an SNS topic); "
                               "else the stack's topic no trail uses")
         top = max(counts.values())
-        return self._ref("alarm_topic", {t for t, c in counts.items() if c == top}, followed,
-                         fallback=False)
+        notified = {t for t, c in counts.items() if c == top}
+        own = [n for n in self.declared("AWS::SNS::Topic") if n.id not in self._trail_topics()]
+        if not own and not any(self.node("AWS::SNS::Topic", t).in_stack for t in notified):
+            # The stack's only topics are its trails': the topic its alarms notify outside
+            # the stack (an imported alert topic) is the alarm topic, not the trail's.
+            return self._only("alarm_topic", [self.node("AWS::SNS::Topic", t) for t in sorted(notified)],
+                              followed + " (to a topic outside the stack; its own topics are its "
+                              "trails')")
+        return self._ref("alarm_topic", notified, followed, fallback=False)
+
+    def _trail_topics(self) -> set[str]:
+        used: set[str] = set()
+        for trail in self.declared("AWS::CloudTrail::Trail"):
+            resp = self._call("cloudtrail", "describe_trails", trailNameList=[trail.id])
+            used |= {t.get("SnsTopicARN") or "" for t in (resp or {}).get("trailList", [])}
+        return used - {""}
 
     def _r_trail(self) -> _Resolved:
         return self._only("trail", self.declared("AWS::CloudTrail::Trail"), "the stack's trails")

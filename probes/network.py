@@ -521,6 +521,10 @@ def flow_log_retention(inv: Inventory, exp: Any) -> list[Finding]:
         return [_no_vpc()]
     days = exp.network.flow_log_retention_days
     logs = reads.flow_logs(inv)
+    if not logs and not inv.of_type("AWS::EC2::FlowLog"):
+        # Never had one: the missing flow log is network.flow_logs_enabled's finding.
+        return [skipped(f"flow log of {_vpc_label(inv)}", "is not judged: the VPC has no flow log "
+                        "(network.flow_logs_enabled reports it)")]
     if not logs:
         return [absent(f"flow log of {_vpc_label(inv)}", "a flow log whose destination has a "
                        "retention policy", "Create the flow log first (see network.flow_logs_enabled)")]

@@ -46,7 +46,9 @@ COMPONENT_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("api", "nlb"): ("nlb",),
     # every bucket of the stack is judged, whether or not it has a distribution
     ("edge", "buckets"): (),
-    ("api", "vpc-link"): ("rest_api",),
+    # a REST API with other backends (Lambda) and no NLB has no private path to judge
+    ("api", "vpc-link"): ("rest_api", "nlb"),
+    ("api", "integration"): ("rest_api", "nlb"),
 }
 
 

@@ -45,6 +45,8 @@ def _action(action: dict | None) -> str:
 
 @probe(layer="waf", component="association",
        title="The web ACL is associated with the distribution", severity="blocker", gate=True,
+       # a web ACL a stack exports for others to attach is not judged without a distribution
+       needs=("web_acl", "distribution"),
        remediation="Set the distribution's WebACLId to the web ACL's ARN (aws cloudfront "
                    "update-distribution); a CLOUDFRONT-scope ACL is attached from the "
                    "distribution, not with associate-web-acl")

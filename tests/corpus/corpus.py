@@ -30,7 +30,7 @@ from probes.result import ERROR, FAIL, PASS, Finding
 
 HERE = Path(__file__).resolve().parent
 EXPECT = HERE / "expect"
-_PLACEHOLDER = re.compile(r"\$\{(physical|stack):([a-z0-9-]+)(?::([A-Za-z0-9]+))?\}")
+_PLACEHOLDER = re.compile(r"\$\{(physical|output|stack):([a-z0-9-]+)(?::([A-Za-z0-9]+))?\}")
 
 # Probes that judge the resource playing one role: the finding must name that resource
 # when the stack has the role, and must not pass or fail when it has none.
@@ -103,6 +103,14 @@ PROBE_ROLES = {
     "observability.cloudtrail_logging": "trail",
     "observability.cloudtrail_multi_region": "trail",
     "observability.dashboard_covers_layers": "dashboard",
+    "auth.user_pool_mfa": "user_pool",
+    "auth.user_pool_password_policy": "user_pool",
+    "auth.user_pool_sign_up_and_deletion": "user_pool",
+    "waf.no_rule_blocks_everyone": "web_acl",
+    "waf.api_not_reachable_around_waf": "rest_api",
+    "api.resource_policy_admits_callers": "rest_api",
+    "observability.alarm_topic_policy_allows_cloudwatch": "alarm_topic",
+    "network.default_security_group_admits_nothing": "vpc",
     "dns.hosted_zone_exists": "hosted_zone",
     "dns.certificate_valid": "certificate",
 }
@@ -117,6 +125,7 @@ class Entry:
     template: Path
     params: dict[str, Any]
     expect: dict[str, Any]
+    prerequisites: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def borrowed(self) -> list[str]:
@@ -139,9 +148,10 @@ def entry(name: str) -> Entry:
     for folder in ("independent", "public"):
         template = HERE / folder / f"{name}.yaml"
         if template.exists():
-            params = _read_yaml(HERE / folder / f"{name}.params.yaml").get("parameters") or {}
+            data = _read_yaml(HERE / folder / f"{name}.params.yaml")
+            params = data.get("parameters") or {}
             return Entry(name, template, {k: str(v) for k, v in params.items()},
-                         _read_yaml(EXPECT / f"{name}.yaml"))
+                         _read_yaml(EXPECT / f"{name}.yaml"), data.get("prerequisites") or {})
     raise KeyError(f"no corpus stack {name!r} under {HERE}/independent or public")
 
 
@@ -156,12 +166,14 @@ def templates() -> list[str]:
 
 
 def resolve(params: dict[str, str], physical: dict[str, dict[str, str]],
-            stack_names: dict[str, str]) -> dict[str, str]:
+            stack_names: dict[str, str], outputs: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
     """Parameters with the placeholders naming other corpus stacks filled in."""
     def fill(match: re.Match[str]) -> str:
         kind, other, logical = match.groups()
         if kind == "stack":
             return stack_names[other]
+        if kind == "output":
+            return (outputs or {})[other][logical]
         return physical[other][logical]
     return {k: _PLACEHOLDER.sub(fill, v) for k, v in params.items()}
 

@@ -9,9 +9,11 @@ A stack the emulator cannot deploy is skipped, naming the gap its review records
 """
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import re
+import zipfile
 from typing import Any
 
 import pytest
@@ -28,6 +30,7 @@ from tests.corpus import corpus
 
 pytestmark = pytest.mark.xdist_group("corpus")
 _serial = itertools.count()
+_ACCOUNT = "123456789012"  # the emulator's account (moto's default)
 
 
 
@@ -41,6 +44,7 @@ class Deployer:
                                   credentials=CREDS)
         self.names: dict[str, str] = {}
         self.physical: dict[str, dict[str, str]] = {}
+        self.outputs: dict[str, dict[str, str]] = {}
         self.order: list[str] = []
 
     def deploy(self, name: str) -> str:
@@ -49,7 +53,7 @@ class Deployer:
         item = corpus.entry(name)
         for other in item.borrowed:
             self.deploy(other)
-        params = corpus.resolve(item.params, self.physical, self.names)
+        params = corpus.resolve(item.params, self.physical, self.names, self.outputs)
         gap = (corpus.entry(name).expect or {}).get("deploy_gap") or {}
         missing = unmodelled_types(item.template.read_text(), params)
         why = f" ({gap['why']})" if gap.get("why") else ""
@@ -59,22 +63,56 @@ class Deployer:
                                     "record it under deploy_gap.types in its expectation file")
             pytest.skip(f"emulator gap: {name} uses {', '.join(missing)}, not modelled by the "
                         f"emulator{why}")
+        self.prepare(item.prerequisites)
         stack_name = f"corpus-{name}-{os.getpid()}-{next(_serial)}"[:128]
         self.order.append(stack_name)
         try:
             stackmod.deploy(self.session, item.template, stack_name, params,
                             stackmod.run_tags("corpus"), timeout=120, out=lambda _: None)
-            resources = self.session.client("cloudformation").list_stack_resources(
-                StackName=stack_name)["StackResourceSummaries"]
+            cfn = self.session.client("cloudformation")
+            resources = cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
+            outputs = cfn.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs") or []
         except Exception as exc:  # a refused deploy, or the emulator's HTTP 500 (ResponseParserError)
             text = f"{type(exc).__name__}: {exc}"
             if gap.get("error") and re.search(gap["error"], text):
                 pytest.skip(f"emulator gap: {name} does not deploy{why}: {text[:300]}")
             raise
         self.names[name] = stack_name
+        self.confirm(item.prerequisites.get("confirm_subscriptions") or [])
+        self.outputs[name] = {o["OutputKey"]: o["OutputValue"] for o in outputs}
         self.physical[name] = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "")
                                for r in resources}
         return stack_name
+
+    def prepare(self, prerequisites: dict[str, list[str]]) -> None:
+        """What the template's user makes before deploying (a key pair, a packaged code object)."""
+        ec2 = self.session.client("ec2")
+        existing = {k["KeyName"] for k in ec2.describe_key_pairs().get("KeyPairs", [])}
+        for key in prerequisites.get("key_pairs") or []:
+            if key not in existing:
+                ec2.create_key_pair(KeyName=key)
+        s3 = self.session.client("s3")
+        for path in prerequisites.get("objects") or []:
+            bucket, _, key = path.partition("/")
+            if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+                s3.create_bucket(Bucket=bucket)
+            s3.put_object(Bucket=bucket, Key=key, Body=_placeholder_zip())
+
+    def confirm(self, endpoints: list[str]) -> None:
+        """The subscribers click the link SNS mailed them: their pending subscriptions are
+        confirmed with the token the emulator "sent" (as after a real deploy, by a person)."""
+        if not endpoints:
+            return
+        from moto.sns.models import sns_backends
+
+        from fixtures.emulator.patches.sns import confirmation_token
+
+        sns = self.session.client("sns")
+        backend = sns_backends[_ACCOUNT]["us-east-1"]
+        for arn, sub in list(backend.subscriptions.items()):
+            if sub.endpoint in endpoints and str(sub.attributes.get("PendingConfirmation")).lower() == "true":
+                sns.confirm_subscription(TopicArn=sub.topic.arn,
+                                         Token=confirmation_token(_ACCOUNT, "us-east-1", arn))
 
     def instances(self, name: str) -> dict[str, list[str]]:
         """The instances of each of the stack's Auto Scaling groups (findings name them)."""
@@ -96,6 +134,13 @@ class Deployer:
                 stackmod.delete(self.session, stack_name, timeout=120, out=lambda _: None)
             except Exception:  # noqa: BLE001 - best effort: the emulator goes away with the session
                 pass
+
+
+def _placeholder_zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\n# placeholder for the packaged handler\n")
+    return buf.getvalue()
 
 
 @pytest.fixture
@@ -182,3 +227,4 @@ def test_params_files_are_mappings():
     for path in corpus.HERE.glob("*/*.params.yaml"):
         data = yaml.safe_load(path.read_text())
         assert isinstance(data, dict) and isinstance(data.get("parameters"), dict), path
+        assert set(data.get("prerequisites") or {}) <= {"key_pairs", "objects", "confirm_subscriptions"}, path

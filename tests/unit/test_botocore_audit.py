@@ -46,6 +46,9 @@ NOT_API_KEYS = {
     # the reference backend's /health answer
     "database": "backend /health JSON",
     "NotPrincipal": "policy document grammar",
+    "Bool": "policy document grammar (a Condition operator)",
+    "KmsMasterKeyId": "a key of SNS GetTopicAttributes' Attributes map (documented)",
+    "Ref": "CloudFormation template grammar (a template read through GetTemplate)",
     "ResponseMetadata": "botocore's response metadata", "HTTPStatusCode": "botocore's response metadata",
     "PendingConfirmation": "a key of SNS GetSubscriptionAttributes' Attributes map (documented)",
     "subjectAltName": "ssl.getpeercert() of a TLS connection",
