@@ -52,9 +52,6 @@ NOT_API_KEYS = {
     "ResponseMetadata": "botocore's response metadata", "HTTPStatusCode": "botocore's response metadata",
     "PendingConfirmation": "a key of SNS GetSubscriptionAttributes' Attributes map (documented)",
     "subjectAltName": "ssl.getpeercert() of a TLS connection",
-    "Bool": "policy document grammar (condition operator)",
-    "KmsMasterKeyId": "a key of SNS GetTopicAttributes' Attributes map (documented)",
-    "Ref": "a CloudFormation template's intrinsic (GetTemplate body), read by the graph",
 }
 AWS_KEY = re.compile(r"^(?:[A-Z][a-zA-Z0-9]+|[a-z]+(?:[A-Z][a-z0-9]+)+)$")
 
