@@ -125,16 +125,13 @@ def _key_policy(*statements):
         *statements]})
 
 
-def _secret_under_cmk_without_role_grant(stack) -> None:
-    """The DB secret moved to a customer-managed key (RDS re-creates its managed secret under
-    MasterUserSecretKmsKeyId: the key cannot be changed in place) and the app's grant was
-    moved to the new secret, but nobody let the app role use the key: its policy enables IAM
-    policies and the role's policies lack kms:Decrypt."""
-    key = stack.client("kms").create_key(Description="DB credentials", Policy=_key_policy())
+def move_secret_to_key(stack, key_arn: str) -> None:
+    """RDS re-creates its managed secret under ``key_arn`` (the key of a managed secret cannot
+    be changed in place: ManageMasterUserPassword off, then on with MasterUserSecretKmsKeyId),
+    and the app's grant follows the new secret."""
     rds = stack.client("rds")
     for params in ({"ManageMasterUserPassword": False, "MasterUserPassword": "Temp-0nly-for-switch"},
-                   {"ManageMasterUserPassword": True,
-                    "MasterUserSecretKmsKeyId": key["KeyMetadata"]["Arn"]}):
+                   {"ManageMasterUserPassword": True, "MasterUserSecretKmsKeyId": key_arn}):
         rds.modify_db_instance(DBInstanceIdentifier=_db_id(stack), ApplyImmediately=True, **params)
     stack.client("iam").put_role_policy(
         RoleName=stack.outputs["InstanceRoleName"], PolicyName="ReadDbSecret",
@@ -142,6 +139,13 @@ def _secret_under_cmk_without_role_grant(stack) -> None:
             "Effect": "Allow",
             "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
             "Resource": _secret_arn(stack)}]}))
+
+
+def _secret_under_cmk_without_role_grant(stack) -> None:
+    """The DB secret moved to a customer-managed key, but nobody let the app role use the key:
+    its policy enables IAM policies and the role's policies lack kms:Decrypt."""
+    key = stack.client("kms").create_key(Description="DB credentials", Policy=_key_policy())
+    move_secret_to_key(stack, key["KeyMetadata"]["Arn"])
 
 FAULTS = [
     Fault("db-stopped", _stop, ("database.instance_available",), challenge=3,
