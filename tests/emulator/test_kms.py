@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator._support import ACCOUNT, aws, emu, unique  # noqa: F401
+from tests.emulator._support import ACCOUNT, aws, create, emu, template, unique  # noqa: F401
 
 ROOT = {"Sid": "Enable IAM policies", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
         "Action": "kms:*", "Resource": "*"}
@@ -88,3 +88,13 @@ def test_trail_key_must_exist_and_let_cloudtrail_encrypt(aws):
     with pytest.raises(ClientError) as exc:
         ct.update_trail(Name=name, KmsKeyId=root_only)
     assert _code(exc) == "KmsKeyDisabledException"
+
+
+def test_a_templates_key_policy_reads_back_as_json_and_a_malformed_one_fails_the_stack(aws):
+    stack = create(aws, template({"Key": {"Type": "AWS::KMS::Key", "Properties": {
+        "KeyPolicy": {"Version": "2012-10-17", "Statement": [ROOT]}}}}, {"KeyId": {"Ref": "Key"}}))
+    policy = aws("kms").get_key_policy(KeyId=stack.outputs["KeyId"], PolicyName="default")["Policy"]
+    assert isinstance(policy, str) and json.loads(policy)["Statement"] == [ROOT]
+    broken = create(aws, template({"Key": {"Type": "AWS::KMS::Key", "Properties": {
+        "KeyPolicy": {"Version": "2012-10-17"}}}}), expect="ROLLBACK_COMPLETE")
+    assert "MalformedPolicyDocumentException: The key policy has no Statement." in broken.failure()
