@@ -61,6 +61,12 @@ def test_aws_managed_keys_are_aws_managed_with_their_service_only_policy(aws):
     use = policy["Statement"][0]
     assert use["Principal"] == {"AWS": "*"} and use["Condition"]["StringEquals"] == {
         "kms:CallerAccount": ACCOUNT, "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
+    volume = aws("ec2").create_volume(AvailabilityZone="us-east-1a", Size=1, Encrypted=True)
+    aws("ec2").delete_volume(VolumeId=volume["VolumeId"])
+    ebs = volume["KmsKeyId"]  # the key EC2 made for default EBS encryption, not a DescribeKey
+    assert aws("kms").describe_key(KeyId=ebs)["KeyMetadata"]["KeyManager"] == "AWS"
+    ebs_policy = json.loads(aws("kms").get_key_policy(KeyId=ebs, PolicyName="default")["Policy"])
+    assert ebs_policy["Statement"][0]["Condition"]["StringEquals"]["kms:ViaService"] == "ec2.us-east-1.amazonaws.com"
 
 
 def test_trail_key_must_exist_and_let_cloudtrail_encrypt(aws):
