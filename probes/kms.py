@@ -171,7 +171,6 @@ def can_use_key(inv: Inventory, principal: str, actions: tuple[str, ...], key: s
         use.problem = (f"is in state {use.state} (a key that is not Enabled serves nobody)")
         return use
     region = use.arn.split(":")[3]
-    account = _account(use.arn) or ""
     ctx = {"aws:SecureTransport": "true", **(context or {})}
     if principal != f"{service}.amazonaws.com":  # a service calling for itself sends no ViaService
         ctx.setdefault("kms:ViaService", f"{service}.{region}.amazonaws.com")
@@ -180,9 +179,10 @@ def can_use_key(inv: Inventory, principal: str, actions: tuple[str, ...], key: s
         ctx.setdefault("aws:PrincipalArn", principal)
         ctx.setdefault("aws:PrincipalAccount", _account(principal) or "")
     use.policy = key_policy(inv, use.arn)
+    # The role's own policies count for a key of another account too, where its key policy
+    # enables IAM policies for the role's account.
     docs = iam.documents(inv, principal.rsplit("/", 1)[-1])[1] \
-        if iam_principal and principal.split(":")[5].startswith("role/") and _account(principal) == account \
-        else []
+        if iam_principal and principal.split(":")[5].startswith("role/") else []
     granted: set[str] | None = None
     for action in actions:
         own, delegate = decide_key_policy(use.policy, principal, action, use.arn, ctx)
@@ -199,7 +199,7 @@ def can_use_key(inv: Inventory, principal: str, actions: tuple[str, ...], key: s
             continue
         if granted is None:
             granted = _grants(inv, use.arn, principal)
-        if action in granted or any(fnmatchcase(g, action + "*") for g in granted):
+        if action in granted:
             use.allowed_by.append("a KMS grant")
             continue
         use.missing.append(action)
@@ -305,6 +305,21 @@ def app_role_decrypts_secret_key(inv: Inventory, exp: Any) -> Finding:
                   key=use.arn or use.ref, kind=use.kind)
 
 
+def _service_may_use(inv: Inventory, owner: str, key: str, service: str, actions: tuple[str, ...],
+                     via: str, context: dict[str, str], impact: str, ok: str,
+                     condition: dict | None = None) -> Finding:
+    """The finding on whether ``service`` may call ``actions`` on the key of ``owner``."""
+    use = can_use_key(inv, service, actions, key, via, context)
+    what = f"KMS key {use.shown} of {owner}"
+    wanted = " and ".join(short(a) for a in actions)
+    if not use.usable:
+        return failed(what, f"{use.problem} ({impact})", f"{service} allowed {wanted} on the key",
+                      _fix_for(use, wanted, service, condition=condition),
+                      key=use.arn or key, key_state=use.state, policy=use.policy or {},
+                      denied=use.denied, missing=[short(a) for a in use.missing])
+    return passed(what, f"{ok} ({', '.join(use.allowed_by)})", key=use.arn or key)
+
+
 def _alarm_arns(inv: Inventory, topic: str) -> list[str]:
     return sorted(a["AlarmArn"] for a in reads.alarms(inv)
                   if a.get("AlarmArn") and topic in (a.get("AlarmActions") or []))
@@ -329,16 +344,9 @@ def alarm_topic_key_allows_cloudwatch(inv: Inventory, exp: Any) -> Finding:
     context = {"aws:SourceAccount": account, "kms:EncryptionContext:aws:sns:topicArn": topic}
     if alarms:
         context["aws:SourceArn"] = alarms[0]
-    service = "cloudwatch.amazonaws.com"
-    use = can_use_key(inv, service, ("kms:Decrypt", "kms:GenerateDataKey"), key, "sns", context)
-    what = f"KMS key {use.shown} of SNS topic {topic} (the alarm topic)"
-    if not use.usable:
-        return failed(what, f"{use.problem} (alarms fire and no notification is delivered)",
-                      f"{service} allowed kms:Decrypt and kms:GenerateDataKey* on the key",
-                      _fix_for(use, "kms:Decrypt and kms:GenerateDataKey*", service),
-                      key=use.arn or key, key_state=use.state, policy=use.policy or {},
-                      denied=use.denied, missing=[short(a) for a in use.missing])
-    return passed(what, f"lets CloudWatch publish ({', '.join(use.allowed_by)})", key=use.arn or key)
+    return _service_may_use(inv, f"SNS topic {topic} (the alarm topic)", key, "cloudwatch.amazonaws.com",
+                            ("kms:Decrypt", "kms:GenerateDataKey"), "sns", context,
+                            "alarms fire and no notification is delivered", "lets CloudWatch publish")
 
 
 @probe(layer="observability", component="cloudtrail",
@@ -358,16 +366,7 @@ def trail_key_allows_cloudtrail(inv: Inventory, exp: Any) -> Finding:
     arn = trail.get("TrailARN") or ""
     context = {"aws:SourceArn": arn, "aws:SourceAccount": _account(arn) or "",
                "kms:EncryptionContext:aws:cloudtrail:arn": arn}
-    service = "cloudtrail.amazonaws.com"
-    use = can_use_key(inv, service, ("kms:GenerateDataKey",), key, "cloudtrail", context)
-    what = f"KMS key {use.shown} of CloudTrail trail {name}"
-    if not use.usable:
-        return failed(what, f"{use.problem} (CloudTrail cannot write log files: the account's API "
-                            "activity goes unrecorded)",
-                      f"{service} allowed kms:GenerateDataKey* on the key",
-                      _fix_for(use, "kms:GenerateDataKey*", service,
-                               condition={"StringEquals": {"aws:SourceArn": arn}}),
-                      key=use.arn or key, key_state=use.state, policy=use.policy or {},
-                      denied=use.denied, missing=[short(a) for a in use.missing])
-    return passed(what, f"lets CloudTrail encrypt log files ({', '.join(use.allowed_by)})",
-                  key=use.arn or key)
+    return _service_may_use(inv, f"CloudTrail trail {name}", key, "cloudtrail.amazonaws.com",
+                            ("kms:GenerateDataKey",), "cloudtrail", context,
+                            "CloudTrail cannot write log files: the account's API activity goes unrecorded",
+                            "lets CloudTrail encrypt log files", {"StringEquals": {"aws:SourceArn": arn}})
