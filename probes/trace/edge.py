@@ -116,7 +116,7 @@ def site_bucket(c: Ctx) -> tuple[str, str, str]:
                      "the default behaviour to target the site bucket origin",
                      "Point DefaultCacheBehavior.TargetOriginId at the S3 origin")
     host = norm(origin.get("DomainName"))
-    if bucket and not host.startswith(f"{bucket.lower()}.s3."):
+    if bucket and graph.s3_origin_bucket(host) != bucket.lower():
         raise Broken(f"{src}'s default origin {origin.get('Id')} is {host}",
                      f"the site bucket {bucket} (regional S3 domain)",
                      f"Set the origin's DomainName to {bucket}.s3.<region>.amazonaws.com")
