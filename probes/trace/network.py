@@ -3,7 +3,7 @@ app port, the app tier to Secrets Manager (credentials, route and HTTPS egress),
 app tier to the database port."""
 from __future__ import annotations
 
-from probes import evaluators, graph, iam, network, reads
+from probes import evaluators, graph, iam, kms, network, reads
 from probes.inventory import Ambiguous
 from probes.trace.engine import Blocked, Broken, Ctx, asg_subnets, sg_summary, subnet_cidrs
 
@@ -157,6 +157,17 @@ def secrets_manager(c: Ctx) -> tuple[str, str, str]:
                           f"\"Resource\":\"{arn}\"}}]}}' (then pytest -m database)"),
                          layer="compute", secret_arn=arn, allowing=allow, denying=deny)
         granted = f"role {role} may GetSecretValue ({', '.join(allow)})"
+        # the secret's value is encrypted: a customer-managed key must let the role decrypt
+        blocked = kms.secret_key_blocks(c.inv, role, arn)
+        if blocked:
+            raise Broken(f"{blocked}, so the app cannot decrypt its DB credentials (/health: "
+                         "database unreachable)", "kms:Decrypt allowed to the instance role on the "
+                         "secret's KMS key (key policy, or IAM when the key policy delegates to "
+                         "the account)",
+                         f"Grant kms:Decrypt on the secret's key to {role} (key policy statement, "
+                         "or an IAM policy when the key policy enables IAM), or move the secret "
+                         "back to the aws/secretsmanager key (then pytest -m database)",
+                         layer="database", secret_arn=arn)
     # 2. Network: every app subnet has a way to Secrets Manager.
     subnets = sorted({i["SubnetId"] for i in c.instances if i.get("SubnetId")}) or sorted(asg_subnets(c.inv))
     if not subnets:

@@ -228,7 +228,7 @@ def test_first_broken_hop_from_the_e2e_finding():
          "hop_layer": "api", "message": "VPC link vl-1 FAILED; expected AVAILABLE. Fix: recreate it",
          "fix": "recreate it", "next_step": "pytest -m api (layer api)"}]})
     hop = reporting.first_broken_hop_of(results)
-    assert hop == {"hop": "vpc-link", "layer": "api", "fix": "recreate it",
+    assert hop == {"hop": "vpc-link", "layer": "api", "fix": "recreate it", "status": None,
                    "message": "VPC link vl-1 FAILED; expected AVAILABLE. Fix: recreate it",
                    "next_step": "pytest -m api (layer api)"}
     jsonschema.validate(hop, {**SCHEMA["properties"]["first_broken_hop"], "$defs": SCHEMA["$defs"]})
@@ -252,6 +252,12 @@ def test_one_headline_the_first_broken_hop_when_the_path_is_cut():
     assert bad and line.startswith("FIRST BROKEN HOP: NLB → app port (layer network)")
     line, _ = reporting.headline_of({**summary, "first_broken_hop": None})
     assert line.startswith("MOST SEVERE FAILURE (critical): network.app_sg")
+    # a hop that lets requests around a control does not cut the path: said as such
+    exposed = {"hop": "API stage → closed to callers around the WAF", "layer": "waf",
+               "status": "exposed", "message": "stage prod is public"}
+    line, bad = reporting.headline_of({**summary, "first_broken_hop": exposed})
+    assert bad and line.startswith("REQUEST PATH CONNECTED BUT EXPOSED: API stage → closed to "
+                                   "callers around the WAF (layer waf)")
     line, bad = reporting.headline_of({**summary, "first_broken_hop": None, "failures": [],
                                        "exit_status": 0, "totals": {"passed": 3, "failed": 0,
                                                                      "skipped": 1}})
