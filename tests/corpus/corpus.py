@@ -111,6 +111,7 @@ PROBE_ROLES = {
     "api.resource_policy_admits_callers": "rest_api",
     "observability.alarm_topic_policy_allows_cloudwatch": "alarm_topic",
     "network.default_security_group_admits_nothing": "vpc",
+    "network.nacls_close_admin_ports": "vpc",
     "dns.hosted_zone_exists": "hosted_zone",
     "dns.certificate_valid": "certificate",
 }
