@@ -13,6 +13,7 @@ makes.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from probes import evaluators, reads
@@ -39,6 +40,15 @@ def _admits(acl: dict) -> list[tuple[int, str, evaluators.NaclDecision]]:
     return out
 
 
+def _free_number_below(rule: str, taken: set[int]) -> int | None:
+    """An unused inbound rule number below the admitting rule ("rule 100 ALLOW ..."), so a
+    DENY there decides first; None when there is none."""
+    m = re.match(r"rule (\d+)", rule)
+    if not m:
+        return None
+    return next((n for n in range(int(m.group(1)) - 1, 0, -1) if n not in taken), None)
+
+
 def _judge(acl: dict, vpc: str) -> Finding:
     aid = acl["NetworkAclId"]
     subnets = sorted(a["SubnetId"] for a in acl.get("Associations") or [] if a.get("SubnetId"))
@@ -49,11 +59,16 @@ def _judge(acl: dict, vpc: str) -> Finding:
         return passed(name, "denies TCP 22 and 3389 from anywhere (0.0.0.0/0, ::/0) before any "
                             "rule admits them", subnets=subnets)
     said = [f"TCP {port} ({ADMIN_PORTS[port]}) from {peer} by {d.rule}" for port, peer, d in open_]
-    fix = "; ".join(
-        f"aws ec2 create-network-acl-entry --network-acl-id {aid} --ingress --rule-number <N below "
-        f"the admitting rule> --protocol tcp --port-range From={port},To={port} "
-        f"--{'ipv6-' if ':' in peer else ''}cidr-block {peer} --rule-action deny"
-        for port, peer, _ in open_)
+    taken = {int(e.get("RuleNumber", 0)) for e in acl.get("Entries") or [] if not e.get("Egress")}
+    fixes = []
+    for port, peer, d in open_:
+        number = _free_number_below(d.rule, taken)
+        taken.add(number or 0)
+        fixes.append(f"aws ec2 create-network-acl-entry --network-acl-id {aid} --ingress --rule-number "
+                     f"{number or '<N below the admitting rule>'} --protocol tcp --port-range "
+                     f"From={port},To={port} --{'ipv6-' if ':' in peer else ''}cidr-block {peer} "
+                     "--rule-action deny")
+    fix = "; ".join(fixes)
     return failed(name, f"admits {', '.join(said)}",
                   "no admin port (22, 3389) open to the internet at the subnet boundary",
                   f"Deny each ahead of the rule admitting it (or narrow that rule): {fix}",
