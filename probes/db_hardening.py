@@ -132,3 +132,71 @@ def db_operations_as_expected(inv: Inventory, exp: Any) -> list[Finding]:
                             f"monitoring {f'every {interval} s' if interval else 'off'}", **evidence)
 
     return judge_each(inv, _instances(inv), "RDS instance", judge)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in str(version).split("."))
+
+
+def engine_versions(inv: Inventory, engine: str, version: str | None = None,
+                    include_all: bool = False) -> list[dict]:
+    """RDS's versions of ``engine`` (``version``: one version, or a major). Without
+    ``include_all`` RDS lists only available versions, never deprecated ones."""
+    one = {"EngineVersion": version} if version else {}
+    return inv.paginate("rds", "describe_db_engine_versions", "DBEngineVersions", Engine=engine,
+                        IncludeAll=include_all, **one)
+
+
+def next_supported(inv: Inventory, engine: str, listed: dict) -> tuple[str, bool] | None:
+    """(version, is a major upgrade): the lowest version a deprecated one can upgrade to,
+    a minor of the same major first; RDS's own ValidUpgradeTarget, else the lowest available
+    version above it."""
+    targets = [(t["EngineVersion"], bool(t.get("IsMajorVersionUpgrade")))
+               for t in listed.get("ValidUpgradeTarget") or [] if t.get("EngineVersion")]
+    if not targets:
+        current = _version_key(listed["EngineVersion"])
+        major = str(listed["EngineVersion"]).split(".")[0]
+        targets = [(v["EngineVersion"], str(v["EngineVersion"]).split(".")[0] != major)
+                   for v in engine_versions(inv, engine)
+                   if _version_key(v["EngineVersion"]) > current]
+    if not targets:
+        return None
+    return min(targets, key=lambda t: (t[1], _version_key(t[0])))
+
+
+@probe(layer="database", component="rds",
+       title="Every RDS instance runs an engine version RDS has not deprecated",
+       severity="normal", challenge=3,
+       remediation="Upgrade the instance to a supported engine version (aws rds "
+                   "modify-db-instance --engine-version <v>, in a maintenance window) and set "
+                   "EngineVersion in the template to it",
+       see_also=("rds_instance_deprecated_engine_version",))
+def db_engine_version_supported(inv: Inventory, exp: Any) -> list[Finding]:
+    def judge(node: dict, db: dict) -> Finding:
+        name = label(inv, node, "RDS instance")
+        engine, version = db.get("Engine") or "", str(db.get("EngineVersion") or "")
+        runs = f"runs {engine} {version}"
+        listed = next((v for v in engine_versions(inv, engine, version, include_all=True)
+                       if v.get("EngineVersion") == version), None)
+        if listed is None:
+            return skipped(name, f"{runs}, a version RDS does not list even with IncludeAll: "
+                                 "whether it is deprecated cannot be told")
+        status = listed.get("Status") or "available"
+        if status == "available":
+            return passed(name, f"{runs}, which RDS lists as available", status=status)
+        target = next_supported(inv, engine, listed)
+        if target is None:
+            return failed(name, f"{runs}, which RDS has {status} and lists no upgrade target for",
+                          "an engine version RDS still supports (Status available)",
+                          f"aws rds describe-db-engine-versions --engine {engine}; then aws rds "
+                          f"modify-db-instance --db-instance-identifier {node['id']} --engine-version "
+                          "<a supported version>", status=status)
+        to, major = target
+        return failed(name, f"{runs}, which RDS has {status}; the next supported version is {to}",
+                      "an engine version RDS still supports (Status available)",
+                      f"aws rds modify-db-instance --db-instance-identifier {node['id']} "
+                      f"--engine-version {to}{' --allow-major-version-upgrade' if major else ''} "
+                      "(in a maintenance window, after a snapshot), and set EngineVersion to "
+                      f"{to} in the template", status=status, next_supported=to)
+
+    return judge_each(inv, _instances(inv), "RDS instance", judge)

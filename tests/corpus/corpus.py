@@ -114,6 +114,7 @@ PROBE_ROLES = {
     "observability.trail_key_allows_cloudtrail": "trail",
     "database.app_role_decrypts_secret_key": "db_secret",
     "network.default_security_group_admits_nothing": "vpc",
+    "network.nacls_close_admin_ports": "vpc",
     "dns.hosted_zone_exists": "hosted_zone",
     "dns.certificate_valid": "certificate",
 }

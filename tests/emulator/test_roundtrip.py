@@ -413,7 +413,7 @@ def _(d):
 
 
 # database
-_DB_KEYS = {"Engine": "Engine", "EngineVersion": "EngineVersion", "DBInstanceClass": "DBInstanceClass",
+_DB_KEYS = {"Engine": "Engine", "DBInstanceClass": "DBInstanceClass",
             "AllocatedStorage": "AllocatedStorage", "StorageType": "StorageType", "DBName": "DBName",
             "MasterUsername": "MasterUsername", "PubliclyAccessible": "PubliclyAccessible",
             "StorageEncrypted": "StorageEncrypted", "BackupRetentionPeriod": "BackupRetentionPeriod",
@@ -432,6 +432,15 @@ def _typed(value: Any, like: Any) -> Any:
 for _cfn_key, _api_key in _DB_KEYS.items():
     row(f"Database.{_cfn_key}")(lambda d, c=_cfn_key, a=_api_key: (
         d.db.get(a), _typed(d.declared("Database", c), d.db.get(a)) if c in d.props("Database") else d.db.get(a)))
+@row("Database.EngineVersion")
+def _(d):
+    """A major only ("16") is answered with the minor RDS picked for it ("16.8"), as in AWS."""
+    declared, got = str(d.declared("Database", "EngineVersion")), d.db["EngineVersion"]
+    if "." in declared:
+        return got, declared
+    return (got.split(".")[0], "." in got), (declared, True)
+
+
 row("Database.VPCSecurityGroups")(lambda d: ([g["VpcSecurityGroupId"] for g in d.db["VpcSecurityGroups"]],
                                              d.declared("Database", "VPCSecurityGroups")))
 row("Database.DBSubnetGroupName")(lambda d: (d.db["DBSubnetGroup"]["DBSubnetGroupName"], d.physical["DbSubnetGroup"]))

@@ -385,11 +385,29 @@ def test_on_failure(aws, on_failure, status):
 def test_an_attribute_aws_has_and_the_emulator_lacks_fails_the_reading_resource(aws):
     stack = create(aws, template({
         "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.46.0.0/16"}},
-        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::GetAtt": ["Vpc", "DefaultNetworkAcl"]}}}}),
+        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::GetAtt": ["Vpc", "Ipv6CidrBlocks"]}}}}),
         expect="ROLLBACK_COMPLETE")
     (logical, rtype, reason), = _failed(aws, stack.stack_id)
     assert (logical, rtype) == ("Topic", "AWS::SNS::Topic")
-    assert "does not model attribute DefaultNetworkAcl of AWS::EC2::VPC" in reason  # never a silently missing value
+    assert "does not model attribute Ipv6CidrBlocks of AWS::EC2::VPC" in reason  # never a silently missing value
+
+
+def test_vpc_default_network_acl_takes_entries(aws):
+    """GetAtt Vpc.DefaultNetworkAcl is the ACL AWS made with the VPC; entries land on it and
+    leave with the stack, the ACL's own rule 100 staying."""
+    stack = create(aws, template({
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.47.0.0/16"}},
+        "DenySsh": {"Type": "AWS::EC2::NetworkAclEntry", "Properties": {
+            "NetworkAclId": {"Fn::GetAtt": ["Vpc", "DefaultNetworkAcl"]}, "RuleNumber": 10, "Protocol": 6,
+            "RuleAction": "deny", "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 22, "To": 22}}}},
+        outputs={"Acl": {"Fn::GetAtt": ["Vpc", "DefaultNetworkAcl"]}, "Vpc": {"Ref": "Vpc"}}))
+    ec2 = aws("ec2")
+    acl, = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [stack.outputs["Vpc"]]},
+                                              {"Name": "default", "Values": ["true"]}])["NetworkAcls"]
+    assert acl["NetworkAclId"] == stack.outputs["Acl"]
+    assert {(e["RuleNumber"], e["RuleAction"]) for e in acl["Entries"] if not e["Egress"]} == {
+        (10, "deny"), (100, "allow"), (32767, "deny")}
+    stack.delete()
 
 
 def test_wait_condition_handle_is_a_url_and_a_wait_condition_is_refused(aws):

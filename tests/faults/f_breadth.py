@@ -1,8 +1,8 @@
 """Breadth faults: hygiene every resource of the stack owes whatever its role (issue 15):
 every bucket's public access block, TLS-only policy, encryption, ACLs and versioning; the
-API reachable around the WAF; user pool policies; RDS TLS and upgrades; secrets in user data;
+API reachable around the WAF; user pool policies; RDS TLS, upgrades and engine version; secrets in user data;
 encryption at rest; troubleshooting log deliveries that cannot deliver; the default security
-group; secrets that never rotate."""
+group; the network ACLs' admin ports; secrets that never rotate."""
 from __future__ import annotations
 
 import base64
@@ -10,6 +10,7 @@ import json
 
 from tests.faults.catalog import Fault
 from tests.faults.f_compute import _roll_out_version
+from tests.faults.f_database import ACCOUNT, REGION
 
 B = "edge."  # every bucket's hygiene lives in the edge layer, beside the site bucket's
 
@@ -123,6 +124,21 @@ def _default_sg_admits_vpc_https(stack) -> None:
         {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
 
 
+def _engine_version_deprecated(stack) -> None:
+    from moto.rds.models import rds_backends
+    db = stack.outputs["DbInstanceIdentifier"]
+    rds_backends[ACCOUNT][REGION].databases[db].engine_version = "16.1"
+
+
+def _nacl_ssh_deny_deleted(stack) -> None:
+    """Someone deletes the default ACL's DENY for port 22 "to debug": its rule 100 admits it."""
+    ec2 = stack.client("ec2")
+    acl = ec2.describe_network_acls(Filters=[
+        {"Name": "vpc-id", "Values": [stack.physical("Vpc")]},
+        {"Name": "default", "Values": ["true"]}])["NetworkAcls"][0]["NetworkAclId"]
+    ec2.delete_network_acl_entry(NetworkAclId=acl, RuleNumber=10, Egress=False)
+
+
 def _unrotated_secret_added(stack) -> None:
     """An operator adds an API key secret to the stack and never sets up rotation."""
     from fixtures.emulator.coverage import load_template
@@ -191,6 +207,15 @@ FAULTS = [
     Fault(id="net-default-sg-admits-vpc-https", inject=_default_sg_admits_vpc_https,
           breaks=("network.default_security_group_admits_nothing",), challenge=10,
           mentions=("admits tcp 443 from 10.0.0.0/16",)),
+    Fault(id="db-engine-version-deprecated", inject=_engine_version_deprecated,
+          breaks=("database.db_engine_version_supported",), challenge=3, via="emulator-state",
+          why="RDS refuses to create or modify an instance onto a deprecated version: an instance "
+              "gets there when RDS deprecates the version it runs. The emulator's version table "
+              "is fixed (16.1 is deprecated in it), so the fault puts the instance on 16.1",
+          mentions=("runs postgres 16.1, which RDS has deprecated; the next supported version is 16.3",)),
+    Fault(id="net-nacl-admits-ssh-from-anywhere", inject=_nacl_ssh_deny_deleted,
+          breaks=("network.nacls_close_admin_ports",), challenge=5,
+          mentions=("admits TCP 22 (SSH) from 0.0.0.0/0 by rule 100 ALLOW all traffic in from 0.0.0.0/0",)),
     Fault(id="db-unrotated-secret-added", inject=_unrotated_secret_added,
           breaks=("database.secrets_managed_or_rotated",), challenge=3,
           mentions=("(a leaked value works until someone changes it by hand)",)),

@@ -74,3 +74,16 @@ def test_api_policy_admitting_only_an_origin_header():
 ])
 def test_tls_forced_by_parameter_or_engine_default(db, params, forced):
     assert tls_setting(db, params)[2] is forced
+
+
+def test_next_supported_version_prefers_a_minor_of_the_same_major():
+    from probes.db_hardening import next_supported
+    listed = {"EngineVersion": "16.1", "ValidUpgradeTarget": [
+        {"EngineVersion": "17.4", "IsMajorVersionUpgrade": True},
+        {"EngineVersion": "16.10", "IsMajorVersionUpgrade": False},
+        {"EngineVersion": "16.3", "IsMajorVersionUpgrade": False}]}
+    assert next_supported(None, "postgres", listed) == ("16.3", False)
+    only_major = {"EngineVersion": "5.7.44", "ValidUpgradeTarget": [
+        {"EngineVersion": "8.4.4", "IsMajorVersionUpgrade": True},
+        {"EngineVersion": "8.0.41", "IsMajorVersionUpgrade": True}]}
+    assert next_supported(None, "mysql", only_major) == ("8.0.41", True)
