@@ -59,6 +59,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "certificate": ("AWS::CertificateManager::Certificate", "viewer certificate"),
     "hosted_zone": ("AWS::Route53::HostedZone", "hosted zone"),
     "rest_api": ("AWS::ApiGateway::RestApi", "REST API"),
+    "http_api": ("AWS::ApiGatewayV2::Api", "HTTP API (API Gateway v2)"),
     "api_stage": ("AWS::ApiGateway::Stage", "API stage"),
     "vpc_link": ("AWS::ApiGateway::VpcLink", "VPC link"),
     "user_pool": ("AWS::Cognito::UserPool", "Cognito user pool"),
@@ -370,13 +371,45 @@ class Graph:
         return self._only("hosted_zone", self.declared("AWS::Route53::HostedZone"),
                           "the stack's HostedZoneId parameter; else the stack's hosted zone")
 
-    def _r_rest_api(self) -> _Resolved:
+    def _origin_apis(self) -> set[str]:
+        """API ids of the distribution's execute-api origins (REST or HTTP APIs alike)."""
         apis = set()
         for o in (self.distribution_config().get("Origins") or {}).get("Items", []):
             found = api_origin(o.get("DomainName", ""))
             if found:
                 apis.add(found[0])
-        return self._ref("rest_api", apis, "followed the distribution's execute-api origins")
+        return apis
+
+    def is_http_api(self, api_id: str) -> bool:
+        """Whether an execute-api id is an HTTP API (API Gateway v2), not a REST API: the
+        stack's declared types tell; an API outside the stack is asked."""
+        if any(n.id == api_id for n in self.declared("AWS::ApiGatewayV2::Api")):
+            return True
+        if any(n.id == api_id for n in self.declared("AWS::ApiGateway::RestApi")):
+            return False
+        return self._protocol(api_id) == "HTTP"
+
+    def _r_rest_api(self) -> _Resolved:
+        apis = self._origin_apis()
+        http = sorted(a for a in apis if self.is_http_api(a))
+        followed = "followed the distribution's execute-api origins"
+        if http:
+            followed += f" ({', '.join(http)}: HTTP API, not a REST API)"
+        return self._ref("rest_api", apis - set(http), followed)
+
+    def _r_http_api(self) -> _Resolved:
+        apis = {a for a in self._origin_apis() if self.is_http_api(a)}
+        declared = [n for n in self.declared("AWS::ApiGatewayV2::Api") if self._protocol(n.id) == "HTTP"]
+        followed = "followed the distribution's execute-api origins"
+        if apis:
+            return self._ref("http_api", apis, followed, fallback=False)
+        if self.role("distribution") and self._origin_apis():
+            return _Resolved(None, followed + " (REST APIs only)")
+        return self._only("http_api", declared, f"{followed}; else the stack's HTTP API")
+
+    def _protocol(self, api_id: str) -> str | None:
+        resp = self.inv.call("apigatewayv2", "get_api", missing_ok=True, ApiId=api_id)
+        return (resp or {}).get("ProtocolType")
 
     def _r_api_stage(self) -> _Resolved:
         api = self.role("rest_api")
