@@ -28,7 +28,7 @@ PROBE_MODULES = (
     "probes.auth", "probes.path",
     "probes.buckets", "probes.bypass", "probes.user_pools", "probes.db_hardening",
     "probes.user_data", "probes.at_rest", "probes.troubleshooting_logs",
-    "probes.default_security_group", "probes.secrets_rotation",
+    "probes.default_security_group", "probes.secrets_rotation", "probes.http_api",
 )
 RUNBOOK = "README.md#runbook"
 # What a layer's probes judge: when nothing in or referenced by the stack plays these roles
@@ -50,6 +50,12 @@ COMPONENT_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("api", "vpc-link"): ("rest_api", "nlb"),
     ("api", "integration"): ("rest_api", "nlb"),
 }
+
+
+# Roles that stand in for each other: a stack's API is a REST API or an HTTP API. A probe of
+# one kind on a stack that has the other is skipped even where the layer is required (the
+# layer has its API, judged by the other kind's probes).
+ALTERNATIVES: dict[str, str] = {"rest_api": "http_api", "http_api": "rest_api"}
 
 
 @dataclass(frozen=True)
@@ -156,13 +162,23 @@ def _check_needs(spec: ProbeSpec, inventory: Any) -> None:
             if not inventory.of_type(need):
                 raise Absent(need, inventory.stack_name, f"the stack declares no {need}")
         else:
-            graph.need(inventory, need)
+            try:
+                graph.need(inventory, need)
+            except Absent as exc:
+                other = ALTERNATIVES.get(need)
+                if other and graph.role(inventory, other):
+                    exc.alternative = other  # type: ignore[attr-defined]
+                raise
 
 
 def _not_applicable(spec: ProbeSpec, exc: Absent, expectations: Any) -> Finding:
     """Absent: a skip naming what was followed, or a failure when the layer is required."""
-    required = spec.layer in (getattr(expectations, "required_layers", None) or ())
+    alternative = getattr(exc, "alternative", None)
+    required = spec.layer in (getattr(expectations, "required_layers", None) or ()) and not alternative
     what = str(exc)
+    if alternative:
+        from probes.graph import ROLES
+        what += f"; the stack's API is its {ROLES[alternative][1]}, judged by that kind's probes"
     if required:
         return Finding(FAIL, f"layer {spec.layer} of stack {exc.stack}", f"has nothing to judge: {what}",
                        f"the {spec.layer} layer, which this environment requires (required_layers)",
