@@ -54,7 +54,8 @@ COMPONENT_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
 
 # Roles that stand in for each other: a stack's API is a REST API or an HTTP API. A probe of
 # one kind on a stack that has the other is skipped even where the layer is required (the
-# layer has its API, judged by the other kind's probes).
+# layer has its API, judged by the other kind's probes). A probe that judges either kind
+# alike needs "rest_api|http_api".
 ALTERNATIVES: dict[str, str] = {"rest_api": "http_api", "http_api": "rest_api"}
 
 
@@ -161,6 +162,10 @@ def _check_needs(spec: ProbeSpec, inventory: Any) -> None:
         if need.startswith("AWS::"):
             if not inventory.of_type(need):
                 raise Absent(need, inventory.stack_name, f"the stack declares no {need}")
+        elif "|" in need:  # any one of these roles (a REST or an HTTP API)
+            options = need.split("|")
+            if not any(graph.role(inventory, role) for role in options):
+                graph.need(inventory, options[0])  # raises Absent naming what was followed
         else:
             try:
                 graph.need(inventory, need)
