@@ -73,6 +73,14 @@ def _authorizer(k: Kiosk, issuer: str | None = None, audience: list[str] | None 
                                  "Audience": audience or [client]})
 
 
+def _api_alarm(k: Kiosk, threshold: float) -> None:
+    k.deployer.session.client("cloudwatch").put_metric_alarm(
+        AlarmName=k.physical["ApiServerErrors"], Namespace="AWS/ApiGateway", MetricName="5xx",
+        Dimensions=[{"Name": "ApiId", "Value": k.physical["KioskHttpApi"]}], Statistic="Sum", Period=60,
+        EvaluationPeriods=5, Threshold=threshold, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[k.physical["OnCall"]])
+
+
 @dataclass
 class Fault:
     probe: str
@@ -116,6 +124,10 @@ FAULTS = {
         "api.http_stage_access_logging", "KioskLiveStage",
         lambda k: _stage(k, DefaultRouteSettings={"ThrottlingBurstLimit": 80, "ThrottlingRateLimit": 40.0}),
         _healthy_stage),
+    # HTTP APIs publish 5xx per ApiId: the expected API 5XX alarm is judged in that form
+    "api-5xx-alarm-threshold-raised": Fault(
+        "observability.alarms_configured", "ApiServerErrors",
+        lambda k: _api_alarm(k, 500), lambda k: _api_alarm(k, 5)),
 }
 
 
