@@ -168,3 +168,20 @@ def test_rest_api_probes_skip_on_the_http_api_even_when_the_layer_is_required(ki
         (finding,) = registry.run(pid, inv, exp).findings
         assert finding.status == "skipped", finding.message
         assert "HTTP API" in finding.message and kiosk.physical["KioskHttpApi"] in finding.message
+
+
+def test_the_graph_follows_the_http_api(kiosk):
+    """Roles behind an HTTP API come from its references: the user pool from the JWT issuer,
+    the VPC link and the NLB from the private integration (link id, listener ARN)."""
+    from probes import graph
+
+    session = AwsSession("us-east-1", kiosk.deployer.session.endpoint_url, allow_mutations=False,
+                         credentials=CREDS)
+    g = graph.of(Inventory(session, kiosk.stack))
+    p = kiosk.physical
+    assert g.role("rest_api") is None and "HTTP API, not a REST API" in g.followed("rest_api")
+    assert g.role("http_api") == p["KioskHttpApi"] and g.role("http_api_stage") == "$default"
+    assert g.role("http_vpc_link") == p["KioskLink"]
+    assert g.role("user_pool") == p["KioskPatrons"] and "issuer" in g.followed("user_pool")
+    assert g.role("nlb") == p["KioskNlb"] and "listener ARNs" in g.followed("nlb")
+    assert g.role("target_group") == p["WorkerTargets"]
