@@ -411,11 +411,11 @@ def vpc_link_targets_nlb(inv: Inventory, exp: Any) -> list[Finding]:
     return findings
 
 
-# The api layer judges the NLB as the back end of the REST API: a stack with a load
-# balancer and no REST API serves clients from it directly (not applicable here).
+# The api layer judges the NLB as the back end of the API (REST or HTTP): a stack with a
+# load balancer and no API serves clients from it directly (not applicable here).
 @probe(layer="api", component="nlb",
        title="The NLB behind the VPC link is internal, of type network, in the app subnets",
-       severity="critical", gate=True, challenge=2, needs=("rest_api", "nlb"),
+       severity="critical", gate=True, challenge=2, needs=("rest_api|http_api", "nlb"),
        remediation="Recreate the load balancer as an internal network load balancer in the "
                    "private app subnets (scheme and type cannot be changed in place)")
 def nlb_internal(inv: Inventory, exp: Any) -> Finding:
@@ -461,7 +461,7 @@ def _has_internet_route(inv: Inventory, subnet_id: str) -> bool:
 
 @probe(layer="api", component="nlb",
        title="The NLB listener forwards the app port to the app target group",
-       severity="blocker", gate=True, challenge=2, needs=("rest_api", "nlb"),
+       severity="blocker", gate=True, challenge=2, needs=("rest_api|http_api", "nlb"),
        remediation="Give the NLB a TCP listener on the app port whose default action forwards "
                    "to the stack's target group (itself on the app port)")
 def nlb_listener_forwards(inv: Inventory, exp: Any) -> Finding:

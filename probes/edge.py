@@ -135,7 +135,7 @@ def _site_origin(dist: dict, bucket: str | None) -> dict | None:
 
 
 def _api_origin(inv: Inventory, dist: dict) -> dict | None:
-    api = reads.rest_api_id(inv)
+    api = reads.rest_api_id(inv) or reads.http_api_id(inv)
     origins = _items(_config(dist).get("Origins"))
     if api:
         return next((o for o in origins
@@ -507,11 +507,11 @@ def behaviours_route_to_origins(inv: Inventory, exp: Any) -> list[Finding]:
     pattern = exp.edge.api_path_pattern
     api = _api_origin(inv, dist)
     b = _api_behaviour(inv, exp, dist)
-    if not api and not graph.role(inv, "rest_api"):
+    if not api and not graph.role(inv, "rest_api") and not graph.role(inv, "http_api"):
         out.append(skipped(f"{name} behaviour {pattern}", "is not judged: the stack has no REST "
-                           f"API ({graph.of(inv).followed('rest_api')})"))
+                           f"API ({graph.of(inv).followed('rest_api')}) and no HTTP API"))
     elif not api:
-        out.append(absent(f"API origin of {name}", "an origin for the API Gateway REST API"))
+        out.append(absent(f"API origin of {name}", "an origin for the API Gateway API"))
     elif not b:
         out.append(absent(f"{name} behaviour {pattern}", f"a behaviour routing {pattern} to "
                           f"origin {api.get('Id')}",
@@ -528,7 +528,7 @@ def behaviours_route_to_origins(inv: Inventory, exp: Any) -> list[Finding]:
 
 @probe(layer="edge", component="behaviours",
        title="/api/* forwards the Authorization header to API Gateway", severity="blocker",
-       gate=True, needs=("distribution", "rest_api"),
+       gate=True, needs=("distribution", "rest_api|http_api"),
        remediation="Use a cache policy on /api/* whose HeadersConfig whitelists Authorization, "
                    "or the managed CachingDisabled cache policy with an all-viewer-headers origin "
                    "request policy (AllViewerExceptHostHeader); CloudFront strips it otherwise "
@@ -550,7 +550,7 @@ def api_forwards_authorization(inv: Inventory, exp: Any) -> Finding:
 
 
 @probe(layer="edge", component="behaviours", title="/api/* responses are not cached",
-       needs=("distribution", "rest_api"),
+       needs=("distribution", "rest_api|http_api"),
        severity="critical", gate=True,
        remediation="Give /api/* a cache policy with MinTTL and DefaultTTL 0 (managed "
                    "CachingDisabled, or MaxTTL 1 when Authorization is in the key)")

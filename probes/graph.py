@@ -10,6 +10,8 @@ place on the references AWS itself follows, read live through the inventory:
                     execute-api origin (REST API, stage from the origin path)
     REST API -> methods -> VPC_LINK integration -> VPC link -> targetArns (NLB)
              -> authorizer -> providerARNs (user pool) -> app clients
+    HTTP API -> routes -> integrations (VPC_LINK: connectionId = VPC link v2, integrationUri
+             = NLB listener ARN -> its NLB) ; routes -> JWT authorizer -> issuer URL (user pool)
     NLB -> listeners -> target group -> ASGs (TargetGroupARNs) -> launch template
         -> security groups (app SG), instance profile -> role (instance role)
         (no NLB: the target group is the one the stack's ASGs register with)
@@ -59,6 +61,9 @@ ROLES: dict[str, tuple[str, str]] = {
     "certificate": ("AWS::CertificateManager::Certificate", "viewer certificate"),
     "hosted_zone": ("AWS::Route53::HostedZone", "hosted zone"),
     "rest_api": ("AWS::ApiGateway::RestApi", "REST API"),
+    "http_api": ("AWS::ApiGatewayV2::Api", "HTTP API (API Gateway v2)"),
+    "http_api_stage": ("AWS::ApiGatewayV2::Stage", "HTTP API stage"),
+    "http_vpc_link": ("AWS::ApiGatewayV2::VpcLink", "VPC link (v2) of the HTTP API"),
     "api_stage": ("AWS::ApiGateway::Stage", "API stage"),
     "vpc_link": ("AWS::ApiGateway::VpcLink", "VPC link"),
     "user_pool": ("AWS::Cognito::UserPool", "Cognito user pool"),
@@ -117,6 +122,15 @@ def s3_origin_bucket(domain: str) -> str | None:
 def api_origin(domain: str) -> tuple[str, str] | None:
     m = _API_ORIGIN.match(domain or "")
     return (m.group("api"), m.group("region")) if m else None
+
+
+_COGNITO_ISSUER = re.compile(r"^https://cognito-idp\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<pool>[\w-]+_[\w]+)/?$")
+
+
+def cognito_pool_of_issuer(issuer: str) -> str | None:
+    """The user pool id a JWT issuer URL names (``https://cognito-idp.<region>.amazonaws.com/<pool>``)."""
+    m = _COGNITO_ISSUER.match(issuer or "")
+    return m.group("pool") if m else None
 
 
 def forwards_to(listener: dict) -> set[str]:
@@ -370,13 +384,97 @@ class Graph:
         return self._only("hosted_zone", self.declared("AWS::Route53::HostedZone"),
                           "the stack's HostedZoneId parameter; else the stack's hosted zone")
 
-    def _r_rest_api(self) -> _Resolved:
+    def _origin_apis(self) -> set[str]:
+        """API ids of the distribution's execute-api origins (REST or HTTP APIs alike)."""
         apis = set()
         for o in (self.distribution_config().get("Origins") or {}).get("Items", []):
             found = api_origin(o.get("DomainName", ""))
             if found:
                 apis.add(found[0])
-        return self._ref("rest_api", apis, "followed the distribution's execute-api origins")
+        return apis
+
+    def is_http_api(self, api_id: str) -> bool:
+        """Whether an execute-api id is an HTTP API (API Gateway v2), not a REST API: the
+        stack's declared types tell; an API outside the stack is asked."""
+        if any(n.id == api_id for n in self.declared("AWS::ApiGatewayV2::Api")):
+            return True
+        if any(n.id == api_id for n in self.declared("AWS::ApiGateway::RestApi")):
+            return False
+        return self._protocol(api_id) == "HTTP"
+
+    def _r_rest_api(self) -> _Resolved:
+        apis = self._origin_apis()
+        http = sorted(a for a in apis if self.is_http_api(a))
+        followed = "followed the distribution's execute-api origins"
+        if http:
+            followed += f" ({', '.join(http)}: HTTP API, not a REST API)"
+        return self._ref("rest_api", apis - set(http), followed)
+
+    def _r_http_api(self) -> _Resolved:
+        apis = {a for a in self._origin_apis() if self.is_http_api(a)}
+        declared = [n for n in self.declared("AWS::ApiGatewayV2::Api") if self._protocol(n.id) == "HTTP"]
+        followed = "followed the distribution's execute-api origins"
+        if apis:
+            return self._ref("http_api", apis, followed, fallback=False)
+        if self.role("distribution") and self._origin_apis():
+            return _Resolved(None, followed + " (REST APIs only)")
+        return self._only("http_api", declared, f"{followed}; else the stack's HTTP API")
+
+    def http_routes(self) -> list[dict]:
+        api = self.role("http_api")
+        if not api:
+            return []
+        return self.inv.paginate("apigatewayv2", "get_routes", "Items", missing_ok=True, ApiId=api)
+
+    def http_integrations(self) -> list[dict]:
+        api = self.role("http_api")
+        if not api:
+            return []
+        return self.inv.paginate("apigatewayv2", "get_integrations", "Items", missing_ok=True, ApiId=api)
+
+    def http_private_integrations(self) -> list[dict]:
+        """The HTTP API's integrations its routes target over a VPC link."""
+        targets = {(r.get("Target") or "").partition("/")[2] for r in self.http_routes()}
+        return [i for i in self.http_integrations()
+                if i.get("IntegrationId") in targets and i.get("ConnectionType") == "VPC_LINK"]
+
+    def http_authorizer(self, authorizer_id: str) -> dict | None:
+        api = self.role("http_api")
+        if not api or not authorizer_id:
+            return None
+        return self.inv.call("apigatewayv2", "get_authorizer", missing_ok=True, ApiId=api,
+                             AuthorizerId=authorizer_id)
+
+    def _r_http_api_stage(self) -> _Resolved:
+        api = self.role("http_api")
+        if not api:
+            return _Resolved(None, "no HTTP API to follow")
+        stages = self.inv.paginate("apigatewayv2", "get_stages", "Items", missing_ok=True, ApiId=api)
+        names = {s.get("StageName") for s in stages}
+        for o in (self.distribution_config().get("Origins") or {}).get("Items", []):
+            found = api_origin(o.get("DomainName", ""))
+            path = (o.get("OriginPath") or "").strip("/")
+            if found and found[0] == api and path and path.split("/")[0] in names:
+                return _Resolved(path.split("/")[0], "followed the API origin's OriginPath")
+        if "$default" in names:
+            return _Resolved("$default", f"the $default stage of HTTP API {api} (the origin path names none)")
+        nodes = [Node("AWS::ApiGatewayV2::Stage", n, self.logical_of("AWS::ApiGatewayV2::Stage", n) or "")
+                 for n in sorted(x for x in names if x)]
+        return self._only("http_api_stage", nodes, f"the stages of HTTP API {api}")
+
+    def _r_http_vpc_link(self) -> _Resolved:
+        links = {i.get("ConnectionId") for i in self.http_private_integrations()}
+        return self._ref("http_vpc_link", links, "followed the HTTP API routes' VPC_LINK integrations",
+                         fallback=False)
+
+    def http_listener_arns(self) -> set[str]:
+        """NLB/ALB listener ARNs the HTTP API's private integrations name (IntegrationUri)."""
+        return {i["IntegrationUri"] for i in self.http_private_integrations()
+                if ":listener/" in (i.get("IntegrationUri") or "")}
+
+    def _protocol(self, api_id: str) -> str | None:
+        resp = self.inv.call("apigatewayv2", "get_api", missing_ok=True, ApiId=api_id)
+        return (resp or {}).get("ProtocolType")
 
     def _r_api_stage(self) -> _Resolved:
         api = self.role("rest_api")
@@ -412,6 +510,13 @@ class Graph:
             targets = set((resp or {}).get("targetArns") or [])
             if targets:
                 return self._ref("nlb", targets, f"followed VPC link {link}'s targetArns")
+        listeners = sorted(self.http_listener_arns())
+        if listeners:
+            resp = self._call("elbv2", "describe_listeners", ListenerArns=listeners)
+            lbs = {x.get("LoadBalancerArn") for x in (resp or {}).get("Listeners", [])}
+            if lbs:
+                return self._ref("nlb", lbs, f"followed HTTP API {self.role('http_api')}'s VPC_LINK "
+                                 "integrations' listener ARNs")
         # No VPC link: a network load balancer of the stack (an ALB never plays the NLB).
         nlbs = [n for n in self.declared("AWS::ElasticLoadBalancingV2::LoadBalancer")
                 if self._lb_type(n.id) == "network"]
@@ -441,7 +546,9 @@ class Graph:
             if i.get("connectionType") == "VPC_LINK" and i.get("uri"):
                 uri = urlsplit(i["uri"])
                 ports.add(uri.port or (443 if uri.scheme == "https" else 80))
-        chosen = [x for x in listeners if x.get("Port") in ports] or listeners
+        named = self.http_listener_arns()
+        chosen = ([x for x in listeners if x.get("ListenerArn") in named]
+                  or [x for x in listeners if x.get("Port") in ports] or listeners)
         tgs = set().union(*(forwards_to(x) for x in chosen)) if chosen else set()
         return self._ref("target_group", tgs, followed)
 
@@ -718,7 +825,17 @@ class Graph:
             for a in auths:
                 for arn in a.get("providerARNs") or []:
                     pools.add(arn.rsplit("/", 1)[-1])
-        return self._ref("user_pool", pools, "followed the API's Cognito authorizers")
+        followed = "followed the API's Cognito authorizers"
+        if not api and self.role("http_api"):
+            for route in self.http_routes():
+                if route.get("AuthorizationType") != "JWT":
+                    continue
+                auth = self.http_authorizer(route.get("AuthorizerId") or "") or {}
+                pool = cognito_pool_of_issuer((auth.get("JwtConfiguration") or {}).get("Issuer") or "")
+                if pool:
+                    pools.add(pool)
+            followed = "followed the HTTP API's JWT authorizers' issuer URLs"
+        return self._ref("user_pool", pools, followed)
 
     def _r_user_pool_client(self) -> _Resolved:
         pool = self.role("user_pool")

@@ -122,6 +122,8 @@ def _stack_dimension_value(inv: Inventory, dimension: str) -> str | None:
     if dimension == "TargetGroup":
         arn = graph.role(inv, "target_group")
         return arn.rsplit(":", 1)[1] if arn else None
+    if dimension == "ApiId":
+        return reads.http_api_id(inv)
     if dimension == "ApiName":
         api = reads.rest_api_id(inv)
         resp = inv.call("apigateway", "get_rest_api", missing_ok=True, restApiId=api) if api else None
@@ -175,7 +177,19 @@ def _compare(inv: Inventory, exp: Any, want: ExpectedAlarm, alarm: dict) -> list
 # only drive scaling policies or EC2 actions are tuned for scaling, not for paging: they
 # are neither held to the paging thresholds nor required to notify the topic.
 _DIMENSION_ROLES = {"AutoScalingGroupName": "auto_scaling_group", "DBInstanceIdentifier": "db_instance",
-                    "ApiName": "rest_api", "LoadBalancer": "nlb", "TargetGroup": "target_group"}
+                    "ApiName": "rest_api", "ApiId": "http_api", "LoadBalancer": "nlb",
+                    "TargetGroup": "target_group"}
+# HTTP APIs publish their errors as 4xx/5xx per ApiId where REST APIs publish 4XXError/
+# 5XXError per ApiName (API Gateway Developer Guide, "Metrics for HTTP APIs").
+_HTTP_API_METRICS = {"5XXError": "5xx", "4XXError": "4xx"}
+
+
+def _for_api_kind(inv: Inventory, want: ExpectedAlarm) -> ExpectedAlarm:
+    """An expected REST API alarm, as it reads on a stack whose API is an HTTP API."""
+    if want.dimension == "ApiName" and not graph.role(inv, "rest_api") and graph.role(inv, "http_api"):
+        return want.model_copy(update={"metric": _HTTP_API_METRICS.get(want.metric, want.metric),
+                                       "dimension": "ApiId"})
+    return want
 
 
 def _pages(alarm: dict) -> bool:
@@ -193,7 +207,7 @@ def _pages(alarm: dict) -> bool:
 def alarms_configured(inv: Inventory, exp: Any) -> list[Finding]:
     alarms = [a for a in reads.alarms(inv) if _pages(a)]
     findings = []
-    for want in exp.observability.alarms:
+    for want in (_for_api_kind(inv, w) for w in exp.observability.alarms):
         matches = [a for a in alarms
                    if _alarm_metric(a)[:2] == (want.namespace, want.metric)]
         what = f"alarm on {want.namespace} {want.metric} ({want.label})"

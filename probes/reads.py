@@ -287,6 +287,35 @@ def vpc_link(inv: Inventory, link_id: str) -> dict | None:
     return inv.call("apigateway", "get_vpc_link", missing_ok=True, vpcLinkId=link_id)
 
 
+# HTTP APIs (API Gateway v2): the same reads the graph makes, so they are shared.
+def http_api_id(inv: Inventory) -> str | None:
+    return graph.role(inv, "http_api")
+
+
+def http_routes(inv: Inventory) -> list[dict]:
+    return graph.of(inv).http_routes()
+
+
+def http_integrations(inv: Inventory) -> list[dict]:
+    return graph.of(inv).http_integrations()
+
+
+def http_authorizer(inv: Inventory, authorizer_id: str) -> dict | None:
+    return graph.of(inv).http_authorizer(authorizer_id)
+
+
+def http_stage(inv: Inventory) -> dict | None:
+    api, stage = http_api_id(inv), graph.role(inv, "http_api_stage")
+    if not api or not stage:
+        return None
+    return next((s for s in inv.paginate("apigatewayv2", "get_stages", "Items", missing_ok=True, ApiId=api)
+                 if s.get("StageName") == stage), None)
+
+
+def http_vpc_link(inv: Inventory, link_id: str) -> dict | None:
+    return inv.call("apigatewayv2", "get_vpc_link", missing_ok=True, VpcLinkId=link_id)
+
+
 def user_pool(inv: Inventory) -> dict | None:
     pid = graph.role(inv, "user_pool")
     if not pid:

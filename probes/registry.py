@@ -29,6 +29,7 @@ PROBE_MODULES = (
     "probes.buckets", "probes.bypass", "probes.user_pools", "probes.db_hardening",
     "probes.user_data", "probes.at_rest", "probes.troubleshooting_logs",
     "probes.default_security_group", "probes.secrets_rotation", "probes.kms", "probes.nacl_admin",
+    "probes.http_api",
 )
 RUNBOOK = "README.md#runbook"
 # What a layer's probes judge: when nothing in or referenced by the stack plays these roles
@@ -50,6 +51,13 @@ COMPONENT_NEEDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("api", "vpc-link"): ("rest_api", "nlb"),
     ("api", "integration"): ("rest_api", "nlb"),
 }
+
+
+# Roles that stand in for each other: a stack's API is a REST API or an HTTP API. A probe of
+# one kind on a stack that has the other is skipped even where the layer is required (the
+# layer has its API, judged by the other kind's probes). A probe that judges either kind
+# alike needs "rest_api|http_api".
+ALTERNATIVES: dict[str, str] = {"rest_api": "http_api", "http_api": "rest_api"}
 
 
 @dataclass(frozen=True)
@@ -155,14 +163,28 @@ def _check_needs(spec: ProbeSpec, inventory: Any) -> None:
         if need.startswith("AWS::"):
             if not inventory.of_type(need):
                 raise Absent(need, inventory.stack_name, f"the stack declares no {need}")
+        elif "|" in need:  # any one of these roles (a REST or an HTTP API)
+            options = need.split("|")
+            if not any(graph.role(inventory, role) for role in options):
+                graph.need(inventory, options[0])  # raises Absent naming what was followed
         else:
-            graph.need(inventory, need)
+            try:
+                graph.need(inventory, need)
+            except Absent as exc:
+                other = ALTERNATIVES.get(need)
+                if other and graph.role(inventory, other):
+                    exc.alternative = other  # type: ignore[attr-defined]
+                raise
 
 
 def _not_applicable(spec: ProbeSpec, exc: Absent, expectations: Any) -> Finding:
     """Absent: a skip naming what was followed, or a failure when the layer is required."""
-    required = spec.layer in (getattr(expectations, "required_layers", None) or ())
+    alternative = getattr(exc, "alternative", None)
+    required = spec.layer in (getattr(expectations, "required_layers", None) or ()) and not alternative
     what = str(exc)
+    if alternative:
+        from probes.graph import ROLES
+        what += f"; the stack's API is its {ROLES[alternative][1]}, judged by that kind's probes"
     if required:
         return Finding(FAIL, f"layer {spec.layer} of stack {exc.stack}", f"has nothing to judge: {what}",
                        f"the {spec.layer} layer, which this environment requires (required_layers)",

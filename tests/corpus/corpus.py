@@ -117,6 +117,12 @@ PROBE_ROLES = {
     "network.nacls_close_admin_ports": "vpc",
     "dns.hosted_zone_exists": "hosted_zone",
     "dns.certificate_valid": "certificate",
+    "api.http_routes_authorized": "http_api",
+    "api.http_jwt_issuer_is_stack_pool": "http_api",
+    "auth.http_jwt_audience_has_stack_client": "http_api",
+    "api.http_integrations_via_vpc_link": "http_api",
+    "api.http_stage_throttling": "http_api_stage",
+    "api.http_stage_access_logging": "http_api_stage",
 }
 # Layers every stack has: the stack itself, and the request path (which reports the first
 # hop the stack lacks as a skip, not a failure).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from probes import registry
+from tests.corpus.test_http_api_faults import FAULTS as HTTP_API_FAULTS
 from tests.faults.catalog import all_faults
 from tests.faults.hops import FAULT_HOPS
 
@@ -18,7 +19,9 @@ def test_healthy_stack_passes_every_probe(lab, healthy):
 
 
 def test_every_probe_has_a_fault_that_makes_it_fail():
-    covered = {pid for f in FAULTS for pid in f.breaks}
+    # The HTTP API probes skip on the bundled stack (its API is a REST API): their faults are
+    # injected on the kiosk corpus stack, which has an HTTP API.
+    covered = {pid for f in FAULTS for pid in f.breaks} | {f.probe for f in HTTP_API_FAULTS.values()}
     probes = {pid for pid, spec in registry.load_all().items()
               if not spec.mutating and spec.layer not in ("e2e",)}
     assert not probes - covered, f"probes without a fault: {sorted(probes - covered)}"

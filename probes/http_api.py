@@ -1,0 +1,271 @@
+"""HTTP API (API Gateway v2) probes: the questions the REST probes of :mod:`probes.api` ask,
+for a stack whose API is an HTTP API: routes behind the JWT authorizer, the authorizer
+trusting this stack's user pool and app client, private integrations over a VPC link (v2) to
+the NLB listener, and the stage's throttling and access logs.
+
+Routes, integrations, authorizers and the stage come from the graph's shared reads
+(:mod:`probes.reads` ``http_*``); a stack whose API is a REST API skips these probes (the
+registry's ``ALTERNATIVES``), as a stack with an HTTP API skips the REST ones. Expectations are
+the api layer's (``expectations.api``): public paths and methods, throttling ceilings.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from probes import graph, reads
+from probes.inventory import Inventory
+from probes.registry import probe
+from probes.result import Finding, absent, failed, passed
+
+JWT = "JWT"
+
+
+def _api_name(inv: Inventory) -> str:
+    return f"HTTP API {reads.http_api_id(inv)}"
+
+
+def _route_name(inv: Inventory, route: dict) -> str:
+    return f"route {route.get('RouteKey')} ({route.get('RouteId')}) of {_api_name(inv)}"
+
+
+def _is_public(route_key: str, exp: Any) -> bool:
+    """A route is public by expectation when its path is a public path or its method a
+    public method (CORS preflight); ``$default`` catches every path, so it never is."""
+    method, _, path = (route_key or "").partition(" ")
+    if not path:
+        return False
+    return path in exp.api.public_paths or method in exp.api.public_http_methods
+
+
+def _no_routes(inv: Inventory) -> list[Finding]:
+    return [failed(_api_name(inv), "has no routes", "the API's routes to exist",
+                   "Redeploy the stack; its routes are missing (an HTTP API without routes answers 404)")]
+
+
+def _jwt_authorizers_in_use(inv: Inventory, exp: Any) -> dict[str, dict | None]:
+    """Authorizer id -> authorizer (None when it does not exist) of the protected JWT routes."""
+    ids = sorted({r.get("AuthorizerId") or "" for r in reads.http_routes(inv)
+                  if r.get("AuthorizationType") == JWT and not _is_public(r.get("RouteKey", ""), exp)} - {""})
+    return {aid: reads.http_authorizer(inv, aid) for aid in ids}
+
+
+# ---- authorization ----------------------------------------------------------------------
+@probe(layer="api", component="authorizer", needs=("http_api",),
+       title="Every non-public HTTP API route requires the JWT authorizer", severity="blocker",
+       gate=True, challenge=7,
+       remediation="Set the route's authorization type to JWT with the stack's JWT authorizer "
+                   "(aws apigatewayv2 update-route --api-id <api> --route-id <route> "
+                   "--authorization-type JWT --authorizer-id <authorizer>); with AutoDeploy the "
+                   "stage serves it at once, else create a deployment")
+def http_routes_authorized(inv: Inventory, exp: Any) -> list[Finding]:
+    routes = sorted(reads.http_routes(inv), key=lambda r: r.get("RouteKey", ""))
+    if not routes:
+        return _no_routes(inv)
+    findings = []
+    for route in routes:
+        name = _route_name(inv, route)
+        kind, auth_id = route.get("AuthorizationType") or "NONE", route.get("AuthorizerId")
+        evidence = {"authorizationType": kind, "authorizerId": auth_id}
+        if _is_public(route.get("RouteKey", ""), exp):
+            findings.append(passed(name, f"is public by expectation (authorization {kind})", **evidence))
+            continue
+        if kind != JWT:
+            findings.append(failed(name, f"has authorization {kind}, so anyone can call it",
+                                   f"JWT with the stack's JWT authorizer (public paths only: "
+                                   f"{', '.join(exp.api.public_paths)})", **evidence))
+            continue
+        authorizer = reads.http_authorizer(inv, auth_id or "")
+        if not authorizer or authorizer.get("AuthorizerType") != JWT:
+            findings.append(failed(name, f"uses authorizer {auth_id}, which "
+                                         + ("does not exist" if not authorizer else
+                                            f"is of type {authorizer.get('AuthorizerType')}"),
+                                   "an existing JWT authorizer of the API", **evidence))
+            continue
+        findings.append(passed(name, f"requires JWT authorizer {authorizer.get('Name')} ({auth_id})",
+                               **evidence))
+    return findings
+
+
+@probe(layer="api", component="authorizer", needs=("http_api", "user_pool"),
+       title="The HTTP API's JWT authorizer trusts this stack's user pool (issuer)", severity="blocker",
+       gate=True, challenge=7,
+       remediation="Set the authorizer's JwtConfiguration.Issuer to https://cognito-idp.<region>."
+                   "amazonaws.com/<the stack's user pool id> (aws apigatewayv2 update-authorizer "
+                   "--jwt-configuration Issuer=...,Audience=<client id>); tokens of any other issuer "
+                   "are rejected with 401")
+def http_jwt_issuer_is_stack_pool(inv: Inventory, exp: Any) -> list[Finding]:
+    pool = graph.role(inv, "user_pool") or ""
+    region = pool.split("_", 1)[0] if "_" in pool else inv.session.region  # a pool id starts with its region
+    want = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+    auths = _jwt_authorizers_in_use(inv, exp)
+    if not auths:
+        return [absent(f"JWT authorizer of {_api_name(inv)}",
+                       f"protected routes to use a JWT authorizer with issuer {want}",
+                       "Create a JWT authorizer for the user pool and attach it to the routes")]
+    findings = []
+    for aid, auth in auths.items():
+        name = f"JWT authorizer {aid} of {_api_name(inv)}"
+        if auth is None:
+            findings.append(absent(name, f"a JWT authorizer with issuer {want}"))
+            continue
+        issuer = (auth.get("JwtConfiguration") or {}).get("Issuer")
+        name = f"JWT authorizer {auth.get('Name')} ({aid}) of {_api_name(inv)}"
+        if (issuer or "").rstrip("/") != want:
+            findings.append(failed(name, f"trusts issuer {issuer or 'none'}",
+                                   f"issuer {want} (this stack's user pool {pool})",
+                                   issuer=issuer, userPool=pool))
+        else:
+            findings.append(passed(name, f"trusts issuer {issuer} (user pool {pool})", issuer=issuer))
+    return findings
+
+
+@probe(layer="auth", component="app-client", needs=("http_api", "user_pool_client"),
+       title="The HTTP API's JWT authorizer accepts tokens of this stack's app client (audience)",
+       severity="blocker", gate=True, challenge=7,
+       remediation="Add the app client id to the authorizer's JwtConfiguration.Audience (aws "
+                   "apigatewayv2 update-authorizer --jwt-configuration Issuer=<issuer>,Audience="
+                   "<client id>): API Gateway rejects tokens whose aud/client_id is not listed")
+def http_jwt_audience_has_stack_client(inv: Inventory, exp: Any) -> list[Finding]:
+    client = graph.role(inv, "user_pool_client")
+    auths = _jwt_authorizers_in_use(inv, exp)
+    if not auths:
+        return [absent(f"JWT authorizer of {_api_name(inv)}",
+                       f"protected routes to use a JWT authorizer whose audience holds app client {client}",
+                       "Create a JWT authorizer for the user pool and attach it to the routes")]
+    findings = []
+    for aid, auth in auths.items():
+        if auth is None:
+            findings.append(absent(f"JWT authorizer {aid} of {_api_name(inv)}",
+                                   f"a JWT authorizer whose audience holds app client {client}"))
+            continue
+        name = f"JWT authorizer {auth.get('Name')} ({aid}) of {_api_name(inv)}"
+        audience = list((auth.get("JwtConfiguration") or {}).get("Audience") or [])
+        if client not in audience:
+            findings.append(failed(name, f"accepts audience {', '.join(audience) or 'none'}",
+                                   f"the audience to include this stack's app client {client}",
+                                   audience=audience, client=client))
+        else:
+            findings.append(passed(name, f"accepts tokens of app client {client}", audience=audience))
+    return findings
+
+
+# ---- private integration ----------------------------------------------------------------
+@probe(layer="api", component="integration", needs=("http_api", "nlb"),
+       title="Every HTTP API route proxies to the NLB listener over a VPC link (v2)", severity="blocker",
+       gate=True, challenge=2,
+       remediation="Set the route's integration to HTTP_PROXY, connection type VPC_LINK with the "
+                   "stack's VPC link (v2) and IntegrationUri the ARN of the NLB's listener (aws "
+                   "apigatewayv2 update-integration); private subnets are not reachable over the "
+                   "internet")
+def http_integrations_via_vpc_link(inv: Inventory, exp: Any) -> list[Finding]:
+    nlb = graph.role(inv, "nlb")
+    listeners = {x["ListenerArn"]: x for x in reads.listeners(inv)}
+    routes = sorted(reads.http_routes(inv), key=lambda r: r.get("RouteKey", ""))
+    if not routes:
+        return _no_routes(inv)
+    by_id = {i.get("IntegrationId"): i for i in reads.http_integrations(inv)}
+    findings = []
+    for route in routes:
+        target = route.get("Target") or ""
+        name = f"integration {target or '(none)'} of {_route_name(inv, route)}"
+        integ = by_id.get(target.partition("/")[2]) if target.startswith("integrations/") else None
+        if not integ:
+            findings.append(failed(name, "has no integration" if not target else "names an integration "
+                                   "that does not exist", "an HTTP_PROXY integration over a VPC link",
+                                   target=target))
+            continue
+        itype, ctype = integ.get("IntegrationType"), integ.get("ConnectionType") or "INTERNET"
+        link_id, uri = integ.get("ConnectionId"), integ.get("IntegrationUri") or ""
+        evidence = {"integrationType": itype, "connectionType": ctype, "connectionId": link_id,
+                    "integrationUri": uri, "nlbArn": nlb}
+        expected = f"HTTP_PROXY over VPC_LINK to a listener of NLB {nlb}"
+        if itype != "HTTP_PROXY" or ctype != "VPC_LINK" or not link_id:
+            findings.append(failed(name, f"is {itype} over {ctype} to {uri or 'nothing'}", expected, **evidence))
+            continue
+        link = reads.http_vpc_link(inv, link_id)
+        if not link:
+            findings.append(failed(name, f"goes through VPC link {link_id}, which does not exist", expected,
+                                   "Create a VPC link (v2) in the app subnets and point the integration "
+                                   "at it (aws apigatewayv2 create-vpc-link)", **evidence))
+            continue
+        status = link.get("VpcLinkStatus")
+        if status and status != "AVAILABLE":
+            findings.append(failed(name, f"goes through VPC link {link_id}, which is {status} "
+                                         f"({link.get('VpcLinkStatusMessage') or 'no message'})",
+                                   expected, **evidence))
+            continue
+        if uri not in listeners:
+            findings.append(failed(name, f"sends to {uri or 'nothing'}, not a listener of NLB {nlb}",
+                                   expected, **evidence))
+            continue
+        port = listeners[uri].get("Port")
+        findings.append(passed(name, f"is HTTP_PROXY over VPC link {link_id} to NLB listener port {port}",
+                               **evidence))
+    return findings
+
+
+# ---- stage --------------------------------------------------------------------------------
+def _stage(inv: Inventory) -> dict | Finding:
+    stage = reads.http_stage(inv)
+    if not stage:
+        return absent(f"stage {graph.role(inv, 'http_api_stage') or '$default'} of {_api_name(inv)}",
+                      "the stage the distribution's origin serves to exist",
+                      "Create the stage (aws apigatewayv2 create-stage --api-id <api> --stage-name "
+                      "'$default' --auto-deploy)")
+    return stage
+
+
+def _stage_name(inv: Inventory, stage: dict) -> str:
+    return f"stage {stage.get('StageName')} of {_api_name(inv)}"
+
+
+@probe(layer="api", component="stage", needs=("http_api",),
+       title="The HTTP API stage throttles requests within limits", severity="critical",
+       remediation="Set the stage's default route throttling (aws apigatewayv2 update-stage --api-id "
+                   "<api> --stage-name <stage> --default-route-settings ThrottlingBurstLimit=<n>,"
+                   "ThrottlingRateLimit=<n>): 0 rejects every request with 429, unset leaves only the "
+                   "account limit")
+def http_stage_throttling(inv: Inventory, exp: Any) -> Finding:
+    stage = _stage(inv)
+    if isinstance(stage, Finding):
+        return stage
+    name = _stage_name(inv, stage)
+    max_burst, max_rate = exp.api.max_throttling_burst_limit, exp.api.max_throttling_rate_limit
+    expected = f"0 < burst <= {max_burst} and 0 < rate <= {max_rate:g} req/s for the default route settings"
+    settings = stage.get("DefaultRouteSettings") or {}
+    burst, rate = settings.get("ThrottlingBurstLimit"), settings.get("ThrottlingRateLimit")
+    evidence = {"ThrottlingBurstLimit": burst, "ThrottlingRateLimit": rate}
+    if burst is None or rate is None:
+        return failed(name, "has no default route throttling, so only the account limit (10000 req/s) "
+                            "applies", expected, **evidence)
+    if not (0 < burst <= max_burst) or not (0 < rate <= max_rate):
+        note = " (0 rejects every request with 429)" if burst == 0 or rate == 0 else ""
+        return failed(name, f"throttles at burst {burst} and rate {rate:g} req/s{note}", expected, **evidence)
+    return passed(name, f"throttles at burst {burst} and rate {rate:g} req/s", **evidence)
+
+
+@probe(layer="api", component="stage", needs=("http_api",),
+       title="The HTTP API stage writes access logs", severity="normal", challenge=10,
+       remediation="Set the stage's access log destination (a CloudWatch log group ARN) and format "
+                   "(aws apigatewayv2 update-stage --access-log-settings DestinationArn=<arn>,"
+                   "Format=<format>)")
+def http_stage_access_logging(inv: Inventory, exp: Any) -> Finding:
+    stage = _stage(inv)
+    if isinstance(stage, Finding):
+        return stage
+    name = _stage_name(inv, stage)
+    settings = stage.get("AccessLogSettings") or {}
+    dest, fmt = settings.get("DestinationArn"), settings.get("Format")
+    if not dest or not fmt:
+        observed = "has no access logging" if not settings else (
+            f"has access logging without a {'destination ARN' if not dest else 'format'}")
+        return failed(name, observed, "access logs with a destination ARN and a format",
+                      AccessLogSettings=settings)
+    if ":log-group:" in dest:
+        group = dest.split(":log-group:", 1)[1].removesuffix(":*")
+        if reads.log_group(inv, group) is None:
+            return failed(name, f"sends access logs to log group {group}, which does not exist",
+                          "an existing destination log group",
+                          f"Create log group {group} (with retention) or point the stage at an existing one",
+                          AccessLogSettings=settings)
+    return passed(name, f"writes access logs to {dest}", AccessLogSettings=settings)

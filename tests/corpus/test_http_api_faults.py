@@ -1,0 +1,187 @@
+"""The HTTP API probes (probes/http_api.py) on the kiosk corpus stack: each passes on the
+healthy stack, and each fault, injected through the apigatewayv2 API as an operator's change
+would be, makes its probe fail naming the changed resource's id; the fault is then undone
+and the probe passes again. (The bundled stack's API is a REST API: there these probes
+skip, so their faults live here, on the stack that has an HTTP API.)"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from probes import expectations as expmod
+from probes import registry
+from probes.aws import AwsSession
+from probes.inventory import Inventory
+from probes.result import FAIL, PASS
+from tests.conftest import CREDS
+from tests.corpus import corpus
+from tests.corpus.test_corpus import Deployer
+
+pytestmark = pytest.mark.xdist_group("corpus")
+
+
+@dataclass
+class Kiosk:
+    deployer: Deployer
+    stack: str
+    physical: dict[str, str]
+
+    def v2(self) -> Any:
+        return self.deployer.session.client("apigatewayv2")
+
+    def run(self, probe_id: str) -> list:
+        session = AwsSession("us-east-1", self.deployer.session.endpoint_url, allow_mutations=False,
+                             credentials=CREDS)
+        exp = expmod.build(corpus.entry("kiosk").expect.get("expectations"))
+        return registry.run(probe_id, Inventory(session, self.stack), exp).findings
+
+
+@pytest.fixture(scope="module")
+def kiosk(emulator) -> Iterator[Kiosk]:
+    deployer = Deployer(emulator)
+    try:
+        stack = deployer.deploy("kiosk")
+        yield Kiosk(deployer, stack, deployer.physical["kiosk"])
+    finally:
+        deployer.delete_all()
+
+
+def _stage(k: Kiosk, **settings: Any) -> None:
+    """Replace the $default stage (moto has no UpdateStage; an operator's update-stage has the
+    same effect on what GetStage answers)."""
+    api = k.physical["KioskHttpApi"]
+    k.v2().delete_stage(ApiId=api, StageName="$default")
+    k.v2().create_stage(ApiId=api, StageName="$default", AutoDeploy=True, **settings)
+
+
+def _healthy_stage(k: Kiosk) -> None:
+    logs = k.deployer.session.client("logs").describe_log_groups(
+        logGroupNamePrefix=k.physical["ApiAccessLogs"])["logGroups"][0]["arn"].removesuffix(":*")
+    _stage(k, DefaultRouteSettings={"ThrottlingBurstLimit": 80, "ThrottlingRateLimit": 40.0,
+                                    "DetailedMetricsEnabled": True},
+           AccessLogSettings={"DestinationArn": logs, "Format": "$context.requestId"})
+
+
+def _authorizer(k: Kiosk, issuer: str | None = None, audience: list[str] | None = None) -> None:
+    pool, client = k.physical["KioskPatrons"], k.physical["KioskWebApp"]
+    k.v2().update_authorizer(ApiId=k.physical["KioskHttpApi"], AuthorizerId=k.physical["KioskJwt"],
+                             JwtConfiguration={
+                                 "Issuer": issuer or f"https://cognito-idp.us-east-1.amazonaws.com/{pool}",
+                                 "Audience": audience or [client]})
+
+
+def _api_alarm(k: Kiosk, threshold: float) -> None:
+    k.deployer.session.client("cloudwatch").put_metric_alarm(
+        AlarmName=k.physical["ApiServerErrors"], Namespace="AWS/ApiGateway", MetricName="5xx",
+        Dimensions=[{"Name": "ApiId", "Value": k.physical["KioskHttpApi"]}], Statistic="Sum", Period=60,
+        EvaluationPeriods=5, Threshold=threshold, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[k.physical["OnCall"]])
+
+
+@dataclass
+class Fault:
+    probe: str
+    resource: str  # logical id whose physical id the failure must name
+    inject: Callable[[Kiosk], None]
+    undo: Callable[[Kiosk], None]
+
+
+FAULTS = {
+    "route-without-authorizer": Fault(
+        "api.http_routes_authorized", "OrdersRoute",
+        lambda k: k.v2().update_route(ApiId=k.physical["KioskHttpApi"], RouteId=k.physical["OrdersRoute"],
+                                      AuthorizationType="NONE"),
+        lambda k: k.v2().update_route(ApiId=k.physical["KioskHttpApi"], RouteId=k.physical["OrdersRoute"],
+                                      AuthorizationType="JWT", AuthorizerId=k.physical["KioskJwt"])),
+    "jwt-issuer-of-another-pool": Fault(
+        "api.http_jwt_issuer_is_stack_pool", "KioskJwt",
+        lambda k: _authorizer(k, issuer="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_SomeoneElse"),
+        _authorizer),
+    "jwt-audience-without-the-client": Fault(
+        "auth.http_jwt_audience_has_stack_client", "KioskJwt",
+        lambda k: _authorizer(k, audience=["retired-mobile-client"]),
+        _authorizer),
+    "integration-to-a-public-url": Fault(
+        "api.http_integrations_via_vpc_link", "WorkersIntegration",
+        lambda k: k.v2().update_integration(ApiId=k.physical["KioskHttpApi"],
+                                            IntegrationId=k.physical["WorkersIntegration"],
+                                            ConnectionType="INTERNET",
+                                            IntegrationUri="https://orders.kiosk.example/"),
+        lambda k: k.v2().update_integration(ApiId=k.physical["KioskHttpApi"],
+                                            IntegrationId=k.physical["WorkersIntegration"],
+                                            ConnectionType="VPC_LINK", ConnectionId=k.physical["KioskLink"],
+                                            IntegrationUri=k.physical["KioskNlbListener"])),
+    "stage-throttled-to-zero": Fault(
+        "api.http_stage_throttling", "KioskLiveStage",
+        lambda k: _stage(k, DefaultRouteSettings={"ThrottlingBurstLimit": 0, "ThrottlingRateLimit": 0.0},
+                         AccessLogSettings={"DestinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:x",
+                                            "Format": "$context.requestId"}),
+        _healthy_stage),
+    "stage-without-access-logs": Fault(
+        "api.http_stage_access_logging", "KioskLiveStage",
+        lambda k: _stage(k, DefaultRouteSettings={"ThrottlingBurstLimit": 80, "ThrottlingRateLimit": 40.0}),
+        _healthy_stage),
+    # HTTP APIs publish 5xx per ApiId: the expected API 5XX alarm is judged in that form
+    "api-5xx-alarm-threshold-raised": Fault(
+        "observability.alarms_configured", "ApiServerErrors",
+        lambda k: _api_alarm(k, 500), lambda k: _api_alarm(k, 5)),
+}
+
+
+def _ids(k: Kiosk, logical: str) -> set[str]:
+    pid = k.physical[logical]
+    return {f"stage {pid}", f"{pid} of"} if logical == "KioskLiveStage" else {pid}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_http_api_fault_is_caught_and_healthy_passes(kiosk, fault):
+    f = FAULTS[fault]
+    healthy = kiosk.run(f.probe)
+    assert healthy and all(x.status == PASS for x in healthy), [x.message for x in healthy]
+    f.inject(kiosk)
+    try:
+        broken = kiosk.run(f.probe)
+    finally:
+        f.undo(kiosk)
+    failures = [x for x in broken if x.status == FAIL]
+    assert failures, f"{fault}: {f.probe} did not fail: {[x.message for x in broken]}"
+    assert any(any(i in x.message for i in _ids(kiosk, f.resource)) for x in failures), (
+        f"{fault}: no failure names {f.resource} ({kiosk.physical[f.resource]}): "
+        f"{[x.message for x in failures]}")
+    assert all("; expected " in x.message and " Fix: " in x.message for x in failures), failures[0].message
+    again = kiosk.run(f.probe)
+    assert all(x.status == PASS for x in again), [x.message for x in again]
+
+
+def test_rest_api_probes_skip_on_the_http_api_even_when_the_layer_is_required(kiosk):
+    """The api layer has its API (an HTTP API): the REST probes skip, naming it, and are
+    never turned into "nothing to judge" failures by required_layers."""
+    session = AwsSession("us-east-1", kiosk.deployer.session.endpoint_url, allow_mutations=False,
+                         credentials=CREDS)
+    exp = expmod.build(corpus.entry("kiosk").expect.get("expectations"))
+    exp.required_layers = ("api", "auth")
+    inv = Inventory(session, kiosk.stack)
+    for pid in ("api.methods_authorized", "api.stage_throttling", "api.vpc_link_targets_nlb"):
+        (finding,) = registry.run(pid, inv, exp).findings
+        assert finding.status == "skipped", finding.message
+        assert "HTTP API" in finding.message and kiosk.physical["KioskHttpApi"] in finding.message
+
+
+def test_the_graph_follows_the_http_api(kiosk):
+    """Roles behind an HTTP API come from its references: the user pool from the JWT issuer,
+    the VPC link and the NLB from the private integration (link id, listener ARN)."""
+    from probes import graph
+
+    session = AwsSession("us-east-1", kiosk.deployer.session.endpoint_url, allow_mutations=False,
+                         credentials=CREDS)
+    g = graph.of(Inventory(session, kiosk.stack))
+    p = kiosk.physical
+    assert g.role("rest_api") is None and "HTTP API, not a REST API" in g.followed("rest_api")
+    assert g.role("http_api") == p["KioskHttpApi"] and g.role("http_api_stage") == "$default"
+    assert g.role("http_vpc_link") == p["KioskLink"]
+    assert g.role("user_pool") == p["KioskPatrons"] and "issuer" in g.followed("user_pool")
+    assert g.role("nlb") == p["KioskNlb"] and "listener ARNs" in g.followed("nlb")
+    assert g.role("target_group") == p["WorkerTargets"]
