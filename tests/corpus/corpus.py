@@ -16,6 +16,10 @@ Layout (tests/corpus/):
   ``deploy_gap`` (``types`` the emulator does not model, or ``error`` text of a deploy the
   emulator refuses, and ``why`` in words: the stack's test is skipped naming the gap until
   the emulator deploys it).
+
+:class:`Deployer` deploys a stack with fresh copies of the stacks it borrows from, and
+:func:`index` names their resources for :func:`judge` (test_corpus.py and
+test_independent_faults.py share them).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ independently written stacks, once its faults are injected as the fault catalog 
 the bundled stack, is caught in the right layer, as the bundled stack is").
 
 Each stack deploys once per worker (its faults share an xdist group); every fault
-(tests/corpus/faults.py, resources found through the resource graph) is injected, every
+(tests/faults/anystack.py, resources found through the resource graph) is injected, every
 read-only probe runs attached, and:
 
 - the fault's probes fail, in the fault's layer, naming the broken resource, with a
@@ -31,7 +31,7 @@ from probes.inventory import Inventory
 from probes.result import ERROR
 from tests.conftest import CREDS
 from tests.corpus import corpus
-from tests.corpus.faults import FAULTS, ForeignFault, Target
+from tests.faults.anystack import FAULTS, ForeignFault, Target
 
 STACKS = ("shop-app", "ledger")
 # (stack, fault id) -> why the fault is not caught as it is on the bundled stack.

@@ -5,8 +5,10 @@ the stack's alarms, ...), never through a logical id or an Output. So they injec
 corpus's independently written stacks as the catalog does into the bundled one.
 
 Each ``inject(target)`` changes the deployed stack through the AWS APIs an operator uses,
-and returns an :class:`Injected`: the id of the resource it broke (the failure must name
-it) and an ``undo`` that puts the stack back, so one deploy serves every fault of a stack.
+and returns an :class:`Injected`: the ids of the resources it broke (each failure must name
+one) and an ``undo`` that puts the stack back, so one deploy serves every fault of a stack
+(tests/corpus/test_independent_faults.py). The catalog uses the same functions on the
+bundled stack through :func:`on_lab_stack` (a fresh stack per fault: no undo).
 """
 from __future__ import annotations
 
@@ -42,6 +44,16 @@ class Target:
         if not value:
             raise LookupError(f"stack {self.stack_name} has no {name} ({self.graph.followed(name)})")
         return value
+
+
+def on_lab_stack(inject: Callable[[Target], Injected]) -> Callable[[Any], None]:
+    """``inject`` in the catalog's form: into a lab stack (:class:`tests.conftest.DeployedStack`)
+    with the main job's expectations (the ``local`` environment)."""
+    def run(stack: Any) -> None:
+        from fixtures import environment
+        inject(Target(stack.session(), stack.name, environment.load("local").expectations_obj))
+    run.__name__ = run.__qualname__ = inject.__name__
+    return run
 
 
 @dataclass
@@ -198,11 +210,12 @@ def private_route_to_igw(t: Target) -> Injected:
 
 
 def nacl_denies_app_port(t: Target) -> Injected:
-    """A DENY for the app port, numbered ahead of every rule of the app subnet's NACL."""
+    """A DENY for the app port, numbered ahead of every rule of the app subnet's NACL (50
+    when that is free and first)."""
     ec2, port = t.client("ec2"), t.expectations.network.app_port
     acl = _nacl_of(t, _app_subnets(t)[0])
-    used = {e["RuleNumber"] for e in acl["Entries"] if not e["Egress"]}
-    number = min(n for n in range(1, 32767) if n not in used and n < min(used | {32767}))
+    first = min({e["RuleNumber"] for e in acl["Entries"] if not e["Egress"]} | {32767})
+    number = 50 if first > 50 else first - 1
     ec2.create_network_acl_entry(NetworkAclId=acl["NetworkAclId"], RuleNumber=number, Protocol="6",
                                  RuleAction="deny", Egress=False, CidrBlock="0.0.0.0/0",
                                  PortRange={"From": port, "To": port})
@@ -239,8 +252,8 @@ def scaled_to_zero(t: Target) -> Injected:
     group = _asg(t)
     before = [i["InstanceId"] for i in group["Instances"]]
     asg.update_auto_scaling_group(AutoScalingGroupName=name, MinSize=0, DesiredCapacity=0)
-    # AWS deregisters scaled-in instances from the group's target groups; moto leaves them
-    # registered (tests/faults/f_compute.py does the same).
+    # AWS deregisters scaled-in instances from the ASG's target groups before terminating
+    # them; moto 5.2.5 leaves them registered (and "healthy"), so do AWS's part here.
     t.client("elbv2").deregister_targets(TargetGroupArn=tg, Targets=[{"Id": i} for i in before])
 
     def undo() -> None:
@@ -279,7 +292,7 @@ def authorizer_other_pool(t: Target) -> Injected:
     idp = t.client("cognito-idp")
     pool = idp.create_user_pool(PoolName=f"{t.stack_name}-staging")["UserPool"]
     authorizer = apigw.create_authorizer(
-        restApiId=api, name="staging-pool", type="COGNITO_USER_POOLS", providerARNs=[pool["Arn"]],
+        restApiId=api, name="cognito-staging", type="COGNITO_USER_POOLS", providerARNs=[pool["Arn"]],
         identitySource="method.request.header.Authorization")
     injected = _recreated_method(t, authorizationType="COGNITO_USER_POOLS", authorizerId=authorizer["id"])
 
@@ -429,7 +442,7 @@ FAULTS = [
     ForeignFault("api-throttled-to-zero", throttled_to_zero, ("api.stage_throttling",),
                  mentions=("rate 0",), hop=p.API_STAGE),
     ForeignFault("api-authorizer-other-pool", authorizer_other_pool, ("api.authorizer_trusts_stack_pool",),
-                 also_breaks=("auth.jwt_flow",), hop=p.AUTHORIZER_POOL),
+                 also_breaks=("auth.jwt_flow",), mentions=("cognito-staging",), hop=p.AUTHORIZER_POOL),
     ForeignFault("edge-oac-removed", oac_removed, ("edge.s3_origin_uses_oac",),
                  mentions=("no Origin Access Control",), hop=p.DISTRIBUTION_SITE),
     ForeignFault("edge-site-bucket-public", site_bucket_public,
