@@ -72,13 +72,23 @@ class Decision:
         return self.verdict == "allow"
 
 
-def decide_documents(docs: list[tuple[str, dict]], action: str, resource: str = "*") -> Decision:
+def decide_documents(docs: list[tuple[str, dict]], action: str, resource: str = "*",
+                     context: dict[str, str] | None = None) -> Decision:
+    """How identity policies decide ``action`` on ``resource``. Without ``context``,
+    conditions are not read; with it, a Deny applies unless its condition is false and an
+    Allow only when its condition holds (the cautious reading)."""
     allow: list[str] = []
     deny: list[str] = []
     for label, doc in docs:
         for st in statements(doc):
-            if covers(st, action, resource):
-                (deny if st.get("Effect") == "Deny" else allow).append(label)
+            if not covers(st, action, resource):
+                continue
+            holds = True if context is None else condition_holds(st.get("Condition"), context)
+            if st.get("Effect") == "Deny":
+                if holds is not False:
+                    deny.append(label)
+            elif holds:
+                allow.append(label)
     return Decision(sorted(set(allow)), sorted(set(deny)))
 
 

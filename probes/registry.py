@@ -28,7 +28,7 @@ PROBE_MODULES = (
     "probes.auth", "probes.path",
     "probes.buckets", "probes.bypass", "probes.user_pools", "probes.db_hardening",
     "probes.user_data", "probes.at_rest", "probes.troubleshooting_logs",
-    "probes.default_security_group", "probes.secrets_rotation",
+    "probes.default_security_group", "probes.secrets_rotation", "probes.kms",
 )
 RUNBOOK = "README.md#runbook"
 # What a layer's probes judge: when nothing in or referenced by the stack plays these roles

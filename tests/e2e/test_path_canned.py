@@ -21,6 +21,12 @@ ACL = f"arn:aws:wafv2:{REGION}:{ACCT}:global/webacl/acl/1111"
 POOL = f"arn:aws:cognito-idp:{REGION}:{ACCT}:userpool/{REGION}_pool"
 DIST_ARN = f"arn:aws:cloudfront::{ACCT}:distribution/E1"
 SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCT}:secret:rds!db-1"
+# Only CloudFront's API origin sends this Referer: the resource policy closes the WAF bypass.
+ORIGIN_SECRET = "origin-secret"
+API_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"},
+    {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+     "Condition": {"StringNotEquals": {"aws:Referer": ORIGIN_SECRET}}}]}
 
 
 def _method(path: str, auth: str) -> dict:
@@ -54,7 +60,8 @@ def world() -> dict[tuple[str, str], Any]:
                     {"Id": "Site", "DomainName": "site.s3.us-east-1.amazonaws.com",
                      "OriginAccessControlId": "OAC1", "S3OriginConfig": {"OriginAccessIdentity": ""}},
                     {"Id": "Api", "DomainName": f"api1.execute-api.{REGION}.amazonaws.com",
-                     "OriginPath": "/prod"}]},
+                     "OriginPath": "/prod", "CustomHeaders": {"Quantity": 1, "Items": [
+                         {"HeaderName": "Referer", "HeaderValue": ORIGIN_SECRET}]}}]},
                 "DefaultCacheBehavior": {"TargetOriginId": "Site"},
                 "CacheBehaviors": {"Items": [{"PathPattern": "/api/*", "TargetOriginId": "Api",
                                               "CachePolicyId": "cp-api"}]}}}},
@@ -73,6 +80,7 @@ def world() -> dict[tuple[str, str], Any]:
                  "Statement": {"RateBasedStatement": {"Limit": 2000}}},
                 {"Name": "AWSManagedRulesCommonRuleSet", "OverrideAction": {"None": {}},
                  "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS"}}}]}},
+        ("apigateway", "get_rest_api"): {"id": "api1", "policy": json.dumps(API_POLICY)},
         ("apigateway", "get_stage"): {"stageName": "prod", "deploymentId": "dep1"},
         ("apigateway", "get_resources"): [
             {"id": "r1", "path": "/api/health", "resourceMethods": {"GET": _method("/api/health", "NONE")}},
@@ -203,7 +211,8 @@ def _endpoint(**overrides):
 
 def test_healthy_world_connects():
     table = run()
-    assert [h.status for h in table].count(path.OK) == 19, path.render_table(table)
+    assert [h.status for h in table].count(path.OK) == 20, path.render_table(table)
+    assert "closed by resource policy" in next(h for h in table if h.name == path.API_BYPASS).evidence
     assert {h.status for h in table[:3]} == {path.SKIPPED}
 
 
@@ -365,3 +374,31 @@ def test_probe_finding_names_the_first_hop_and_keeps_the_table():
     assert f.resource.startswith(f"request path hop 5 '{path.DISTRIBUTION_WAF}'")
     assert "Next: pytest -m waf" in f.message and path.METHOD_AUTHORIZER in f.next_step
     assert len(f.evidence["hops"]) == len(path.HOPS) and "first broken hop" in f.evidence["table"]
+
+
+def test_an_open_waf_bypass_is_exposed_not_broken():
+    """Without the resource policy the API answers anyone at its execute-api endpoint: the
+    path still connects (no hop is broken or blocked), and the probe fails on the exposed
+    hop, naming the stage and the ways to close it."""
+    w = world()
+    w[("apigateway", "get_rest_api")].pop("policy")
+    table = path.trace(Canned(w), EXP)
+    assert path.first_broken(table) is None, path.render_table(table)
+    bypass = next(h for h in table if h.name == path.API_BYPASS)
+    assert bypass.status == path.EXPOSED and bypass.layer == "waf", path.render_table(table)
+    assert all(h.status in (path.OK, path.SKIPPED) for h in table if h is not bypass)
+    f = path.request_path(Canned(w), EXP)
+    assert f.status == "failed" and f.evidence["first_broken_hop"] == path.API_BYPASS
+    assert "stage prod can be called around distribution E1" in f.message
+    for way in ("REGIONAL web ACL", "resource-policy Deny", "PRIVATE", "Next: pytest -m waf"):
+        assert way in f.message, f.message
+
+
+def test_a_broken_hop_is_named_before_an_exposed_one():
+    w = world()
+    w[("apigateway", "get_rest_api")].pop("policy")
+    _methods(w).update(authorizationType="NONE")
+    f = path.request_path(Canned(w), EXP)
+    assert f.evidence["first_broken_hop"] == path.METHOD_AUTHORIZER, f.evidence["table"]
+    assert f.evidence["exposed_hops"] == [path.API_BYPASS]
+    assert path.API_BYPASS in f.next_step

@@ -233,7 +233,7 @@ FAULTS = [
 
 
 def _layer_of(hop: str) -> str:
-    return next(layer for name, layer, _ in path._CHECKS if name == hop)
+    return next(layer for name, layer, _ in path.CHECKS if name == hop)
 
 
 # A broken hop names the layer that owns its cause when that is not the hop's own layer.
@@ -241,7 +241,7 @@ LAYER_OF_CAUSE = {"secret-not-readable-by-app": "compute"}
 
 
 def test_every_hop_has_a_stable_name_and_a_layer():
-    assert tuple(n for n, _, _ in path._CHECKS) == path.HOPS
+    assert tuple(n for n, _, _ in path.CHECKS) == path.HOPS
     assert len(set(path.HOPS)) == len(path.HOPS)
 
 

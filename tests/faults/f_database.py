@@ -103,6 +103,37 @@ def _slow_query_log_off(stack):
         Parameters=[{"ParameterName": "log_min_duration_statement", "ParameterValue": "-1",
                      "ApplyMethod": "immediate"}])
 
+
+def _key_policy(*statements):
+    """A key policy: the account root (which enables IAM policies for the key) plus ``statements``."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Enable IAM policies", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
+        *statements]})
+
+
+def move_secret_to_key(stack, key_arn: str) -> None:
+    """RDS re-creates its managed secret under ``key_arn`` (the key of a managed secret cannot
+    be changed in place: ManageMasterUserPassword off, then on with MasterUserSecretKmsKeyId),
+    and the app's grant follows the new secret."""
+    rds = stack.client("rds")
+    for params in ({"ManageMasterUserPassword": False, "MasterUserPassword": "Temp-0nly-for-switch"},
+                   {"ManageMasterUserPassword": True, "MasterUserSecretKmsKeyId": key_arn}):
+        rds.modify_db_instance(DBInstanceIdentifier=_db_id(stack), ApplyImmediately=True, **params)
+    stack.client("iam").put_role_policy(
+        RoleName=stack.outputs["InstanceRoleName"], PolicyName="ReadDbSecret",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Resource": _secret_arn(stack)}]}))
+
+
+def _secret_under_cmk_without_role_grant(stack) -> None:
+    """The DB secret moved to a customer-managed key, but nobody let the app role use the key:
+    its policy enables IAM policies and the role's policies lack kms:Decrypt."""
+    key = stack.client("kms").create_key(Description="DB credentials", Policy=_key_policy())
+    move_secret_to_key(stack, key["KeyMetadata"]["Arn"])
+
 FAULTS = [
     Fault("db-stopped", any_.on_lab_stack(any_.db_stopped), ("database.instance_available",), challenge=3,
           mentions=("stopped",), also_breaks=("e2e.request_path",)),
@@ -161,4 +192,7 @@ FAULTS = [
           ("database.app_role_reads_master_secret",), challenge=3,
           also_breaks=("compute.instance_role_reads_db_secret",),
           mentions=("the secret's resource policy",), hop=p.APP_SECRETS),
+    Fault("db-secret-cmk-denies-app-role", _secret_under_cmk_without_role_grant,
+          ("database.app_role_decrypts_secret_key",), challenge=3,
+          mentions=("leaves kms:Decrypt to IAM", "put-role-policy")),
 ]

@@ -90,6 +90,43 @@ def _dashboard_without(namespace):
 def _trail_bucket_policy_removed(stack) -> None:
     stack.client("s3").delete_bucket_policy(Bucket=stack.physical("TrailBucket"))
 
+def _root_only_key(stack) -> str:
+    """A customer-managed key with the default key policy (the account root only)."""
+    return stack.client("kms").create_key(Description="alarm topic", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "Enable IAM policies", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*",
+             "Resource": "*"}]}))["KeyMetadata"]["KeyId"]
+
+
+def _topic_key(key_of):
+    """Encrypt the alarm topic (a compliance ticket's "encrypt every topic")."""
+    def inject(stack) -> None:
+        stack.client("sns").set_topic_attributes(TopicArn=stack.physical("AlarmTopic"),
+                                                 AttributeName="KmsMasterKeyId",
+                                                 AttributeValue=key_of(stack))
+    return inject
+
+
+def _trail_key_policy_replaced(stack) -> None:
+    """The trail encrypts with a key CloudTrail was allowed to use (CloudTrail refuses any
+    other), then the key policy was replaced by the default one, dropping CloudTrail."""
+    kms, trail = stack.client("kms"), stack.client("cloudtrail")
+    arn = trail.get_trail(Name=_trail(stack))["Trail"]["TrailARN"]
+    root = {"Sid": "Enable IAM policies", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}
+    cloudtrail = {"Sid": "Allow CloudTrail to encrypt logs", "Effect": "Allow",
+                  "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                  "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
+                  "Condition": {"StringEquals": {"aws:SourceArn": arn},
+                                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                                               f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"}}}
+    key = kms.create_key(Description="trail logs", Policy=json.dumps(
+        {"Version": "2012-10-17", "Statement": [root, cloudtrail]}))["KeyMetadata"]["KeyId"]
+    trail.update_trail(Name=_trail(stack), KmsKeyId=key)
+    kms.put_key_policy(KeyId=key, PolicyName="default",
+                       Policy=json.dumps({"Version": "2012-10-17", "Statement": [root]}))
+
 FAULTS = [
     Fault("alarm-cpu-threshold-95", _repoint_alarm("AsgCpuHighAlarm", Threshold=95.0),
           ("observability.alarms_configured",), challenge=6, mentions=("threshold 95",)),
@@ -134,4 +171,13 @@ FAULTS = [
           ("observability.trail_bucket_allows_delivery",), challenge=10,
           also_breaks=("edge.buckets_deny_insecure_transport",),  # its TLS-only Deny went with it
           mentions=("no bucket policy",)),
+    Fault("obs-topic-cmk-denies-cloudwatch", _topic_key(_root_only_key),
+          ("observability.alarm_topic_key_allows_cloudwatch",), challenge=6,
+          mentions=("no statement allowing cloudwatch.amazonaws.com", "kms:GenerateDataKey*")),
+    Fault("obs-topic-aws-managed-key", _topic_key(lambda stack: "alias/aws/sns"),
+          ("observability.alarm_topic_key_allows_cloudwatch",), challenge=6,
+          mentions=("AWS-managed key", "customer-managed key")),
+    Fault("obs-trail-key-policy-drops-cloudtrail", _trail_key_policy_replaced,
+          ("observability.trail_key_allows_cloudtrail",), challenge=10,
+          mentions=("no statement allowing cloudtrail.amazonaws.com",)),
 ]

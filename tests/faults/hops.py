@@ -41,4 +41,7 @@ FAULT_HOPS = {
     "db-secret-not-readable-by-app": path.APP_SECRETS,
     "db-secret-denied-by-guardrail": path.APP_SECRETS,
     "cmp-db-secret-policy-removed": path.APP_SECRETS,
+    # The API answers anyone at its execute-api endpoint: the path still connects, but the
+    # trace names the exposed hop (probes.path: exposed, not broken).
+    "waf-api-resource-policy-removed": path.API_BYPASS,
 }

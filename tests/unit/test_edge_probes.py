@@ -201,13 +201,13 @@ def test_legacy_forwarding_of_every_header_carries_authorization():
 
 def test_the_trace_judges_forwarding_with_the_edge_evaluator():
     """One question, one answer: the request-path hop and the edge probe cannot disagree."""
-    from probes import path
+    from probes.trace import edge as edge_hops
     fake = _api_behaviour_with(CachePolicyId=edge.CACHING_DISABLED, OriginRequestPolicyId=ALL_VIEWER)
     behaviour = fake.responses["get_distribution"]["Distribution"]["DistributionConfig"][
         "CacheBehaviors"]["Items"][0]
     assert edge.forwards_authorization(fake, behaviour)[0] is True
-    assert path.edge.forwards_authorization is edge.forwards_authorization
-    assert not hasattr(path, "_forwarded_headers")
+    assert edge_hops.edge.forwards_authorization is edge.forwards_authorization
+    assert not hasattr(edge_hops, "_forwarded_headers")
 
 
 def test_weak_tls_policy_fails_and_default_certificate_is_skipped():
