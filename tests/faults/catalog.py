@@ -5,6 +5,12 @@ A fault's ``inject(stack)`` changes a freshly deployed stack through AWS APIs (t
 stack's :class:`tests.conftest.DeployedStack` gives clients and physical ids). Where the
 emulator cannot express the fault through the API, ``via`` says "emulator-state" and
 ``why`` says why; the injection then edits moto's backend state directly.
+
+Faults written in ``tests/faults/anystack.py`` find their resources through the resource
+graph (``probes.graph`` roles) rather than the bundled stack's logical ids and Outputs, so
+the same functions inject into any stack of this architecture (the corpus's independent
+stacks: tests/corpus/test_independent_faults.py); the catalog takes them through
+``anystack.on_lab_stack``. New faults should be written there when they can be.
 """
 from __future__ import annotations
 

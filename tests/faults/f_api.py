@@ -5,6 +5,7 @@ calls a person recreating a method in the console makes."""
 from __future__ import annotations
 
 from probes import path as p
+from tests.faults import anystack as any_
 from tests.faults.catalog import Fault
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -41,16 +42,6 @@ def _integration_args(integ: dict, **overrides) -> dict:
     return {k: v for k, v in args.items() if v is not None}
 
 
-def _recreate_method(stack, path: str, verb: str = "GET", **method):
-    """Delete and re-put a method with ``method`` settings, keeping its integration."""
-    apigw, api, rid = stack.client("apigateway"), _api(stack), _resource_id(stack, path)
-    integ = apigw.get_integration(restApiId=api, resourceId=rid, httpMethod=verb)
-    apigw.delete_method(restApiId=api, resourceId=rid, httpMethod=verb)
-    apigw.put_method(restApiId=api, resourceId=rid, httpMethod=verb, **method)
-    apigw.put_integration(restApiId=api, resourceId=rid, httpMethod=verb,
-                          **_integration_args(integ))
-
-
 def _put_integration(path: str, verb: str = "GET", **overrides):
     def inject(stack):
         apigw, api, rid = stack.client("apigateway"), _api(stack), _resource_id(stack, path)
@@ -62,25 +53,6 @@ def _put_integration(path: str, verb: str = "GET", **overrides):
 
 def stage_deleted(stack):
     stack.client("apigateway").delete_stage(restApiId=_api(stack), stageName=_stage(stack))
-
-
-def items_public(stack):
-    _recreate_method(stack, "/api/items", authorizationType="NONE")
-
-
-def _other_pool_arn(stack) -> str:
-    pool = stack.client("cognito-idp").create_user_pool(PoolName=f"{stack.name}-other")
-    return pool["UserPool"]["Arn"]
-
-
-def authorizer_other_pool(stack):
-    # An authorizer created for another pool (e.g. a staging pool) and chosen for the method.
-    authorizer = stack.client("apigateway").create_authorizer(
-        restApiId=_api(stack), name="cognito-staging", type="COGNITO_USER_POOLS",
-        providerARNs=[_other_pool_arn(stack)],
-        identitySource="method.request.header.Authorization")
-    _recreate_method(stack, "/api/items", authorizationType="COGNITO_USER_POOLS",
-                     authorizerId=authorizer["id"])
 
 
 def identity_source_changed(stack):
@@ -155,9 +127,9 @@ FAULTS = [
           _patch_stage({"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "5000"},
                        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "10000"}),
           ("api.stage_throttling",), mentions=("burst 5000",)),
-    Fault("api-items-method-public", items_public, ("api.methods_authorized",), challenge=7,
+    Fault("api-items-method-public", any_.on_lab_stack(any_.method_public), ("api.methods_authorized",), challenge=7,
           mentions=("GET /api/items", "authorization NONE"), also_breaks=("e2e.request_path",)),
-    Fault("api-authorizer-other-pool", authorizer_other_pool,
+    Fault("api-authorizer-other-pool", any_.on_lab_stack(any_.authorizer_other_pool),
           ("api.authorizer_trusts_stack_pool", "auth.jwt_flow"), challenge=7,
           mentions=("cognito-staging",), also_breaks=("e2e.request_path",)),
     Fault("api-identity-source-changed", identity_source_changed,
@@ -182,7 +154,7 @@ FAULTS = [
           challenge=2, mentions=("TCP:9090",), also_breaks=("e2e.request_path",)),
 
     Fault("api-throttled-to-zero",
-          _patch_stage({"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0"}),
+          any_.on_lab_stack(any_.throttled_to_zero),
           ("api.stage_throttling",), mentions=("rate 0",), hop=p.API_STAGE),
     Fault("api-origin-secret-rotated-in-policy-only", origin_secret_rotated_in_policy_only,
           ("api.resource_policy_admits_callers",), challenge=7, mentions=("denies execute-api:Invoke",),

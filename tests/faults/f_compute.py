@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from probes import path as p
+from tests.faults import anystack as any_
 from tests.faults.catalog import Fault
 
 C = "compute."
@@ -87,23 +88,6 @@ def _drop_secret_policy(stack) -> None:
         iam.delete_role_policy(RoleName=_role(stack), PolicyName=name)
 
 
-def _detach_target_group(stack) -> None:
-    stack.client("autoscaling").detach_load_balancer_target_groups(
-        AutoScalingGroupName=stack.outputs["AutoScalingGroupName"],
-        TargetGroupARNs=[stack.outputs["TargetGroupArn"]])
-
-
-def _scale_to_zero(stack) -> None:
-    before = [i["InstanceId"] for i in _asg(stack)["Instances"]]
-    stack.client("autoscaling").update_auto_scaling_group(
-        AutoScalingGroupName=stack.outputs["AutoScalingGroupName"], MinSize=0,
-        DesiredCapacity=0)
-    # AWS deregisters scaled-in instances from the ASG's target groups before terminating
-    # them; moto 5.2.5 leaves them registered (and "healthy"), so do AWS's part here.
-    stack.client("elbv2").deregister_targets(TargetGroupArn=stack.outputs["TargetGroupArn"],
-                                             Targets=[{"Id": i} for i in before])
-
-
 def _instance_unhealthy(stack) -> None:
     iid = _asg(stack)["Instances"][0]["InstanceId"]
     stack.client("autoscaling").set_instance_health(InstanceId=iid, HealthStatus="Unhealthy",
@@ -141,9 +125,6 @@ def _one_subnet(stack) -> None:
         VPCZoneIdentifier=stack.physical("AppSubnetA"))
 
 
-def _health_check_other_port(stack) -> None:
-    stack.client("elbv2").modify_target_group(TargetGroupArn=stack.physical("TargetGroup"),
-                                              HealthCheckPort="9000")
 
 FAULTS = [
     Fault(id="cmp-launch-template-ssh-key", inject=_key_pair,
@@ -166,10 +147,10 @@ FAULTS = [
           breaks=(C + "instance_role_reads_db_secret",), challenge=3,
           also_breaks=("database.app_role_reads_master_secret",),  # same grant, DB view
           mentions=("secretsmanager:GetSecretValue",)),
-    Fault(id="cmp-target-group-detached", inject=_detach_target_group,
+    Fault(id="cmp-target-group-detached", inject=any_.on_lab_stack(any_.target_group_detached),
           breaks=(C + "asg_attached_to_target_group", C + "targets_healthy"), challenge=2,
           also_breaks=("e2e.request_path",)),
-    Fault(id="cmp-scaled-to-zero", inject=_scale_to_zero,
+    Fault(id="cmp-scaled-to-zero", inject=any_.on_lab_stack(any_.scaled_to_zero),
           breaks=(C + "asg_capacity_in_service", C + "targets_healthy",
                   C + "instances_managed_by_ssm"), challenge=8,
           also_breaks=("e2e.request_path",)),
@@ -188,6 +169,6 @@ FAULTS = [
     Fault(id="cmp-asg-single-subnet", inject=_one_subnet,
           breaks=(C + "asg_spans_private_subnets",), challenge=10),
 
-    Fault("cmp-health-check-wrong-port", _health_check_other_port, ("compute.health_check_can_succeed",),
+    Fault("cmp-health-check-wrong-port", any_.on_lab_stack(any_.health_check_wrong_port), ("compute.health_check_can_succeed",),
           challenge=4, mentions=("port 9000",), hop=p.LISTENER_TG),
 ]

@@ -4,6 +4,7 @@ import base64
 import json
 
 from probes import path as p
+from tests.faults import anystack as any_
 from tests.faults.catalog import Fault
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -28,10 +29,6 @@ def _modify(**params):
         stack.client("rds").modify_db_instance(DBInstanceIdentifier=_db_id(stack),
                                                ApplyImmediately=True, **params)
     return inject
-
-
-def _stop(stack):
-    stack.client("rds").stop_db_instance(DBInstanceIdentifier=_db_id(stack))
 
 
 def _internet_route_on_db_subnets(stack):
@@ -107,16 +104,6 @@ def _slow_query_log_off(stack):
                      "ApplyMethod": "immediate"}])
 
 
-def _secret_policy_denies_app(stack) -> None:
-    """A resource policy on the DB secret that denies the app's role (a guardrail gone wrong)."""
-    db = stack.client("rds").describe_db_instances(DBInstanceIdentifier=_db_id(stack))["DBInstances"][0]
-    arn = db["MasterUserSecret"]["SecretArn"]
-    role = stack.client("iam").get_role(RoleName=stack.physical("InstanceRole"))["Role"]["Arn"]
-    stack.client("secretsmanager").put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Effect": "Deny", "Principal": {"AWS": role}, "Action": "secretsmanager:GetSecretValue",
-             "Resource": "*"}]}))
-
 def _key_policy(*statements):
     """A key policy: the account root (which enables IAM policies for the key) plus ``statements``."""
     return json.dumps({"Version": "2012-10-17", "Statement": [
@@ -148,9 +135,9 @@ def _secret_under_cmk_without_role_grant(stack) -> None:
     move_secret_to_key(stack, key["KeyMetadata"]["Arn"])
 
 FAULTS = [
-    Fault("db-stopped", _stop, ("database.instance_available",), challenge=3,
+    Fault("db-stopped", any_.on_lab_stack(any_.db_stopped), ("database.instance_available",), challenge=3,
           mentions=("stopped",), also_breaks=("e2e.request_path",)),
-    Fault("db-publicly-accessible", _modify(PubliclyAccessible=True),
+    Fault("db-publicly-accessible", any_.on_lab_stack(any_.db_public),
           ("database.not_publicly_accessible",), challenge=3, mentions=("publicly accessible",)),
     Fault("db-subnet-internet-route", _internet_route_on_db_subnets,
           ("database.subnets_without_internet_route",), challenge=3,
@@ -201,7 +188,7 @@ FAULTS = [
     Fault("db-slow-query-log-off", _slow_query_log_off, ("database.slow_query_logging",),
           challenge=10, mentions=("log_min_duration_statement=-1",)),
 
-    Fault("db-secret-policy-denies-app-role", _secret_policy_denies_app,
+    Fault("db-secret-policy-denies-app-role", any_.on_lab_stack(any_.secret_policy_denies_app),
           ("database.app_role_reads_master_secret",), challenge=3,
           also_breaks=("compute.instance_role_reads_db_secret",),
           mentions=("the secret's resource policy",), hop=p.APP_SECRETS),

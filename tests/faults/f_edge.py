@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from tests.faults import anystack as any_
 from tests.faults.catalog import Fault
 from tests.faults.f_dns import update_distribution, with_domain
 
@@ -54,10 +55,6 @@ def logging_off(stack: Any) -> None:
 
 
 # ---- origin access (Challenge 1) --------------------------------------------------------
-def oac_dropped(stack: Any) -> None:
-    update_distribution(stack, _set(_site_origin, "OriginAccessControlId", ""))
-
-
 def origin_uses_oai(stack: Any) -> None:
     """Back to the legacy OAI: an identity is created and the origin switched to it."""
     from botocore.exceptions import ClientError
@@ -185,7 +182,7 @@ FAULTS = [
           challenge=10,
           mentions=("logging off",)),
     Fault(id="edge-oac-removed", also_breaks=("e2e.request_path",),
-          inject=oac_dropped, breaks=("edge.s3_origin_uses_oac",),
+          inject=any_.on_lab_stack(any_.oac_removed), breaks=("edge.s3_origin_uses_oac",),
           challenge=1, mentions=("no Origin Access Control",)),
     Fault(id="edge-origin-uses-oai", also_breaks=("e2e.request_path",),
           inject=origin_uses_oai, breaks=("edge.s3_origin_uses_oac",),

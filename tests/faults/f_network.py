@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from probes import path as p
+from tests.faults import anystack as any_
 from tests.faults.catalog import Fault
 
 N = "network."
@@ -19,22 +20,6 @@ def _all_traffic_from_app_to_db(stack) -> None:
         GroupId=stack.physical("DbSecurityGroup"),
         IpPermissions=[{"IpProtocol": "-1",
                         "UserIdGroupPairs": [{"GroupId": stack.physical("AppSecurityGroup")}]}])
-
-
-def _revoke_app_port(stack) -> None:
-    ec2 = stack.client("ec2")
-    gid = stack.physical("AppSecurityGroup")
-    group = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]
-    perms = [{k: v for k, v in p.items() if k in ("IpProtocol", "FromPort", "ToPort", "IpRanges")}
-             for p in group["IpPermissions"]]
-    ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=perms)
-
-
-def _private_route_to_igw(stack) -> None:
-    ec2 = stack.client("ec2")
-    ec2.replace_route(RouteTableId=stack.physical("PrivateRouteTable"),
-                      DestinationCidrBlock="0.0.0.0/0",
-                      GatewayId=stack.physical("InternetGateway"))
 
 
 def _db_route(target: str):
@@ -81,25 +66,6 @@ def _flow_log_bucket_no_lifecycle(stack) -> None:
     stack.client("s3").delete_bucket_lifecycle(Bucket=stack.physical("FlowLogBucket"))
 
 
-def _app_subnets(stack) -> list[str]:
-    asg = stack.client("autoscaling").describe_auto_scaling_groups(
-        AutoScalingGroupNames=[stack.physical("AutoScalingGroup")])["AutoScalingGroups"][0]
-    return asg["VPCZoneIdentifier"].split(",")
-
-
-def _nacl_of(stack, subnet: str) -> str:
-    acls = stack.client("ec2").describe_network_acls(
-        Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"]
-    return acls[0]["NetworkAclId"]
-
-
-def _nacl_denies_app_port(stack) -> None:
-    """A DENY for the app port ahead of the default NACL's allow-all (rule 100)."""
-    stack.client("ec2").create_network_acl_entry(
-        NetworkAclId=_nacl_of(stack, _app_subnets(stack)[0]), RuleNumber=50, Protocol="6",
-        RuleAction="deny", Egress=False, CidrBlock="0.0.0.0/0", PortRange={"From": 8080, "To": 8080})
-
-
 def _db_subnets_on_empty_nacl(stack) -> None:
     """The DB subnets moved to a new network ACL that has no rules yet (everything denied)."""
     ec2 = stack.client("ec2")
@@ -138,7 +104,7 @@ FAULTS = [
                           IpRanges=[{"CidrIp": "0.0.0.0/0"}]),
           breaks=(N + "no_world_open_ingress", N + "app_port_only_from_vpc"),
           challenge=10, mentions=("tcp 8080 from 0.0.0.0/0",)),
-    Fault(id="net-app-port-closed", inject=_revoke_app_port,
+    Fault(id="net-app-port-closed", inject=any_.on_lab_stack(any_.app_port_closed),
           breaks=(N + "app_port_only_from_vpc",), challenge=2,
           also_breaks=("e2e.request_path",),  # the NLB can no longer reach the app
           mentions=("does not admit tcp 8080",)),
@@ -147,7 +113,7 @@ FAULTS = [
                           IpRanges=[{"CidrIp": "10.0.0.0/16"}]),
           breaks=(N + "db_port_only_from_app_sg",), challenge=3,
           mentions=("tcp 5432 from 10.0.0.0/16",)),
-    Fault(id="net-private-default-route-to-igw", inject=_private_route_to_igw,
+    Fault(id="net-private-default-route-to-igw", inject=any_.on_lab_stack(any_.private_route_to_igw),
           breaks=(N + "private_subnets_egress_via_nat",), challenge=10,
           # the app subnets are no longer private: the ASG now launches into public subnets
           also_breaks=("e2e.request_path", "compute.asg_spans_private_subnets"),
@@ -178,7 +144,7 @@ FAULTS = [
           breaks=(N + "flow_log_retention",), challenge=9,
           mentions=("no enabled lifecycle transition",)),
 
-    Fault("net-nacl-denies-app-port", _nacl_denies_app_port, ("network.nacls_admit_request_path",),
+    Fault("net-nacl-denies-app-port", any_.on_lab_stack(any_.nacl_denies_app_port), ("network.nacls_admit_request_path",),
           challenge=4, mentions=("rule 50 DENY", "8080"), hop=p.NLB_APP_PORT),
     Fault("net-db-subnets-on-empty-nacl", _db_subnets_on_empty_nacl,
           ("network.nacls_admit_request_path",), challenge=4, mentions=("the * rule denies", "5432"),

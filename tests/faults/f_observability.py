@@ -3,6 +3,7 @@
 (Challenge 10)."""
 import json
 
+from tests.faults import anystack as any_
 from tests.faults.catalog import Fault
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -65,10 +66,6 @@ def _trail(stack):
     return stack.outputs["TrailName"]
 
 
-def _stop_logging(stack):
-    stack.client("cloudtrail").stop_logging(Name=_trail(stack))
-
-
 def _update_trail(**params):
     def inject(stack):
         stack.client("cloudtrail").update_trail(Name=_trail(stack), **params)
@@ -88,14 +85,6 @@ def _dashboard_without(namespace):
                                       for r in w.get("properties", {}).get("metrics", []))]
         cw.put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
     return inject
-
-
-def _topic_denies_cloudwatch(stack) -> None:
-    topic = stack.physical("AlarmTopic")
-    stack.client("sns").set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Effect": "Deny", "Principal": {"Service": "cloudwatch.amazonaws.com"},
-             "Action": "sns:Publish", "Resource": topic}]}))
 
 
 def _trail_bucket_policy_removed(stack) -> None:
@@ -151,7 +140,7 @@ FAULTS = [
           ("observability.alarms_configured",), challenge=6, mentions=("LessThanThreshold",)),
     Fault("alarm-actions-disabled", _disable_actions, ("observability.alarm_actions_notify_topic",),
           challenge=6, mentions=("ActionsEnabled=false",)),
-    Fault("alarm-actions-removed", _repoint_alarm("Api5xxAlarm", AlarmActions=[]),
+    Fault("alarm-actions-removed", any_.on_lab_stack(any_.alarm_actions_removed),
           ("observability.alarm_actions_notify_topic",), challenge=6,
           mentions=("do not include the topic",)),
     Fault("alarm-topic-unsubscribed", _unsubscribe, ("observability.alarm_topic_subscribed",),
@@ -163,7 +152,7 @@ FAULTS = [
           why="a subscription of a queue in another account stays PendingConfirmation until "
               "the queue's owner confirms it; the emulator has one account",
           mentions=("the endpoint must confirm with the token",)),
-    Fault("trail-stopped", _stop_logging, ("observability.cloudtrail_logging",),
+    Fault("trail-stopped", any_.on_lab_stack(any_.trail_stopped), ("observability.cloudtrail_logging",),
           mentions=("IsLogging=false",)),
     Fault("trail-validation-off", _update_trail(EnableLogFileValidation=False),
           ("observability.cloudtrail_log_file_validation",), mentions=("validation off",)),
@@ -175,7 +164,7 @@ FAULTS = [
     Fault("dashboard-database-widgets-removed", _dashboard_without("AWS/RDS"),
           ("observability.dashboard_covers_layers",), challenge=10, mentions=("database",)),
 
-    Fault("obs-topic-policy-denies-cloudwatch", _topic_denies_cloudwatch,
+    Fault("obs-topic-policy-denies-cloudwatch", any_.on_lab_stack(any_.topic_policy_denies_cloudwatch),
           ("observability.alarm_topic_policy_allows_cloudwatch",), challenge=10,
           mentions=("denies sns:Publish",)),
     Fault("obs-trail-bucket-policy-removed", _trail_bucket_policy_removed,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from probes import path as p
+from tests.faults import anystack as any_
 from tests.faults.catalog import Fault
-from tests.faults.f_dns import update_distribution
 
 
 def _update_acl(stack: Any, change: Callable[[dict], None]) -> None:
@@ -29,10 +29,6 @@ def _rate_rule(acl: dict) -> dict:
 def _group_rule(acl: dict, group: str) -> dict:
     return next(r for r in acl["Rules"]
                 if r["Statement"].get("ManagedRuleGroupStatement", {}).get("Name") == group)
-
-
-def acl_disassociated(stack: Any) -> None:
-    update_distribution(stack, lambda cfg: cfg.__setitem__("WebACLId", ""))
 
 
 def rate_rule_deleted(stack: Any) -> None:
@@ -73,25 +69,8 @@ def metrics_off(stack: Any) -> None:
 def logging_deleted(stack: Any) -> None:
     stack.client("wafv2").delete_logging_configuration(ResourceArn=stack.outputs["WebAclArn"])
 
-
-def block_everyone(stack: Any) -> None:
-    """A priority-0 Block rule on an IP set covering all of IPv4 (WAF refuses /0: two /1s),
-    as left behind by a hurried 'block the attacker' change."""
-    waf = stack.client("wafv2")
-    ip_set = waf.create_ip_set(Name=f"blocklist-{stack.name}"[:128], Scope="CLOUDFRONT",
-                               IPAddressVersion="IPV4", Addresses=["0.0.0.0/1", "128.0.0.0/1"])
-    rule = {"Name": "EmergencyBlock", "Priority": 0, "Action": {"Block": {}},
-            "Statement": {"IPSetReferenceStatement": {"ARN": ip_set["Summary"]["ARN"]}},
-            "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
-                                 "MetricName": "EmergencyBlock"}}
-    def change(acl: dict) -> None:
-        for r in acl["Rules"]:
-            r["Priority"] += 1
-        acl["Rules"].insert(0, rule)
-    _update_acl(stack, change)
-
 FAULTS = [
-    Fault(id="waf-web-acl-disassociated", inject=acl_disassociated,
+    Fault(id="waf-web-acl-disassociated", inject=any_.on_lab_stack(any_.web_acl_disassociated),
           also_breaks=("e2e.request_path",),
           breaks=("waf.web_acl_associated",), mentions=("has no web ACL",)),
     Fault(id="waf-rate-rule-deleted", inject=rate_rule_deleted, breaks=("waf.rate_limit_rule",),
@@ -111,6 +90,6 @@ FAULTS = [
     Fault(id="waf-logging-deleted", inject=logging_deleted, breaks=("waf.logging_enabled",),
           challenge=10, mentions=("no logging configuration",)),
 
-    Fault(id="waf-rule-blocks-everyone", inject=block_everyone, breaks=("waf.no_rule_blocks_everyone",),
+    Fault(id="waf-rule-blocks-everyone", inject=any_.on_lab_stack(any_.rule_blocks_everyone), breaks=("waf.no_rule_blocks_everyone",),
           challenge=6, mentions=("EmergencyBlock", "0.0.0.0/0"), hop=p.DISTRIBUTION_WAF),
 ]

@@ -1,0 +1,468 @@
+"""Faults for any stack of this architecture: the fault catalog's (tests/faults/) operator
+mistakes, with every resource found through the resource graph (``probes.graph`` roles:
+the app security group, the Auto Scaling group's subnets, the distribution's S3 origin,
+the stack's alarms, ...), never through a logical id or an Output. So they inject into the
+corpus's independently written stacks as the catalog does into the bundled one.
+
+Each ``inject(target)`` changes the deployed stack through the AWS APIs an operator uses,
+and returns an :class:`Injected`: the ids of the resources it broke (each failure must name
+one) and an ``undo`` that puts the stack back, so one deploy serves every fault of a stack
+(tests/corpus/test_independent_faults.py). The catalog uses the same functions on the
+bundled stack through :func:`on_lab_stack` (a fresh stack per fault: no undo).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from probes import graph
+from probes import path as p
+from probes.aws import AwsSession
+from probes.inventory import Inventory
+from tests.conftest import CREDS
+
+
+@dataclass
+class Target:
+    """A deployed stack to inject into: mutating clients and its roles from the graph."""
+    session: AwsSession
+    stack_name: str
+    expectations: Any
+
+    def __post_init__(self) -> None:
+        readonly = AwsSession(self.session.region, self.session.endpoint_url, allow_mutations=False,
+                              credentials=CREDS)
+        self.graph = graph.of(Inventory(readonly, self.stack_name))
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service)
+
+    def role(self, name: str) -> str:
+        value = self.graph.role(name)
+        if not value:
+            raise LookupError(f"stack {self.stack_name} has no {name} ({self.graph.followed(name)})")
+        return value
+
+
+def on_lab_stack(inject: Callable[[Target], Injected]) -> Callable[[Any], None]:
+    """``inject`` in the catalog's form: into a lab stack (:class:`tests.conftest.DeployedStack`)
+    with the main job's expectations (the ``local`` environment)."""
+    def run(stack: Any) -> None:
+        from fixtures import environment
+        inject(Target(stack.session(), stack.name, environment.load("local").expectations_obj))
+    run.__name__ = run.__qualname__ = inject.__name__
+    return run
+
+
+@dataclass
+class Injected:
+    resources: tuple[str, ...]     # physical ids of what it broke: each failure names one
+    undo: Callable[[], None]
+
+
+@dataclass(frozen=True)
+class ForeignFault:
+    id: str
+    inject: Callable[[Target], Injected]
+    breaks: tuple[str, ...]            # probes that must fail, all of one layer
+    also_breaks: tuple[str, ...] = ()  # probes of other layers that legitimately fail too
+    mentions: tuple[str, ...] = ()     # words the failure must contain
+    hop: str | None = None             # the first broken hop the trace must name
+
+    @property
+    def layer(self) -> str:
+        return self.breaks[0].split(".", 1)[0]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+# ---- shared reads ----------------------------------------------------------------------------
+def _asg(t: Target) -> dict:
+    return t.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[t.role("auto_scaling_group")])["AutoScalingGroups"][0]
+
+
+def _app_subnets(t: Target) -> list[str]:
+    return _asg(t)["VPCZoneIdentifier"].split(",")
+
+
+def _route_table_of(t: Target, subnet: str) -> dict:
+    ec2 = t.client("ec2")
+    tables = ec2.describe_route_tables(
+        Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["RouteTables"]
+    return tables[0] if tables else ec2.describe_route_tables(Filters=[
+        {"Name": "vpc-id", "Values": [t.role("vpc")]},
+        {"Name": "association.main", "Values": ["true"]}])["RouteTables"][0]
+
+
+def _nacl_of(t: Target, subnet: str) -> dict:
+    return t.client("ec2").describe_network_acls(
+        Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"][0]
+
+
+def _rest(t: Target) -> tuple[Any, str]:
+    return t.client("apigateway"), t.role("rest_api")
+
+
+def _authorized_method(t: Target) -> tuple[str, str, dict]:
+    """(resource id, verb, method) of the first method an authorizer guards."""
+    apigw, api = _rest(t)
+    for res in apigw.get_resources(restApiId=api, embed=["methods"])["items"]:
+        for verb, method in sorted((res.get("resourceMethods") or {}).items()):
+            if method.get("authorizationType", "NONE") != "NONE":
+                return res["id"], verb, method
+    raise LookupError(f"REST API {api} has no authorized method")
+
+
+_INTEGRATION_ARGS = {"type": "type", "httpMethod": "integrationHttpMethod", "uri": "uri",
+                     "connectionType": "connectionType", "connectionId": "connectionId",
+                     "timeoutInMillis": "timeoutInMillis", "requestParameters": "requestParameters"}
+_METHOD_ARGS = ("authorizationType", "authorizerId", "authorizationScopes", "apiKeyRequired",
+                "requestParameters")
+
+
+def _put_method(t: Target, rid: str, verb: str, method: dict, integration: dict, **changes: Any) -> None:
+    """Delete and re-put a method (what recreating it in the console does), keeping its
+    integration; ``changes`` override the method's settings."""
+    apigw, api = _rest(t)
+    args = {k: method[k] for k in _METHOD_ARGS if method.get(k) not in (None, "", [], {})}
+    args.update(changes)
+    args = {k: v for k, v in args.items() if v is not None}
+    apigw.delete_method(restApiId=api, resourceId=rid, httpMethod=verb)
+    apigw.put_method(restApiId=api, resourceId=rid, httpMethod=verb, **args)
+    integ = {arg: integration[k] for k, arg in _INTEGRATION_ARGS.items()
+             if integration.get(k) not in (None, "", {})}
+    if "timeoutInMillis" in integ:
+        integ["timeoutInMillis"] = int(integ["timeoutInMillis"])
+    apigw.put_integration(restApiId=api, resourceId=rid, httpMethod=verb, **integ)
+
+
+def _recreated_method(t: Target, **changes: Any) -> Injected:
+    apigw, api = _rest(t)
+    rid, verb, method = _authorized_method(t)
+    integration = apigw.get_integration(restApiId=api, resourceId=rid, httpMethod=verb)
+    _put_method(t, rid, verb, method, integration, **changes)
+    return Injected((api,), lambda: _put_method(t, rid, verb, method, integration))
+
+
+def _update_distribution(t: Target, change: Callable[[dict], None]) -> Callable[[], None]:
+    """Read-modify-write the distribution's config; returns the undo (the old config back)."""
+    cf, did = t.client("cloudfront"), t.role("distribution")
+    cur = cf.get_distribution_config(Id=did)
+    before = json.loads(json.dumps(cur["DistributionConfig"]))
+    config = cur["DistributionConfig"]
+    change(config)
+    cf.update_distribution(Id=did, IfMatch=cur["ETag"], DistributionConfig=config)
+
+    def undo() -> None:
+        etag = cf.get_distribution_config(Id=did)["ETag"]
+        cf.update_distribution(Id=did, IfMatch=etag, DistributionConfig=before)
+    return undo
+
+
+def _web_acl(t: Target) -> tuple[Any, str, str]:
+    name, acl_id, scope = t.role("web_acl").split("|")
+    return t.client("wafv2"), name, acl_id
+
+
+def _put_acl(t: Target, rules: list[dict], acl: dict) -> None:
+    waf, name, acl_id = _web_acl(t)
+    token = waf.get_web_acl(Name=name, Id=acl_id, Scope="CLOUDFRONT")["LockToken"]
+    waf.update_web_acl(Name=name, Id=acl_id, Scope="CLOUDFRONT", LockToken=token,
+                       DefaultAction=acl["DefaultAction"], Rules=rules,
+                       VisibilityConfig=acl["VisibilityConfig"])
+
+
+# ---- network -------------------------------------------------------------------------------
+_PERM_KEYS = ("IpProtocol", "FromPort", "ToPort", "IpRanges", "Ipv6Ranges", "PrefixListIds")
+
+
+def _perm(rule: dict) -> dict:
+    out = {k: rule[k] for k in _PERM_KEYS if rule.get(k) not in (None, [])}
+    pairs = [{"GroupId": g["GroupId"]} for g in rule.get("UserIdGroupPairs") or []]
+    return {**out, **({"UserIdGroupPairs": pairs} if pairs else {})}
+
+
+def app_port_closed(t: Target) -> Injected:
+    """Every ingress rule admitting the app port revoked from the app tier's security group."""
+    ec2, gid, port = t.client("ec2"), t.role("app_security_group"), t.expectations.network.app_port
+    group = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]
+    perms = [_perm(r) for r in group["IpPermissions"]
+             if r.get("IpProtocol") == "-1" or r.get("FromPort", 0) <= port <= r.get("ToPort", 65535)]
+    ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=perms)
+    return Injected((gid,), lambda: ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=perms))
+
+
+def private_route_to_igw(t: Target) -> Injected:
+    """The app subnets' default route sent to the internet gateway in place of the NAT."""
+    ec2 = t.client("ec2")
+    table = _route_table_of(t, _app_subnets(t)[0])
+    route = next(r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0")
+    igw = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [t.role("vpc")]}])[
+        "InternetGateways"][0]["InternetGatewayId"]
+    rtb = table["RouteTableId"]
+    ec2.replace_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    return Injected((igw,), lambda: ec2.replace_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0",
+                                                   NatGatewayId=route["NatGatewayId"]))
+
+
+def nacl_denies_app_port(t: Target) -> Injected:
+    """A DENY for the app port, numbered ahead of every rule of the app subnet's NACL (50
+    when that is free and first)."""
+    ec2, port = t.client("ec2"), t.expectations.network.app_port
+    acl = _nacl_of(t, _app_subnets(t)[0])
+    first = min({e["RuleNumber"] for e in acl["Entries"] if not e["Egress"]} | {32767})
+    number = 50 if first > 50 else first - 1
+    ec2.create_network_acl_entry(NetworkAclId=acl["NetworkAclId"], RuleNumber=number, Protocol="6",
+                                 RuleAction="deny", Egress=False, CidrBlock="0.0.0.0/0",
+                                 PortRange={"From": port, "To": port})
+    return Injected((acl["NetworkAclId"],), lambda: ec2.delete_network_acl_entry(
+        NetworkAclId=acl["NetworkAclId"], RuleNumber=number, Egress=False))
+
+
+# ---- compute -------------------------------------------------------------------------------
+def _wait_until_healthy(t: Target, tg: str, count: int, timeout: float = 60) -> None:
+    """Wait for ``count`` healthy targets, as an operator does after putting instances back
+    (new targets pass HealthyThresholdCount checks first; the emulator runs them faster)."""
+    elbv2, deadline = t.client("elbv2"), time.monotonic() + timeout
+    while True:
+        states = [d["TargetHealth"]["State"] for d in
+                  elbv2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]]
+        if states.count("healthy") >= count or time.monotonic() > deadline:
+            return
+        time.sleep(0.5)
+
+
+def target_group_detached(t: Target) -> Injected:
+    asg, name, tg = t.client("autoscaling"), t.role("auto_scaling_group"), t.role("target_group")
+    count = len(_asg(t)["Instances"])
+    asg.detach_load_balancer_target_groups(AutoScalingGroupName=name, TargetGroupARNs=[tg])
+
+    def undo() -> None:
+        asg.attach_load_balancer_target_groups(AutoScalingGroupName=name, TargetGroupARNs=[tg])
+        _wait_until_healthy(t, tg, count)
+    return Injected((name, tg), undo)
+
+
+def scaled_to_zero(t: Target) -> Injected:
+    asg, name, tg = t.client("autoscaling"), t.role("auto_scaling_group"), t.role("target_group")
+    group = _asg(t)
+    before = [i["InstanceId"] for i in group["Instances"]]
+    asg.update_auto_scaling_group(AutoScalingGroupName=name, MinSize=0, DesiredCapacity=0)
+    # AWS deregisters scaled-in instances from the ASG's target groups before terminating
+    # them; moto 5.2.5 leaves them registered (and "healthy"), so do AWS's part here.
+    t.client("elbv2").deregister_targets(TargetGroupArn=tg, Targets=[{"Id": i} for i in before])
+
+    def undo() -> None:
+        asg.update_auto_scaling_group(AutoScalingGroupName=name, MinSize=group["MinSize"],
+                                      DesiredCapacity=group["DesiredCapacity"])
+        _wait_until_healthy(t, tg, len(before))
+    return Injected((name, tg), undo)
+
+
+def health_check_wrong_port(t: Target) -> Injected:
+    elbv2, tg = t.client("elbv2"), t.role("target_group")
+    before = elbv2.describe_target_groups(TargetGroupArns=[tg])["TargetGroups"][0]["HealthCheckPort"]
+    elbv2.modify_target_group(TargetGroupArn=tg, HealthCheckPort="9000")
+    return Injected((tg,), lambda: elbv2.modify_target_group(TargetGroupArn=tg, HealthCheckPort=before))
+
+
+# ---- api -----------------------------------------------------------------------------------
+def method_public(t: Target) -> Injected:
+    return _recreated_method(t, authorizationType="NONE", authorizerId=None, authorizationScopes=None)
+
+
+def throttled_to_zero(t: Target) -> Injected:
+    apigw, api = _rest(t)
+    stage = t.role("api_stage")
+    settings = apigw.get_stage(restApiId=api, stageName=stage).get("methodSettings") or {}
+    before = (settings.get("*/*") or {}).get("throttlingRateLimit")
+    apigw.update_stage(restApiId=api, stageName=stage, patchOperations=[
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0"}])
+    return Injected((f"stage {stage}",), lambda: apigw.update_stage(restApiId=api, stageName=stage, patchOperations=[
+        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(before)}]))
+
+
+def authorizer_other_pool(t: Target) -> Injected:
+    """An authorizer made for another pool (a staging pool) chosen for the guarded method."""
+    apigw, api = _rest(t)
+    idp = t.client("cognito-idp")
+    pool = idp.create_user_pool(PoolName=f"{t.stack_name}-staging")["UserPool"]
+    authorizer = apigw.create_authorizer(
+        restApiId=api, name="cognito-staging", type="COGNITO_USER_POOLS", providerARNs=[pool["Arn"]],
+        identitySource="method.request.header.Authorization")
+    injected = _recreated_method(t, authorizationType="COGNITO_USER_POOLS", authorizerId=authorizer["id"])
+
+    def undo() -> None:
+        injected.undo()
+        apigw.delete_authorizer(restApiId=api, authorizerId=authorizer["id"])
+        idp.delete_user_pool(UserPoolId=pool["Id"])
+    return Injected((pool["Id"],), undo)
+
+
+# ---- edge ----------------------------------------------------------------------------------
+def _s3_origin(cfg: dict) -> dict:
+    return next(o for o in cfg["Origins"]["Items"] if graph.s3_origin_bucket(o["DomainName"]))
+
+
+def oac_removed(t: Target) -> Injected:
+    undo = _update_distribution(t, lambda cfg: _s3_origin(cfg).__setitem__("OriginAccessControlId", ""))
+    return Injected((t.role("distribution"),), undo)
+
+
+def site_bucket_public(t: Target) -> Injected:
+    """The "make it work" fix: the public access block off and s3:GetObject for everyone."""
+    s3, bucket = t.client("s3"), t.role("site_bucket")
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    text = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    policy = json.loads(text)
+    s3.delete_public_access_block(Bucket=bucket)
+    policy["Statement"].append({"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
+                                "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+    def undo() -> None:
+        s3.put_bucket_policy(Bucket=bucket, Policy=text)
+        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=block)
+    return Injected((bucket,), undo)
+
+
+# ---- waf -----------------------------------------------------------------------------------
+def rule_blocks_everyone(t: Target) -> Injected:
+    """A priority-0 Block rule on an IP set covering all of IPv4 (two /1s: WAF refuses /0)."""
+    waf, name, acl_id = _web_acl(t)
+    acl = waf.get_web_acl(Name=name, Id=acl_id, Scope="CLOUDFRONT")["WebACL"]
+    ip_set = waf.create_ip_set(Name=f"blocklist-{t.stack_name}"[:128], Scope="CLOUDFRONT",
+                               IPAddressVersion="IPV4", Addresses=["0.0.0.0/1", "128.0.0.0/1"])["Summary"]
+    rule = {"Name": "EmergencyBlock", "Priority": 0, "Action": {"Block": {}},
+            "Statement": {"IPSetReferenceStatement": {"ARN": ip_set["ARN"]}},
+            "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                                 "MetricName": "EmergencyBlock"}}
+    shifted = [{**r, "Priority": r["Priority"] + 1} for r in acl["Rules"]]
+    _put_acl(t, [rule, *shifted], acl)
+
+    def undo() -> None:
+        _put_acl(t, acl["Rules"], acl)
+        token = waf.get_ip_set(Name=ip_set["Name"], Id=ip_set["Id"], Scope="CLOUDFRONT")["LockToken"]
+        waf.delete_ip_set(Name=ip_set["Name"], Id=ip_set["Id"], Scope="CLOUDFRONT", LockToken=token)
+    return Injected((t.role("web_acl"),), undo)
+
+
+def web_acl_disassociated(t: Target) -> Injected:
+    undo = _update_distribution(t, lambda cfg: cfg.__setitem__("WebACLId", ""))
+    return Injected((t.role("distribution"),), undo)
+
+
+# ---- database ------------------------------------------------------------------------------
+def db_stopped(t: Target) -> Injected:
+    rds, db = t.client("rds"), t.role("db_instance")
+    rds.stop_db_instance(DBInstanceIdentifier=db)
+    return Injected((db,), lambda: rds.start_db_instance(DBInstanceIdentifier=db))
+
+
+def db_public(t: Target) -> Injected:
+    rds, db = t.client("rds"), t.role("db_instance")
+    rds.modify_db_instance(DBInstanceIdentifier=db, PubliclyAccessible=True, ApplyImmediately=True)
+    return Injected((db,), lambda: rds.modify_db_instance(DBInstanceIdentifier=db, PubliclyAccessible=False,
+                                                       ApplyImmediately=True))
+
+
+def secret_policy_denies_app(t: Target) -> Injected:
+    """A resource policy on the DB secret denying the app's role (a guardrail gone wrong)."""
+    sm, secret = t.client("secretsmanager"), t.role("db_secret")
+    role = t.client("iam").get_role(RoleName=t.role("instance_role"))["Role"]["Arn"]
+    before = sm.get_resource_policy(SecretId=secret).get("ResourcePolicy")
+    sm.put_resource_policy(SecretId=secret, ResourcePolicy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": {"AWS": role}, "Action": "secretsmanager:GetSecretValue",
+             "Resource": "*"}]}))
+
+    def undo() -> None:
+        if before:
+            sm.put_resource_policy(SecretId=secret, ResourcePolicy=before)
+        else:
+            sm.delete_resource_policy(SecretId=secret)
+    return Injected((secret,), undo)
+
+
+# ---- observability -------------------------------------------------------------------------
+_ALARM_KEYS = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
+               "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "Dimensions",
+               "Period", "EvaluationPeriods", "DatapointsToAlarm", "Threshold",
+               "ComparisonOperator", "TreatMissingData")
+
+
+def alarm_actions_removed(t: Target) -> Injected:
+    """put-metric-alarm over one of the stack's alarms that page the alarm topic, without actions."""
+    cw, topic = t.client("cloudwatch"), t.role("alarm_topic")
+    alarm = next(a for a in t.graph.alarms() if topic in a.get("AlarmActions", []))
+    params = {k: alarm[k] for k in _ALARM_KEYS if alarm.get(k) is not None}
+    cw.put_metric_alarm(**{**params, "AlarmActions": []})
+    return Injected((alarm["AlarmName"],), lambda: cw.put_metric_alarm(**params))
+
+
+def topic_policy_denies_cloudwatch(t: Target) -> Injected:
+    sns, topic = t.client("sns"), t.role("alarm_topic")
+    before = sns.get_topic_attributes(TopicArn=topic)["Attributes"].get("Policy")
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+             "Action": "sns:Publish", "Resource": topic}]}))
+    return Injected((topic,), lambda: sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy",
+                                                            AttributeValue=before or ""))
+
+
+def trail_stopped(t: Target) -> Injected:
+    ct, trail = t.client("cloudtrail"), t.role("trail")
+    ct.stop_logging(Name=trail)
+    return Injected((trail,), lambda: ct.start_logging(Name=trail))
+
+
+FAULTS = [
+    ForeignFault("net-app-port-closed", app_port_closed, ("network.app_port_only_from_vpc",),
+                 hop=p.NLB_APP_PORT),
+    ForeignFault("net-private-default-route-to-igw", private_route_to_igw,
+                 ("network.private_subnets_egress_via_nat",),
+                 # the app subnets are no longer private: the ASG now launches into public ones
+                 also_breaks=("compute.asg_spans_private_subnets",), hop=p.ASG_INSTANCES),
+    ForeignFault("net-nacl-denies-app-port", nacl_denies_app_port, ("network.nacls_admit_request_path",),
+                 mentions=("DENY",), hop=p.NLB_APP_PORT),
+    ForeignFault("cmp-target-group-detached", target_group_detached,
+                 ("compute.asg_attached_to_target_group", "compute.targets_healthy"), hop=p.TG_ASG),
+    ForeignFault("cmp-scaled-to-zero", scaled_to_zero,
+                 ("compute.asg_capacity_in_service", "compute.targets_healthy",
+                  "compute.instances_managed_by_ssm"), hop=p.ASG_INSTANCES),
+    ForeignFault("cmp-health-check-wrong-port", health_check_wrong_port,
+                 ("compute.health_check_can_succeed",), mentions=("port 9000",), hop=p.LISTENER_TG),
+    ForeignFault("api-method-public", method_public, ("api.methods_authorized",),
+                 mentions=("authorization NONE",), hop=p.METHOD_AUTHORIZER),
+    ForeignFault("api-throttled-to-zero", throttled_to_zero, ("api.stage_throttling",),
+                 mentions=("rate 0",), hop=p.API_STAGE),
+    ForeignFault("api-authorizer-other-pool", authorizer_other_pool, ("api.authorizer_trusts_stack_pool",),
+                 also_breaks=("auth.jwt_flow",), mentions=("cognito-staging",), hop=p.AUTHORIZER_POOL),
+    ForeignFault("edge-oac-removed", oac_removed, ("edge.s3_origin_uses_oac",),
+                 mentions=("no Origin Access Control",), hop=p.DISTRIBUTION_SITE),
+    ForeignFault("edge-site-bucket-public", site_bucket_public,
+                 ("edge.site_bucket_public_access_blocked", "edge.site_bucket_policy_cloudfront_only")),
+    ForeignFault("waf-rule-blocks-everyone", rule_blocks_everyone, ("waf.no_rule_blocks_everyone",),
+                 mentions=("EmergencyBlock",), hop=p.DISTRIBUTION_WAF),
+    ForeignFault("waf-web-acl-disassociated", web_acl_disassociated, ("waf.web_acl_associated",),
+                 mentions=("has no web ACL",), hop=p.DISTRIBUTION_WAF),
+    ForeignFault("db-stopped", db_stopped, ("database.instance_available",), mentions=("stopped",),
+                 hop=p.DB_INSTANCE),
+    ForeignFault("db-publicly-accessible", db_public, ("database.not_publicly_accessible",),
+                 mentions=("publicly accessible",)),
+    ForeignFault("db-secret-policy-denies-app-role", secret_policy_denies_app,
+                 ("database.app_role_reads_master_secret",),
+                 also_breaks=("compute.instance_role_reads_db_secret",),  # the same grant, compute view
+                 mentions=("the secret's resource policy",), hop=p.APP_SECRETS),
+    ForeignFault("obs-alarm-actions-removed", alarm_actions_removed,
+                 ("observability.alarm_actions_notify_topic",), mentions=("do not include the topic",)),
+    ForeignFault("obs-topic-policy-denies-cloudwatch", topic_policy_denies_cloudwatch,
+                 ("observability.alarm_topic_policy_allows_cloudwatch",), mentions=("denies sns:Publish",)),
+    ForeignFault("obs-trail-stopped", trail_stopped, ("observability.cloudtrail_logging",),
+                 mentions=("IsLogging=false",)),
+]
