@@ -284,13 +284,14 @@ def _fix_for(use: KeyUse, actions: str, principal: str, iam_role: str | None = N
 def app_role_decrypts_secret_key(inv: Inventory, exp: Any) -> Finding:
     secret = graph.need(inv, "db_secret")
     role = graph.need(inv, "instance_role")
+    label = _secret_label(inv, secret)
     if not reads.secret(inv, secret):
-        return absent(f"secret {secret} (the DB secret)",
+        return absent(label,
                       fix="database.master_secret_exists reports it: restore or recreate the secret")
     use = secret_key_use(inv, role, secret)
-    what = f"KMS key {use.shown} of secret {secret} (the DB secret)"
+    what = f"KMS key {use.shown} of {label}"
     if use.kind == "none":
-        return passed(f"secret {secret} (the DB secret)",
+        return passed(label,
                       "is encrypted with the AWS-managed key aws/secretsmanager, which the app role "
                       "may use through Secrets Manager")
     if not use.usable:
@@ -303,6 +304,15 @@ def app_role_decrypts_secret_key(inv: Inventory, exp: Any) -> Finding:
                       denied=use.denied, missing=use.missing)
     return passed(what, f"lets IAM role {role} decrypt ({', '.join(use.allowed_by) or use.kind})",
                   key=use.arn or use.ref, kind=use.kind)
+
+
+def _secret_label(inv: Inventory, secret: str) -> str:
+    """The secret as the on-call engineer knows it: RDS-managed ones by their DB instance."""
+    db = reads.db_instance(inv) or {}
+    if (db.get("MasterUserSecret") or {}).get("SecretArn") == secret:
+        return f"secret {secret} (the DB secret, managed by RDS for DB instance " \
+               f"{db.get('DBInstanceIdentifier')})"
+    return f"secret {secret} (the DB secret)"
 
 
 def _service_may_use(inv: Inventory, owner: str, key: str, service: str, actions: tuple[str, ...],
