@@ -144,12 +144,7 @@ def _app_group_ids(inv: Inventory) -> list[str]:
     gid = _role_group(inv, "app_security_group", "AppSecurityGroup")
     if gid:
         return [gid]
-    _, data = reads.launch_template_data(inv)
-    data = data or {}
-    ids = list(data.get("SecurityGroupIds") or [])
-    for ni in data.get("NetworkInterfaces") or []:
-        ids.extend(ni.get("Groups") or [])
-    return ids
+    return graph.of(inv).app_group_ids()
 
 
 def _db_group_ids(inv: Inventory) -> list[str]:
