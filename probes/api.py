@@ -13,7 +13,7 @@ from probes import graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
-from probes.result import Finding, absent, failed, passed
+from probes.result import Finding, Missing, absent, failed, passed
 
 COGNITO = "COGNITO_USER_POOLS"
 
@@ -87,15 +87,16 @@ def _app_port(inv: Inventory, exp: Any) -> int | None:
     return None
 
 
-def _need_stage(inv: Inventory) -> Finding | dict:
+def _need_stage(inv: Inventory) -> dict:
+    """The stack's API stage; :class:`Missing` when the API or the stage is not there."""
     if not reads.rest_api_id(inv):
-        return absent("REST API", fix="Deploy the API (AWS::ApiGateway::RestApi) or set "
-                                      "resources.rest_api in the environment file")
+        raise Missing(absent("REST API", fix="Deploy the API (AWS::ApiGateway::RestApi) or set "
+                                             "resources.rest_api in the environment file"))
     stage = reads.api_stage(inv)
     if not stage:
-        return absent(_stage_name(inv), "the stage to exist and serve a deployment",
-                      "Create the stage from the latest deployment: aws apigateway "
-                      "create-deployment --rest-api-id <api> --stage-name <stage>")
+        raise Missing(absent(_stage_name(inv), "the stage to exist and serve a deployment",
+                             "Create the stage from the latest deployment: aws apigateway "
+                             "create-deployment --rest-api-id <api> --stage-name <stage>"))
     return stage
 
 
@@ -107,8 +108,6 @@ def _need_stage(inv: Inventory) -> Finding | dict:
                    "until deployed)")
 def stage_deployed(inv: Inventory, exp: Any) -> Finding:
     stage = _need_stage(inv)
-    if isinstance(stage, Finding):
-        return stage
     name = _stage_name(inv)
     dep_id = stage.get("deploymentId")
     if not dep_id:
@@ -150,8 +149,6 @@ def stage_deployed(inv: Inventory, exp: Any) -> Finding:
                    "op=replace,path=/accessLogSettings/destinationArn,value=<arn>")
 def stage_access_logging(inv: Inventory, exp: Any) -> Finding:
     stage = _need_stage(inv)
-    if isinstance(stage, Finding):
-        return stage
     name = _stage_name(inv)
     settings = stage.get("accessLogSettings") or {}
     dest, fmt = settings.get("destinationArn"), settings.get("format")
@@ -176,8 +173,6 @@ def stage_access_logging(inv: Inventory, exp: Any) -> Finding:
                    "--patch-operations op=replace,path=/*/*/metrics/enabled,value=true")
 def stage_metrics_enabled(inv: Inventory, exp: Any) -> Finding:
     stage = _need_stage(inv)
-    if isinstance(stage, Finding):
-        return stage
     name = _stage_name(inv)
     defaults = _stage_defaults(stage)
     if not defaults or not defaults.get("metricsEnabled"):
@@ -197,8 +192,6 @@ def stage_metrics_enabled(inv: Inventory, exp: Any) -> Finding:
                    "op=replace,path=/*/*/throttling/rateLimit,value=<n>")
 def stage_throttling(inv: Inventory, exp: Any) -> Finding:
     stage = _need_stage(inv)
-    if isinstance(stage, Finding):
-        return stage
     name = _stage_name(inv)
     max_burst, max_rate = exp.api.max_throttling_burst_limit, exp.api.max_throttling_rate_limit
     expected = f"0 < burst <= {max_burst} and 0 < rate <= {max_rate:g} req/s for */*"

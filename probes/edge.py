@@ -12,7 +12,7 @@ from probes.dns import certificate_names, configured_domain, covers, norm
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
-from probes.result import Finding, absent, failed, passed, skipped
+from probes.result import Finding, Missing, absent, failed, passed, skipped
 
 # Managed cache policy ids (the same in every account).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -88,12 +88,13 @@ class EdgeExpect(Strict):
     invalidation_max_minutes: int = 15
 
 
-def _dist(inv: Inventory) -> tuple[dict | None, Finding | None]:
+def _dist(inv: Inventory) -> dict:
+    """The stack's distribution; :class:`Missing` when there is none."""
     dist = reads.distribution(inv)
     if not dist:
-        return None, absent("CloudFront distribution", "a distribution in the stack (output "
-                            "DistributionId or resources.distribution)")
-    return dist, None
+        raise Missing(absent("CloudFront distribution", "a distribution in the stack (output "
+                             "DistributionId or resources.distribution)"))
+    return dist
 
 
 def _config(dist: dict) -> dict:
@@ -149,9 +150,7 @@ def _api_origin(inv: Inventory, dist: dict) -> dict | None:
        remediation="Enable the distribution (aws cloudfront update-distribution with "
                    "Enabled=true) and wait until its status is Deployed")
 def distribution_enabled(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     enabled, status = _config(dist).get("Enabled"), dist.get("Status")
     ev = {"enabled": enabled, "status": status, "domain_name": dist.get("DomainName")}
     if not enabled:
@@ -169,9 +168,7 @@ def distribution_enabled(inv: Inventory, exp: Any) -> Finding:
        remediation="Set ViewerProtocolPolicy to redirect-to-https (or https-only) on the "
                    "behaviour")
 def viewer_https_only(inv: Inventory, exp: Any) -> list[Finding]:
-    dist, missing = _dist(inv)
-    if missing:
-        return [missing]
+    dist = _dist(inv)
     out = []
     for path, b in _behaviours(dist):
         policy = b.get("ViewerProtocolPolicy")
@@ -191,9 +188,7 @@ def viewer_https_only(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="Set ViewerCertificate.MinimumProtocolVersion to the expected security "
                    "policy (e.g. TLSv1.2_2021)")
 def minimum_tls_policy(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     vc = _config(dist).get("ViewerCertificate") or {}
     want = exp.edge.minimum_protocol_version
     if vc.get("CloudFrontDefaultCertificate") and not (vc.get("ACMCertificateArn")
@@ -216,9 +211,7 @@ def minimum_tls_policy(inv: Inventory, exp: Any) -> Finding:
        remediation="Put the domain in the distribution's Aliases and serve an ACM certificate "
                    "(us-east-1) that covers every alias")
 def certificate_matches_domain(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     cfg = _config(dist)
     aliases = sorted(norm(a) for a in _items(cfg.get("Aliases")))
     vc = cfg.get("ViewerCertificate") or {}
@@ -262,9 +255,7 @@ def certificate_matches_domain(inv: Inventory, exp: Any) -> Finding:
                    "origin, clear S3OriginConfig.OriginAccessIdentity, and grant the "
                    "cloudfront.amazonaws.com principal in the bucket policy")
 def s3_origin_uses_oac(inv: Inventory, exp: Any) -> list[Finding]:
-    dist, missing = _dist(inv)
-    if missing:
-        return [missing]
+    dist = _dist(inv)
     s3_origins = [o for o in _items(_config(dist).get("Origins")) if _is_s3_origin(o)]
     if not s3_origins:
         return [absent(f"S3 origin of {_name(dist)}", "an S3 origin for the static site")]
@@ -357,9 +348,7 @@ def site_bucket_policy_cloudfront_only(inv: Inventory, exp: Any) -> Finding:
     bucket = _site_bucket(inv)
     if not bucket:
         return absent("site bucket", "the S3 bucket behind the distribution")
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     dist_arn = dist.get("ARN")
     policy = reads.bucket_policy(inv, bucket)
     name = f"site bucket {bucket} policy"
@@ -489,9 +478,7 @@ def forwards_authorization(inv: Inventory, behaviour: dict) -> tuple[bool, str, 
        remediation="Point the /api/* behaviour at the API Gateway origin and the default "
                    "behaviour at the S3 site origin")
 def behaviours_route_to_origins(inv: Inventory, exp: Any) -> list[Finding]:
-    dist, missing = _dist(inv)
-    if missing:
-        return [missing]
+    dist = _dist(inv)
     name = _name(dist)
     out = []
     site = _site_origin(dist, _site_bucket(inv))
@@ -534,9 +521,7 @@ def behaviours_route_to_origins(inv: Inventory, exp: Any) -> list[Finding]:
                    "request policy (AllViewerExceptHostHeader); CloudFront strips it otherwise "
                    "and the Cognito authorizer answers 401")
 def api_forwards_authorization(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     pattern = exp.edge.api_path_pattern
     b = _api_behaviour(inv, exp, dist)
     name = f"{_name(dist)} behaviour {pattern}"
@@ -555,9 +540,7 @@ def api_forwards_authorization(inv: Inventory, exp: Any) -> Finding:
        remediation="Give /api/* a cache policy with MinTTL and DefaultTTL 0 (managed "
                    "CachingDisabled, or MaxTTL 1 when Authorization is in the key)")
 def api_not_cached(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     pattern = exp.edge.api_path_pattern
     b = _api_behaviour(inv, exp, dist)
     name = f"{_name(dist)} behaviour {pattern}"
@@ -592,9 +575,7 @@ def api_not_cached(inv: Inventory, exp: Any) -> Finding:
        remediation="Enable standard logging on the distribution to the stack's log bucket "
                    "(Logging.Enabled=true, Bucket=<log bucket>.s3.amazonaws.com)")
 def access_logging(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     log = _config(dist).get("Logging") or {}
     name = _name(dist)
     if not log.get("Enabled") or not log.get("Bucket"):
@@ -613,9 +594,7 @@ def access_logging(inv: Inventory, exp: Any) -> Finding:
        remediation="Check the deploy pipeline's create-invalidation call and AWS Health; "
                    "re-issue the invalidation (or contact AWS support if it stays stuck)")
 def no_stuck_invalidations(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     resp = inv.call("cloudfront", "list_invalidations", DistributionId=dist["Id"],
                     MaxItems="100")
     items = _items(resp.get("InvalidationList"))
