@@ -87,6 +87,14 @@ def _app_port(inv: Inventory, exp: Any) -> int | None:
     return None
 
 
+def _need_api(inv: Inventory) -> str:
+    """The stack's REST API id; :class:`Missing` when there is none."""
+    api = reads.rest_api_id(inv)
+    if not api:
+        raise Missing(absent("REST API", fix="Deploy the API or set resources.rest_api"))
+    return api
+
+
 def _need_stage(inv: Inventory) -> dict:
     """The stack's API stage; :class:`Missing` when the API or the stage is not there."""
     if not reads.rest_api_id(inv):
@@ -217,8 +225,7 @@ def stage_throttling(inv: Inventory, exp: Any) -> Finding:
                    "type COGNITO_USER_POOLS, authorizerId of the stack's authorizer), then "
                    "redeploy the stage")
 def methods_authorized(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.rest_api_id(inv):
-        return [absent("REST API", fix="Deploy the API or set resources.rest_api")]
+    _need_api(inv)
     by_id = {a["id"]: a for a in reads.authorizers(inv)}
     findings = []
     for res, verb, method in _methods(inv):
@@ -268,8 +275,7 @@ def _user_pool_arn(inv: Inventory) -> str | None:
        remediation="Point the authorizer's provider ARNs at the stack's user pool ARN, then "
                    "redeploy the stage (tokens from any other pool are rejected with 401)")
 def authorizer_trusts_stack_pool(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.rest_api_id(inv):
-        return [absent("REST API", fix="Deploy the API or set resources.rest_api")]
+    _need_api(inv)
     pool_arn = _user_pool_arn(inv)
     if not pool_arn:
         return [absent("Cognito user pool", fix="Deploy the user pool or set resources.user_pool")]
@@ -305,8 +311,7 @@ def _identity_key(source: str | None) -> str:
        remediation="Set the authorizer's identity source to method.request.header.Authorization "
                    "(clients send the ID token there) and redeploy the stage")
 def authorizer_identity_source(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.rest_api_id(inv):
-        return [absent("REST API", fix="Deploy the API or set resources.rest_api")]
+    _need_api(inv)
     auths = cognito_authorizers_in_use(inv, exp)
     if not auths:
         return [absent(f"Cognito authorizer of {_api_name(inv)}")]
@@ -331,8 +336,7 @@ def authorizer_identity_source(inv: Inventory, exp: Any) -> list[Finding]:
                    "stack's VPC link id, then redeploy the stage (private subnets are not "
                    "reachable over the internet)")
 def integrations_via_vpc_link(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.rest_api_id(inv):
-        return [absent("REST API", fix="Deploy the API or set resources.rest_api")]
+    _need_api(inv)
     findings = []
     for res, verb, method in _methods(inv):
         name = f"integration of {verb} {res.get('path')} of {_api_name(inv)}"

@@ -33,6 +33,11 @@ def _cache(name: str, ttls: tuple[int, int, int], headers: tuple[str, ...] = (),
                 "QueryStringsConfig": {"QueryStringBehavior": queries}}}
 
 
+def _origin_request(name: str, headers: dict[str, Any], cookies: str, queries: str) -> dict[str, Any]:
+    return {"Name": name, "HeadersConfig": headers, "CookiesConfig": {"CookieBehavior": cookies},
+            "QueryStringsConfig": {"QueryStringBehavior": queries}}
+
+
 # AWS-managed cache and origin request policies: fixed ids, the same in every account, and
 # contents as documented in the CloudFront Developer Guide ("Use managed cache policies",
 # "Use managed origin request policies"). Known here, they need no read; the emulator
@@ -48,24 +53,17 @@ MANAGED_CACHE_POLICIES: dict[str, dict[str, Any]] = {
         cookies="all", queries="all", compress=True),
 }
 MANAGED_ORIGIN_REQUEST_POLICIES: dict[str, dict[str, Any]] = {
-    "216adef6-5c7f-47e4-b989-5492eafa07d3": {
-        "Name": "Managed-AllViewer", "HeadersConfig": _headers("allViewer"),
-        "CookiesConfig": {"CookieBehavior": "all"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}},
-    "b689b0a8-53d0-40ab-baf2-68738e2966ac": {
-        "Name": "Managed-AllViewerExceptHostHeader", "HeadersConfig": _headers("allExcept", ("host",)),
-        "CookiesConfig": {"CookieBehavior": "all"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}},
-    "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf": {
-        "Name": "Managed-CORS-S3Origin",
-        "HeadersConfig": _headers("whitelist", ("origin", "access-control-request-headers",
-                                                "access-control-request-method")),
-        "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "none"}},
-    "59781a5b-3903-41f3-afcb-af62929ccde1": {
-        "Name": "Managed-CORS-CustomOrigin", "HeadersConfig": _headers("whitelist", ("origin",)),
-        "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "none"}},
-    "acba4595-bd28-49b8-b9fe-13317c0390fa": {
-        "Name": "Managed-UserAgentRefererHeaders",
-        "HeadersConfig": _headers("whitelist", ("user-agent", "referer")),
-        "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}},
+    "216adef6-5c7f-47e4-b989-5492eafa07d3": _origin_request("Managed-AllViewer", _headers("allViewer"),
+                                                            "all", "all"),
+    "b689b0a8-53d0-40ab-baf2-68738e2966ac": _origin_request(
+        "Managed-AllViewerExceptHostHeader", _headers("allExcept", ("host",)), "all", "all"),
+    "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf": _origin_request(
+        "Managed-CORS-S3Origin", _headers("whitelist", ("origin", "access-control-request-headers",
+                                                        "access-control-request-method")), "none", "none"),
+    "59781a5b-3903-41f3-afcb-af62929ccde1": _origin_request(
+        "Managed-CORS-CustomOrigin", _headers("whitelist", ("origin",)), "none", "none"),
+    "acba4595-bd28-49b8-b9fe-13317c0390fa": _origin_request(
+        "Managed-UserAgentRefererHeaders", _headers("whitelist", ("user-agent", "referer")), "none", "all"),
 }
 # Origin request policy header behaviours that send every viewer header to the origin.
 _ALL_VIEWER = ("allViewer", "allViewerAndWhitelistCloudFront", "allExcept")
@@ -95,6 +93,17 @@ def _dist(inv: Inventory) -> dict:
         raise Missing(absent("CloudFront distribution", "a distribution in the stack (output "
                              "DistributionId or resources.distribution)"))
     return dist
+
+
+def _need_api_behaviour(inv: Inventory, exp: Any) -> tuple[str, dict]:
+    """(label, the distribution's /api/* behaviour); :class:`Missing` when there is none."""
+    dist = _dist(inv)
+    pattern = exp.edge.api_path_pattern
+    name = f"{_name(dist)} behaviour {pattern}"
+    b = _api_behaviour(inv, exp, dist)
+    if not b:
+        raise Missing(absent(name, f"a behaviour for {pattern}"))
+    return name, b
 
 
 def _config(dist: dict) -> dict:
@@ -521,12 +530,7 @@ def behaviours_route_to_origins(inv: Inventory, exp: Any) -> list[Finding]:
                    "request policy (AllViewerExceptHostHeader); CloudFront strips it otherwise "
                    "and the Cognito authorizer answers 401")
 def api_forwards_authorization(inv: Inventory, exp: Any) -> Finding:
-    dist = _dist(inv)
-    pattern = exp.edge.api_path_pattern
-    b = _api_behaviour(inv, exp, dist)
-    name = f"{_name(dist)} behaviour {pattern}"
-    if not b:
-        return absent(name, f"a behaviour for {pattern}")
+    name, b = _need_api_behaviour(inv, exp)
     ok, what, ev = forwards_authorization(inv, b)
     if not ok:
         return failed(name, f"{what}, so API Gateway's authorizer sees no token (401)",
@@ -540,12 +544,7 @@ def api_forwards_authorization(inv: Inventory, exp: Any) -> Finding:
        remediation="Give /api/* a cache policy with MinTTL and DefaultTTL 0 (managed "
                    "CachingDisabled, or MaxTTL 1 when Authorization is in the key)")
 def api_not_cached(inv: Inventory, exp: Any) -> Finding:
-    dist = _dist(inv)
-    pattern = exp.edge.api_path_pattern
-    b = _api_behaviour(inv, exp, dist)
-    name = f"{_name(dist)} behaviour {pattern}"
-    if not b:
-        return absent(name, f"a behaviour for {pattern}")
+    name, b = _need_api_behaviour(inv, exp)
     max_ttl = exp.edge.api_max_ttl_seconds
     want = f"MinTTL 0, DefaultTTL 0 and MaxTTL at most {max_ttl}s (or managed CachingDisabled)"
     pid = b.get("CachePolicyId")
