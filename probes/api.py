@@ -13,7 +13,7 @@ from probes import graph, iam, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
-from probes.result import Finding, absent, failed, passed
+from probes.result import Finding, Missing, absent, failed, passed
 
 COGNITO = "COGNITO_USER_POOLS"
 
@@ -87,15 +87,24 @@ def _app_port(inv: Inventory, exp: Any) -> int | None:
     return None
 
 
-def _need_stage(inv: Inventory) -> Finding | dict:
+def _need_api(inv: Inventory) -> str:
+    """The stack's REST API id; :class:`Missing` when there is none."""
+    api = reads.rest_api_id(inv)
+    if not api:
+        raise Missing(absent("REST API", fix="Deploy the API or set resources.rest_api"))
+    return api
+
+
+def _need_stage(inv: Inventory) -> dict:
+    """The stack's API stage; :class:`Missing` when the API or the stage is not there."""
     if not reads.rest_api_id(inv):
-        return absent("REST API", fix="Deploy the API (AWS::ApiGateway::RestApi) or set "
-                                      "resources.rest_api in the environment file")
+        raise Missing(absent("REST API", fix="Deploy the API (AWS::ApiGateway::RestApi) or set "
+                                             "resources.rest_api in the environment file"))
     stage = reads.api_stage(inv)
     if not stage:
-        return absent(_stage_name(inv), "the stage to exist and serve a deployment",
-                      "Create the stage from the latest deployment: aws apigateway "
-                      "create-deployment --rest-api-id <api> --stage-name <stage>")
+        raise Missing(absent(_stage_name(inv), "the stage to exist and serve a deployment",
+                             "Create the stage from the latest deployment: aws apigateway "
+                             "create-deployment --rest-api-id <api> --stage-name <stage>"))
     return stage
 
 
@@ -107,8 +116,6 @@ def _need_stage(inv: Inventory) -> Finding | dict:
                    "until deployed)")
 def stage_deployed(inv: Inventory, exp: Any) -> Finding:
     stage = _need_stage(inv)
-    if isinstance(stage, Finding):
-        return stage
     name = _stage_name(inv)
     dep_id = stage.get("deploymentId")
     if not dep_id:
@@ -150,8 +157,6 @@ def stage_deployed(inv: Inventory, exp: Any) -> Finding:
                    "op=replace,path=/accessLogSettings/destinationArn,value=<arn>")
 def stage_access_logging(inv: Inventory, exp: Any) -> Finding:
     stage = _need_stage(inv)
-    if isinstance(stage, Finding):
-        return stage
     name = _stage_name(inv)
     settings = stage.get("accessLogSettings") or {}
     dest, fmt = settings.get("destinationArn"), settings.get("format")
@@ -176,8 +181,6 @@ def stage_access_logging(inv: Inventory, exp: Any) -> Finding:
                    "--patch-operations op=replace,path=/*/*/metrics/enabled,value=true")
 def stage_metrics_enabled(inv: Inventory, exp: Any) -> Finding:
     stage = _need_stage(inv)
-    if isinstance(stage, Finding):
-        return stage
     name = _stage_name(inv)
     defaults = _stage_defaults(stage)
     if not defaults or not defaults.get("metricsEnabled"):
@@ -197,8 +200,6 @@ def stage_metrics_enabled(inv: Inventory, exp: Any) -> Finding:
                    "op=replace,path=/*/*/throttling/rateLimit,value=<n>")
 def stage_throttling(inv: Inventory, exp: Any) -> Finding:
     stage = _need_stage(inv)
-    if isinstance(stage, Finding):
-        return stage
     name = _stage_name(inv)
     max_burst, max_rate = exp.api.max_throttling_burst_limit, exp.api.max_throttling_rate_limit
     expected = f"0 < burst <= {max_burst} and 0 < rate <= {max_rate:g} req/s for */*"
@@ -224,8 +225,7 @@ def stage_throttling(inv: Inventory, exp: Any) -> Finding:
                    "type COGNITO_USER_POOLS, authorizerId of the stack's authorizer), then "
                    "redeploy the stage")
 def methods_authorized(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.rest_api_id(inv):
-        return [absent("REST API", fix="Deploy the API or set resources.rest_api")]
+    _need_api(inv)
     by_id = {a["id"]: a for a in reads.authorizers(inv)}
     findings = []
     for res, verb, method in _methods(inv):
@@ -275,8 +275,7 @@ def _user_pool_arn(inv: Inventory) -> str | None:
        remediation="Point the authorizer's provider ARNs at the stack's user pool ARN, then "
                    "redeploy the stage (tokens from any other pool are rejected with 401)")
 def authorizer_trusts_stack_pool(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.rest_api_id(inv):
-        return [absent("REST API", fix="Deploy the API or set resources.rest_api")]
+    _need_api(inv)
     pool_arn = _user_pool_arn(inv)
     if not pool_arn:
         return [absent("Cognito user pool", fix="Deploy the user pool or set resources.user_pool")]
@@ -312,8 +311,7 @@ def _identity_key(source: str | None) -> str:
        remediation="Set the authorizer's identity source to method.request.header.Authorization "
                    "(clients send the ID token there) and redeploy the stage")
 def authorizer_identity_source(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.rest_api_id(inv):
-        return [absent("REST API", fix="Deploy the API or set resources.rest_api")]
+    _need_api(inv)
     auths = cognito_authorizers_in_use(inv, exp)
     if not auths:
         return [absent(f"Cognito authorizer of {_api_name(inv)}")]
@@ -338,8 +336,7 @@ def authorizer_identity_source(inv: Inventory, exp: Any) -> list[Finding]:
                    "stack's VPC link id, then redeploy the stage (private subnets are not "
                    "reachable over the internet)")
 def integrations_via_vpc_link(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.rest_api_id(inv):
-        return [absent("REST API", fix="Deploy the API or set resources.rest_api")]
+    _need_api(inv)
     findings = []
     for res, verb, method in _methods(inv):
         name = f"integration of {verb} {res.get('path')} of {_api_name(inv)}"

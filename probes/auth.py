@@ -24,7 +24,7 @@ from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory, describe_error
 from probes.redact import register_secret
 from probes.registry import probe
-from probes.result import Finding, absent, failed, passed, skipped
+from probes.result import Finding, Missing, absent, failed, passed, skipped
 
 PASSWORD_FLOW = "ALLOW_USER_PASSWORD_AUTH"
 # Cognito's defaults when TokenValidityUnits omits a token.
@@ -63,17 +63,18 @@ def _client_name(client: dict) -> str:
     return f"app client {client.get('ClientName') or ''} ({client['ClientId']})".replace("  ", " ")
 
 
-def _need_client(inv: Inventory) -> dict | Finding:
+def _need_client(inv: Inventory) -> dict:
+    """The stack's app client; :class:`Missing` when the pool or the client is not there."""
     if not graph.role(inv, "user_pool"):
-        return absent("Cognito user pool", fix="Deploy the user pool or set resources.user_pool")
+        raise Missing(absent("Cognito user pool", fix="Deploy the user pool or set resources.user_pool"))
     if not graph.role(inv, "user_pool_client"):
-        return absent("Cognito app client",
-                      fix="Deploy the app client or set resources.user_pool_client")
+        raise Missing(absent("Cognito app client",
+                             fix="Deploy the app client or set resources.user_pool_client"))
     client = _client(inv)
     if not client:
-        return absent(f"app client {graph.role(inv, 'user_pool_client')} of user pool "
-                      f"{graph.role(inv, 'user_pool')}",
-                      fix="Recreate the app client (and update the SPA's client id)")
+        raise Missing(absent(f"app client {graph.role(inv, 'user_pool_client')} of user pool "
+                             f"{graph.role(inv, 'user_pool')}",
+                             fix="Recreate the app client (and update the SPA's client id)"))
     return client
 
 
@@ -89,8 +90,6 @@ def pool_and_client_exist(inv: Inventory, exp: Any) -> Finding:
         return absent(f"user pool {pid}" if pid else "Cognito user pool",
                       fix="Redeploy the stack or set resources.user_pool")
     client = _need_client(inv)
-    if isinstance(client, Finding):
-        return client
     return passed(f"user pool {pool['Id']}", f"exists with {_client_name(client)}",
                   userPoolArn=pool.get("Arn"))
 
@@ -101,8 +100,6 @@ def pool_and_client_exist(inv: Inventory, exp: Any) -> Finding:
                    "client resets every field you omit: pass the full configuration)")
 def client_auth_flows(inv: Inventory, exp: Any) -> Finding:
     client = _need_client(inv)
-    if isinstance(client, Finding):
-        return client
     have, want = set(client.get("ExplicitAuthFlows") or []), set(exp.auth.explicit_auth_flows)
     extra, missing = sorted(have - want), sorted(want - have)
     if extra or missing:
@@ -120,8 +117,6 @@ def client_auth_flows(inv: Inventory, exp: Any) -> Finding:
                    "removed in place) and update the SPA's client id")
 def client_secret(inv: Inventory, exp: Any) -> Finding:
     client = _need_client(inv)
-    if isinstance(client, Finding):
-        return client
     has = bool(client.get("ClientSecret"))
     if has != exp.auth.client_secret:
         return failed(_client_name(client), "has a client secret" if has else "has no secret",
@@ -137,8 +132,6 @@ def client_secret(inv: Inventory, exp: Any) -> Finding:
                    "expected flows (the implicit flow exposes tokens in URLs)")
 def client_oauth_flows(inv: Inventory, exp: Any) -> Finding:
     client = _need_client(inv)
-    if isinstance(client, Finding):
-        return client
     enabled = bool(client.get("AllowedOAuthFlowsUserPoolClient"))
     flows = sorted(client.get("AllowedOAuthFlows") or [])
     want = sorted(exp.auth.oauth_flows)
@@ -160,8 +153,6 @@ def client_oauth_flows(inv: Inventory, exp: Any) -> Finding:
                    "no wildcards) in the app client")
 def client_callback_urls_https(inv: Inventory, exp: Any) -> Finding:
     client = _need_client(inv)
-    if isinstance(client, Finding):
-        return client
     name = _client_name(client)
     callbacks, logouts = client.get("CallbackURLs") or [], client.get("LogoutURLs") or []
     default = [client["DefaultRedirectURI"]] if client.get("DefaultRedirectURI") else []
@@ -190,8 +181,6 @@ def client_callback_urls_https(inv: Inventory, exp: Any) -> Finding:
                    "usable for its whole lifetime")
 def client_token_validity(inv: Inventory, exp: Any) -> Finding:
     client = _need_client(inv)
-    if isinstance(client, Finding):
-        return client
     units = {**_DEFAULT_UNITS, **(client.get("TokenValidityUnits") or {})}
     # Cognito's defaults when the client does not set a validity: 1 h, 1 h, 30 days.
     values = {k: client.get(f"{k}Validity") or default
@@ -229,8 +218,6 @@ def _journey(inv: Inventory, exp: Any, credentials: Credentials) -> Finding:
     """Step by step: the API trusts this pool; its JWKS is published; a user signs in with
     the client; the ID and access tokens verify as the authorizer verifies them."""
     client = _need_client(inv)
-    if isinstance(client, Finding):
-        return client
     pool = reads.user_pool(inv)
     if not pool:
         return absent(f"user pool {graph.role(inv, 'user_pool')}")

@@ -9,7 +9,6 @@ trace calls it for the same question.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from probes import reads
@@ -26,24 +25,6 @@ _HEADER_KEYS = {"aws:referer": "referer", "aws:useragent": "user-agent"}
 
 def _as_list(v: Any) -> list:
     return v if isinstance(v, list) else [v] if v is not None else []
-
-
-def rest_api(inv: Inventory, api_id: str) -> dict | None:
-    return inv.call("apigateway", "get_rest_api", missing_ok=True, restApiId=api_id)
-
-
-def api_policy(api: dict) -> dict | None:
-    """The REST API's resource policy (API Gateway returns it as escaped JSON)."""
-    raw = api.get("policy")
-    if not raw:
-        return None
-    for text in (raw, raw.replace('\\"', '"').replace("\\\\", "\\")):
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            continue
-        return json.loads(doc) if isinstance(doc, str) else doc
-    return None
 
 
 def api_origin(inv: Inventory, api_id: str) -> tuple[dict | None, dict | None]:
@@ -116,7 +97,7 @@ def api_bypass_closed(inv: Inventory, api_id: str | None = None) -> tuple[bool, 
     sends the header value it requires (otherwise CloudFront is refused too).
     """
     api_id = api_id or reads.rest_api_id(inv)
-    api = rest_api(inv, api_id) if api_id else None
+    api = reads.rest_api(inv, api_id) if api_id else None
     if not api:
         return False, None, "the REST API was not found"
     _, origin = api_origin(inv, api_id)
@@ -131,7 +112,7 @@ def api_bypass_closed(inv: Inventory, api_id: str | None = None) -> tuple[bool, 
         return True, "regional web ACL", (f"stage {stage.get('stageName')} has regional web ACL "
                                           f"{stage['webAclArn']}")
     headers = origin_headers(origin)
-    deny = _header_deny(api_policy(api))
+    deny = _header_deny(reads.parse_api_policy(api.get("policy")))
     if deny:
         header, values = deny
         sent = headers.get(header)

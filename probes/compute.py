@@ -62,27 +62,25 @@ def _app_group(inv: Inventory) -> str | None:
 
 
 def _role_name(inv: Inventory) -> tuple[str | None, str]:
-    """(role name, where it came from): the launch template's profile first."""
-    _, data = reads.launch_template_data(inv)
-    ref = (data or {}).get("IamInstanceProfile") or {}
-    name = ref.get("Name") or (ref.get("Arn") or "").rsplit("/", 1)[-1]
-    if name:
-        profile = reads.instance_profile(inv, name)
-        roles = (profile or {}).get("Roles", [])
-        if roles:
-            return roles[0]["RoleName"], f"instance profile {name}"
+    """(role name, where it came from): the graph's instance role (the launch template's
+    instance profile, unless the environment names the role)."""
     try:
-        return graph.role(inv, "instance_role"), "the stack's instance role"
+        role = graph.role(inv, "instance_role")
     except Ambiguous:
         return None, ""
+    if not role:
+        return None, ""
+    name = graph.instance_profile_name(reads.launch_template_data(inv)[1])
+    if name and not inv.explicit.get("instance_role"):
+        return role, f"instance profile {name}"
+    return role, graph.of(inv).followed("instance_role")
 
 
 def _without_profile(inv: Inventory) -> str | None:
     """The launch template's label when it carries no instance profile: its instances get
     no role at all, which is the launch template's finding, not a role gone missing."""
     lt_id, data = reads.launch_template_data(inv)
-    profile = (data or {}).get("IamInstanceProfile") or {}
-    if lt_id and data is not None and not (profile.get("Arn") or profile.get("Name")):
+    if lt_id and data is not None and not graph.instance_profile_name(data):
         return _lt_label(lt_id, data, inv)
     return None
 
@@ -145,11 +143,9 @@ def launch_template_settings(inv: Inventory, exp: Any) -> Finding:
     label = _lt_label(lt_id, data, inv)
     problems = []
     profile = data.get("IamInstanceProfile") or {}
-    if not (profile.get("Arn") or profile.get("Name")):
+    if not graph.instance_profile_name(data):
         problems.append("no instance profile")
-    groups = set(data.get("SecurityGroupIds") or [])
-    for ni in data.get("NetworkInterfaces") or []:
-        groups.update(ni.get("Groups") or [])
+    groups = set(graph.of(inv).app_group_ids())
     app = _app_group(inv)
     if not groups:
         problems.append("no security group")
@@ -316,15 +312,11 @@ def asg_spans_private_subnets(inv: Inventory, exp: Any) -> Finding:
         return _no_asg()
     label = f"Auto Scaling group {asg['AutoScalingGroupName']}"
     subnets = [s for s in (asg.get("VPCZoneIdentifier") or "").split(",") if s]
-    app: list[str] = []  # the app tier is the ASG's subnets: nothing to compare them with
     public = reads.public_subnets(inv)
     described = {s["SubnetId"]: s for s in reads.subnets(inv)}
     azs = sorted({described[s]["AvailabilityZone"] for s in subnets if s in described})
-    evidence = {"subnets": subnets, "azs": azs, "app_subnets": app}
+    evidence = {"subnets": subnets, "azs": azs}
     want = exp.compute.min_azs
-    if app and sorted(subnets) != sorted(app):
-        return failed(label, f"launches into {', '.join(subnets) or 'no subnet'}",
-                      f"the private app subnets {', '.join(app)}", **evidence)
     if public & set(subnets):
         return failed(label, f"launches into public subnet(s) {', '.join(sorted(public & set(subnets)))} "
                              "(their route tables send 0.0.0.0/0 to an internet gateway)",

@@ -14,7 +14,7 @@ from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.redact import register_secret
 from probes.registry import probe
-from probes.result import Finding, absent, failed, passed, skipped
+from probes.result import Finding, Missing, absent, failed, passed, skipped
 
 
 @layer_expectations("database")
@@ -33,10 +33,14 @@ def _db(inv: Inventory) -> tuple[str, dict | None]:
     return f"RDS instance {ident or '(none)'}", reads.db_instance(inv) if ident else None
 
 
-def _no_db() -> Finding:
-    return absent("RDS DB instance (AWS::RDS::DBInstance)",
-                  fix="Deploy the stack's database or set resources.db_instance in the "
-                      "environment file")
+def _need_db(inv: Inventory) -> tuple[str, dict]:
+    """(label, description) of the DB instance; :class:`Missing` when there is none."""
+    name, db = _db(inv)
+    if db is None:
+        raise Missing(absent("RDS DB instance (AWS::RDS::DBInstance)",
+                             fix="Deploy the stack's database or set resources.db_instance in the "
+                                 "environment file"))
+    return name, db
 
 
 def _secret_arn(db: dict, inv: Inventory | None = None) -> str | None:
@@ -48,6 +52,27 @@ def _secret_arn(db: dict, inv: Inventory | None = None) -> str | None:
     return graph.role(inv, "db_secret")
 
 
+def _flag_floor(name: str, db: dict, field: str, want: bool, why: str, fix_flags: str) -> Finding:
+    """A boolean setting the environment may require: a floor (on where none is required
+    never fails). ``why`` follows the observed value; ``fix_flags`` ends the fix command."""
+    actual = bool(db.get(field))
+    if want and not actual:
+        return failed(name, f"has {field}=false{why}", f"{field}=true",
+                      f"aws rds modify-db-instance --db-instance-identifier {db['DBInstanceIdentifier']} "
+                      f"{fix_flags}")
+    return passed(name, f"has {field}={str(actual).lower()} as expected")
+
+
+def _need_secret(inv: Inventory) -> tuple[str, str]:
+    """(DB label, its master secret's ARN); :class:`Missing` (a skip) when it has none."""
+    name, db = _need_db(inv)
+    arn = _secret_arn(db, inv)
+    if not arn:
+        raise Missing(skipped(name, "has no managed master secret (database.master_secret_managed "
+                                    "reports it)"))
+    return name, arn
+
+
 # ---- instance state ---------------------------------------------------------------------
 @probe(layer="database", component="rds", title="RDS instance is available",
        severity="blocker", gate=True, challenge=3,
@@ -55,9 +80,7 @@ def _secret_arn(db: dict, inv: Inventory | None = None) -> str | None:
                    "(aws rds describe-events --source-type db-instance) for why it is not "
                    "available")
 def instance_available(inv: Inventory, exp: Any) -> Finding:
-    name, db = _db(inv)
-    if db is None:
-        return _no_db()
+    name, db = _need_db(inv)
     status = db.get("DBInstanceStatus", "unknown")
     if status != "available":
         return failed(name, f"is {status!r}", "'available'", status=status)
@@ -70,9 +93,7 @@ def instance_available(inv: Inventory, exp: Any) -> Finding:
        remediation="aws rds modify-db-instance --no-publicly-accessible --apply-immediately "
                    "--db-instance-identifier <id>")
 def not_publicly_accessible(inv: Inventory, exp: Any) -> Finding:
-    name, db = _db(inv)
-    if db is None:
-        return _no_db()
+    name, db = _need_db(inv)
     if db.get("PubliclyAccessible"):
         return failed(name, "is publicly accessible (PubliclyAccessible=true)",
                       "PubliclyAccessible=false (reachable only from inside the VPC)",
@@ -99,9 +120,7 @@ def _route_table_for(subnet_id: str, vpc_id: str, tables: list[dict]) -> dict | 
        remediation="Associate the DB subnets with a private route table that has no "
                    "0.0.0.0/0 (or ::/0) route to an internet gateway")
 def subnets_without_internet_route(inv: Inventory, exp: Any) -> list[Finding]:
-    name, db = _db(inv)
-    if db is None:
-        return [_no_db()]
+    name, db = _need_db(inv)
     group = db.get("DBSubnetGroup") or {}
     subnets = [s["SubnetIdentifier"] for s in group.get("Subnets", [])]
     vpc_id = group.get("VpcId")
@@ -148,9 +167,7 @@ def subnets_without_internet_route(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="Storage encryption cannot be turned on in place: snapshot, copy the "
                    "snapshot with --kms-key-id, restore from the encrypted copy and switch over")
 def storage_encrypted(inv: Inventory, exp: Any) -> Finding:
-    name, db = _db(inv)
-    if db is None:
-        return _no_db()
+    name, db = _need_db(inv)
     if not db.get("StorageEncrypted"):
         return failed(name, "has unencrypted storage (StorageEncrypted=false)",
                       "StorageEncrypted=true")
@@ -162,9 +179,7 @@ def storage_encrypted(inv: Inventory, exp: Any) -> Finding:
        remediation="aws rds modify-db-instance --backup-retention-period <days> "
                    "--apply-immediately --db-instance-identifier <id>")
 def backups_retained(inv: Inventory, exp: Any) -> Finding:
-    name, db = _db(inv)
-    if db is None:
-        return _no_db()
+    name, db = _need_db(inv)
     days = int(db.get("BackupRetentionPeriod") or 0)
     want = exp.database.backup_retention_days
     if days < want:
@@ -183,19 +198,10 @@ def backups_retained(inv: Inventory, exp: Any) -> Finding:
        remediation="aws rds modify-db-instance --[no-]multi-az --db-instance-identifier <id> "
                    "(or change expectations.database.multi_az if the environment changed)")
 def multi_az_as_expected(inv: Inventory, exp: Any) -> Finding:
-    name, db = _db(inv)
-    if db is None:
-        return _no_db()
-    actual, want = bool(db.get("MultiAZ")), exp.database.multi_az
-    if want and not actual:  # a floor: a standby where none is required never fails
-        flag = "--multi-az" if want else "--no-multi-az"
-        why = "" if want else " (a standby doubles the instance cost)"
-        return failed(name, f"has MultiAZ={str(actual).lower()}{why}",
-                      f"MultiAZ={str(want).lower()}",
-                      f"aws rds modify-db-instance --db-instance-identifier "
-                      f"{db['DBInstanceIdentifier']} {flag} --apply-immediately, or set "
-                      "expectations.database.multi_az if the environment changed")
-    return passed(name, f"has MultiAZ={str(actual).lower()} as expected")
+    name, db = _need_db(inv)
+    return _flag_floor(name, db, "MultiAZ", exp.database.multi_az, "",
+                       "--multi-az --apply-immediately, or set expectations.database.multi_az if "
+                       "the environment changed")
 
 
 @probe(layer="database", component="rds",
@@ -203,20 +209,10 @@ def multi_az_as_expected(inv: Inventory, exp: Any) -> Finding:
        remediation="aws rds modify-db-instance --[no-]deletion-protection "
                    "--db-instance-identifier <id>")
 def deletion_protection_as_expected(inv: Inventory, exp: Any) -> Finding:
-    name, db = _db(inv)
-    if db is None:
-        return _no_db()
-    actual, want = bool(db.get("DeletionProtection")), exp.database.deletion_protection
-    if want and not actual:  # a floor: protection where none is required never fails
-        flag = "--deletion-protection" if want else "--no-deletion-protection"
-        why = (" (the database can be deleted by one API call)" if want
-               else " (stack teardown will fail on this environment)")
-        return failed(name, f"has DeletionProtection={str(actual).lower()}{why}",
-                      f"DeletionProtection={str(want).lower()}",
-                      f"aws rds modify-db-instance --db-instance-identifier "
-                      f"{db['DBInstanceIdentifier']} {flag}, or set "
-                      "expectations.database.deletion_protection")
-    return passed(name, f"has DeletionProtection={str(actual).lower()} as expected")
+    name, db = _need_db(inv)
+    return _flag_floor(name, db, "DeletionProtection", exp.database.deletion_protection,
+                       " (the database can be deleted by one API call)",
+                       "--deletion-protection, or set expectations.database.deletion_protection")
 
 
 # ---- credentials (Challenge 3) ----------------------------------------------------------
@@ -227,9 +223,7 @@ def deletion_protection_as_expected(inv: Inventory, exp: Any) -> Finding:
                    "--apply-immediately --db-instance-identifier <id>, then read the "
                    "credentials from the secret (MasterUserSecret.SecretArn) in the app")
 def master_secret_managed(inv: Inventory, exp: Any) -> Finding:
-    name, db = _db(inv)
-    if db is None:
-        return _no_db()
+    name, db = _need_db(inv)
     arn = _secret_arn(db)
     attached = _secret_arn(db, inv)
     if not arn and attached:
@@ -252,13 +246,7 @@ def master_secret_managed(inv: Inventory, exp: Any) -> Finding:
                    "if it is gone, re-enable ManageMasterUserPassword on the instance so RDS "
                    "creates a new one and redeploy the app with its ARN")
 def master_secret_exists(inv: Inventory, exp: Any) -> Finding:
-    name, db = _db(inv)
-    if db is None:
-        return _no_db()
-    arn = _secret_arn(db, inv)
-    if not arn:
-        return skipped(name, "has no managed master secret (database.master_secret_managed "
-                             "reports it)")
+    name, arn = _need_secret(inv)
     desc = reads.secret(inv, arn)
     if not desc:
         return failed(f"secret {arn} (master password of {name})",
@@ -281,13 +269,7 @@ def master_secret_exists(inv: Inventory, exp: Any) -> Finding:
        remediation="Grant the instance role secretsmanager:GetSecretValue on the DB secret's "
                    "ARN (MasterUserSecret.SecretArn) and nothing broader")
 def app_role_reads_master_secret(inv: Inventory, exp: Any) -> Finding:
-    name, db = _db(inv)
-    if db is None:
-        return _no_db()
-    arn = _secret_arn(db, inv)
-    if not arn:
-        return skipped(name, "has no managed master secret (database.master_secret_managed "
-                             "reports it)")
+    name, arn = _need_secret(inv)
     role = graph.role(inv, "instance_role")
     if not role:
         return absent("instance role of the app (AWS::IAM::Role)",
@@ -431,9 +413,7 @@ def no_password_in_plaintext(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="aws rds modify-db-instance --cloudwatch-logs-export-configuration "
                    "'{\"EnableLogTypes\":[\"postgresql\"]}' --db-instance-identifier <id>")
 def log_exports_enabled(inv: Inventory, exp: Any) -> Finding:
-    name, db = _db(inv)
-    if db is None:
-        return _no_db()
+    name, db = _need_db(inv)
     enabled = list(db.get("EnabledCloudwatchLogsExports") or [])
     missing = [t for t in exp.database.log_exports if t not in enabled]
     if missing:
@@ -478,9 +458,7 @@ def _mysql_slow_query_log(name: str, group: str, params: dict, limit: int) -> Fi
                    "ParameterName=log_min_duration_statement,ParameterValue=500,"
                    "ApplyMethod=immediate")
 def slow_query_logging(inv: Inventory, exp: Any) -> Finding:
-    name, db = _db(inv)
-    if db is None:
-        return _no_db()
+    name, db = _need_db(inv)
     engine = str(db.get("Engine", ""))
     mysql = engine.startswith(("mysql", "mariadb", "aurora-mysql"))
     if not mysql and not engine.startswith(("postgres", "aurora-postgresql")):

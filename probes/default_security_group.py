@@ -9,16 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from probes import graph
 from probes.inventory import Inventory
 from probes.nodes import label, nodes
 from probes.registry import probe
 from probes.result import Finding, failed, passed, skipped
-
-
-def _groups(inv: Inventory, vpc_id: str) -> list[dict]:
-    # The same read as reads.security_groups for the stack's VPC, so it is shared.
-    return inv.paginate("ec2", "describe_security_groups", "SecurityGroups",
-                        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
 
 
 def _interfaces(inv: Inventory, group_id: str) -> list[dict]:
@@ -54,7 +49,8 @@ def _foreign_ingress(group: dict) -> list[str]:
 
 def _judge(inv: Inventory, node: dict) -> Finding:
     what = label(inv, node, "VPC")
-    default = next((g for g in _groups(inv, node["id"]) if g.get("GroupName") == "default"), None)
+    groups = graph.of(inv).security_groups_in(node["id"])  # the network layer's read of the VPC
+    default = next((g for g in groups if g.get("GroupName") == "default"), None)
     if default is None:
         return failed(what, "has no default security group listed", "the VPC's default group",
                       "Check that the VPC exists (aws ec2 describe-vpcs) and the reader may "

@@ -13,7 +13,7 @@ from probes import graph, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
-from probes.result import Finding, absent, failed, passed, skipped
+from probes.result import Finding, Missing, absent, failed, passed, skipped
 
 NO_DOMAIN = "no domain configured: set live.domain / the DomainName parameter"
 # Every CloudFront distribution's alias target lives in this fixed hosted zone.
@@ -38,6 +38,14 @@ def configured_domain(inv: Inventory, exp: Any) -> str | None:
     domain = getattr(getattr(exp, "dns", None), "domain", None) \
         or reads.stack_parameter(inv, "DomainName")
     return norm(domain) or None
+
+
+def _need_domain(inv: Inventory, exp: Any, what: str) -> str:
+    """The configured domain; :class:`Missing` (``what`` skipped) when there is none."""
+    domain = configured_domain(inv, exp)
+    if not domain:
+        raise Missing(skipped(what, NO_DOMAIN))
+    return domain
 
 
 def covers(name: str, cert_names: list[str]) -> bool:
@@ -77,9 +85,7 @@ def _stack_cert_arn(inv: Inventory) -> str | None:
        remediation="Create the public hosted zone for the domain (or fix HostedZoneId) and "
                    "delegate the domain to its name servers at the registrar")
 def hosted_zone_exists(inv: Inventory, exp: Any) -> Finding:
-    domain = configured_domain(inv, exp)
-    if not domain:
-        return skipped("hosted zone", NO_DOMAIN)
+    domain = _need_domain(inv, exp, "hosted zone")
     zid = _zone_id(inv) or graph.need(inv, "hosted_zone")
     resp = inv.call("route53", "get_hosted_zone", missing_ok=True, Id=zid)
     if not resp:
@@ -112,9 +118,7 @@ def _records(inv: Inventory, zid: str, domain: str) -> list[dict]:
        remediation="UPSERT A and AAAA alias records for the domain with AliasTarget DNSName = "
                    "the distribution's domain name and HostedZoneId Z2FDTNDATAQYW2")
 def alias_records(inv: Inventory, exp: Any) -> list[Finding]:
-    domain = configured_domain(inv, exp)
-    if not domain:
-        return [skipped("alias records", NO_DOMAIN)]
+    domain = _need_domain(inv, exp, "alias records")
     # Nothing in or referenced by the stack to judge: Absent (skipped unless dns is required).
     zid = _zone_id(inv) or graph.need(inv, "hosted_zone")
     dist = reads.distribution(inv)
@@ -159,9 +163,7 @@ def alias_records(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="Request (or renew) an ACM certificate in us-east-1 for the domain, validate "
                    "it through DNS, and put it on the distribution")
 def certificate_valid(inv: Inventory, exp: Any) -> Finding:
-    domain = configured_domain(inv, exp)
-    if not domain:
-        return skipped("certificate", NO_DOMAIN)
+    domain = _need_domain(inv, exp, "certificate")
     arn = _stack_cert_arn(inv) or _distribution_cert_arn(reads.distribution(inv))
     if not arn:
         graph.need(inv, "certificate")
@@ -211,9 +213,7 @@ def certificate_valid(inv: Inventory, exp: Any) -> Finding:
        remediation="Set the distribution's ViewerCertificate.ACMCertificateArn to the stack's "
                    "certificate (redeploy the stack to undo a manual change)")
 def certificate_on_distribution(inv: Inventory, exp: Any) -> Finding:
-    domain = configured_domain(inv, exp)
-    if not domain:
-        return skipped("certificate on the distribution", NO_DOMAIN)
+    domain = _need_domain(inv, exp, "certificate on the distribution")
     dist = reads.distribution(inv)
     if not dist:
         graph.need(inv, "distribution")

@@ -12,7 +12,7 @@ from probes.dns import certificate_names, configured_domain, covers, norm
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
-from probes.result import Finding, absent, failed, passed, skipped
+from probes.result import Finding, Missing, absent, failed, passed, skipped
 
 # Managed cache policy ids (the same in every account).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -33,6 +33,11 @@ def _cache(name: str, ttls: tuple[int, int, int], headers: tuple[str, ...] = (),
                 "QueryStringsConfig": {"QueryStringBehavior": queries}}}
 
 
+def _origin_request(name: str, headers: dict[str, Any], cookies: str, queries: str) -> dict[str, Any]:
+    return {"Name": name, "HeadersConfig": headers, "CookiesConfig": {"CookieBehavior": cookies},
+            "QueryStringsConfig": {"QueryStringBehavior": queries}}
+
+
 # AWS-managed cache and origin request policies: fixed ids, the same in every account, and
 # contents as documented in the CloudFront Developer Guide ("Use managed cache policies",
 # "Use managed origin request policies"). Known here, they need no read; the emulator
@@ -48,24 +53,17 @@ MANAGED_CACHE_POLICIES: dict[str, dict[str, Any]] = {
         cookies="all", queries="all", compress=True),
 }
 MANAGED_ORIGIN_REQUEST_POLICIES: dict[str, dict[str, Any]] = {
-    "216adef6-5c7f-47e4-b989-5492eafa07d3": {
-        "Name": "Managed-AllViewer", "HeadersConfig": _headers("allViewer"),
-        "CookiesConfig": {"CookieBehavior": "all"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}},
-    "b689b0a8-53d0-40ab-baf2-68738e2966ac": {
-        "Name": "Managed-AllViewerExceptHostHeader", "HeadersConfig": _headers("allExcept", ("host",)),
-        "CookiesConfig": {"CookieBehavior": "all"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}},
-    "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf": {
-        "Name": "Managed-CORS-S3Origin",
-        "HeadersConfig": _headers("whitelist", ("origin", "access-control-request-headers",
-                                                "access-control-request-method")),
-        "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "none"}},
-    "59781a5b-3903-41f3-afcb-af62929ccde1": {
-        "Name": "Managed-CORS-CustomOrigin", "HeadersConfig": _headers("whitelist", ("origin",)),
-        "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "none"}},
-    "acba4595-bd28-49b8-b9fe-13317c0390fa": {
-        "Name": "Managed-UserAgentRefererHeaders",
-        "HeadersConfig": _headers("whitelist", ("user-agent", "referer")),
-        "CookiesConfig": {"CookieBehavior": "none"}, "QueryStringsConfig": {"QueryStringBehavior": "all"}},
+    "216adef6-5c7f-47e4-b989-5492eafa07d3": _origin_request("Managed-AllViewer", _headers("allViewer"),
+                                                            "all", "all"),
+    "b689b0a8-53d0-40ab-baf2-68738e2966ac": _origin_request(
+        "Managed-AllViewerExceptHostHeader", _headers("allExcept", ("host",)), "all", "all"),
+    "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf": _origin_request(
+        "Managed-CORS-S3Origin", _headers("whitelist", ("origin", "access-control-request-headers",
+                                                        "access-control-request-method")), "none", "none"),
+    "59781a5b-3903-41f3-afcb-af62929ccde1": _origin_request(
+        "Managed-CORS-CustomOrigin", _headers("whitelist", ("origin",)), "none", "none"),
+    "acba4595-bd28-49b8-b9fe-13317c0390fa": _origin_request(
+        "Managed-UserAgentRefererHeaders", _headers("whitelist", ("user-agent", "referer")), "none", "all"),
 }
 # Origin request policy header behaviours that send every viewer header to the origin.
 _ALL_VIEWER = ("allViewer", "allViewerAndWhitelistCloudFront", "allExcept")
@@ -88,12 +86,24 @@ class EdgeExpect(Strict):
     invalidation_max_minutes: int = 15
 
 
-def _dist(inv: Inventory) -> tuple[dict | None, Finding | None]:
+def _dist(inv: Inventory) -> dict:
+    """The stack's distribution; :class:`Missing` when there is none."""
     dist = reads.distribution(inv)
     if not dist:
-        return None, absent("CloudFront distribution", "a distribution in the stack (output "
-                            "DistributionId or resources.distribution)")
-    return dist, None
+        raise Missing(absent("CloudFront distribution", "a distribution in the stack (output "
+                             "DistributionId or resources.distribution)"))
+    return dist
+
+
+def _need_api_behaviour(inv: Inventory, exp: Any) -> tuple[str, dict]:
+    """(label, the distribution's /api/* behaviour); :class:`Missing` when there is none."""
+    dist = _dist(inv)
+    pattern = exp.edge.api_path_pattern
+    name = f"{_name(dist)} behaviour {pattern}"
+    b = _api_behaviour(inv, exp, dist)
+    if not b:
+        raise Missing(absent(name, f"a behaviour for {pattern}"))
+    return name, b
 
 
 def _config(dist: dict) -> dict:
@@ -149,9 +159,7 @@ def _api_origin(inv: Inventory, dist: dict) -> dict | None:
        remediation="Enable the distribution (aws cloudfront update-distribution with "
                    "Enabled=true) and wait until its status is Deployed")
 def distribution_enabled(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     enabled, status = _config(dist).get("Enabled"), dist.get("Status")
     ev = {"enabled": enabled, "status": status, "domain_name": dist.get("DomainName")}
     if not enabled:
@@ -169,9 +177,7 @@ def distribution_enabled(inv: Inventory, exp: Any) -> Finding:
        remediation="Set ViewerProtocolPolicy to redirect-to-https (or https-only) on the "
                    "behaviour")
 def viewer_https_only(inv: Inventory, exp: Any) -> list[Finding]:
-    dist, missing = _dist(inv)
-    if missing:
-        return [missing]
+    dist = _dist(inv)
     out = []
     for path, b in _behaviours(dist):
         policy = b.get("ViewerProtocolPolicy")
@@ -191,9 +197,7 @@ def viewer_https_only(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="Set ViewerCertificate.MinimumProtocolVersion to the expected security "
                    "policy (e.g. TLSv1.2_2021)")
 def minimum_tls_policy(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     vc = _config(dist).get("ViewerCertificate") or {}
     want = exp.edge.minimum_protocol_version
     if vc.get("CloudFrontDefaultCertificate") and not (vc.get("ACMCertificateArn")
@@ -216,9 +220,7 @@ def minimum_tls_policy(inv: Inventory, exp: Any) -> Finding:
        remediation="Put the domain in the distribution's Aliases and serve an ACM certificate "
                    "(us-east-1) that covers every alias")
 def certificate_matches_domain(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     cfg = _config(dist)
     aliases = sorted(norm(a) for a in _items(cfg.get("Aliases")))
     vc = cfg.get("ViewerCertificate") or {}
@@ -262,9 +264,7 @@ def certificate_matches_domain(inv: Inventory, exp: Any) -> Finding:
                    "origin, clear S3OriginConfig.OriginAccessIdentity, and grant the "
                    "cloudfront.amazonaws.com principal in the bucket policy")
 def s3_origin_uses_oac(inv: Inventory, exp: Any) -> list[Finding]:
-    dist, missing = _dist(inv)
-    if missing:
-        return [missing]
+    dist = _dist(inv)
     s3_origins = [o for o in _items(_config(dist).get("Origins")) if _is_s3_origin(o)]
     if not s3_origins:
         return [absent(f"S3 origin of {_name(dist)}", "an S3 origin for the static site")]
@@ -357,9 +357,7 @@ def site_bucket_policy_cloudfront_only(inv: Inventory, exp: Any) -> Finding:
     bucket = _site_bucket(inv)
     if not bucket:
         return absent("site bucket", "the S3 bucket behind the distribution")
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     dist_arn = dist.get("ARN")
     policy = reads.bucket_policy(inv, bucket)
     name = f"site bucket {bucket} policy"
@@ -489,9 +487,7 @@ def forwards_authorization(inv: Inventory, behaviour: dict) -> tuple[bool, str, 
        remediation="Point the /api/* behaviour at the API Gateway origin and the default "
                    "behaviour at the S3 site origin")
 def behaviours_route_to_origins(inv: Inventory, exp: Any) -> list[Finding]:
-    dist, missing = _dist(inv)
-    if missing:
-        return [missing]
+    dist = _dist(inv)
     name = _name(dist)
     out = []
     site = _site_origin(dist, _site_bucket(inv))
@@ -534,14 +530,7 @@ def behaviours_route_to_origins(inv: Inventory, exp: Any) -> list[Finding]:
                    "request policy (AllViewerExceptHostHeader); CloudFront strips it otherwise "
                    "and the Cognito authorizer answers 401")
 def api_forwards_authorization(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
-    pattern = exp.edge.api_path_pattern
-    b = _api_behaviour(inv, exp, dist)
-    name = f"{_name(dist)} behaviour {pattern}"
-    if not b:
-        return absent(name, f"a behaviour for {pattern}")
+    name, b = _need_api_behaviour(inv, exp)
     ok, what, ev = forwards_authorization(inv, b)
     if not ok:
         return failed(name, f"{what}, so API Gateway's authorizer sees no token (401)",
@@ -555,14 +544,7 @@ def api_forwards_authorization(inv: Inventory, exp: Any) -> Finding:
        remediation="Give /api/* a cache policy with MinTTL and DefaultTTL 0 (managed "
                    "CachingDisabled, or MaxTTL 1 when Authorization is in the key)")
 def api_not_cached(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
-    pattern = exp.edge.api_path_pattern
-    b = _api_behaviour(inv, exp, dist)
-    name = f"{_name(dist)} behaviour {pattern}"
-    if not b:
-        return absent(name, f"a behaviour for {pattern}")
+    name, b = _need_api_behaviour(inv, exp)
     max_ttl = exp.edge.api_max_ttl_seconds
     want = f"MinTTL 0, DefaultTTL 0 and MaxTTL at most {max_ttl}s (or managed CachingDisabled)"
     pid = b.get("CachePolicyId")
@@ -592,9 +574,7 @@ def api_not_cached(inv: Inventory, exp: Any) -> Finding:
        remediation="Enable standard logging on the distribution to the stack's log bucket "
                    "(Logging.Enabled=true, Bucket=<log bucket>.s3.amazonaws.com)")
 def access_logging(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     log = _config(dist).get("Logging") or {}
     name = _name(dist)
     if not log.get("Enabled") or not log.get("Bucket"):
@@ -613,9 +593,7 @@ def access_logging(inv: Inventory, exp: Any) -> Finding:
        remediation="Check the deploy pipeline's create-invalidation call and AWS Health; "
                    "re-issue the invalidation (or contact AWS support if it stays stuck)")
 def no_stuck_invalidations(inv: Inventory, exp: Any) -> Finding:
-    dist, missing = _dist(inv)
-    if missing:
-        return missing
+    dist = _dist(inv)
     resp = inv.call("cloudfront", "list_invalidations", DistributionId=dist["Id"],
                     MaxItems="100")
     items = _items(resp.get("InvalidationList"))

@@ -133,6 +133,12 @@ def cognito_pool_of_issuer(issuer: str) -> str | None:
     return m.group("pool") if m else None
 
 
+def instance_profile_name(lt_data: dict | None) -> str:
+    """The instance profile a launch template's data names (by name or ARN), else ""."""
+    profile = (lt_data or {}).get("IamInstanceProfile") or {}
+    return profile.get("Name") or (profile.get("Arn") or "").rsplit("/", 1)[-1]
+
+
 def forwards_to(listener: dict) -> set[str]:
     """Target group ARNs a listener's default actions forward to."""
     out = set()
@@ -261,10 +267,15 @@ class Graph:
     def _call(self, service: str, op: str, **kw: Any) -> Any:
         return self.inv.call(service, op, missing_ok=True, **kw)
 
-    def distribution_config(self) -> dict:
-        did = self.role("distribution")
+    def distribution(self, did: str | None = None) -> dict | None:
+        """A CloudFront distribution described (default: the one playing the role): the one
+        read of it that the graph, the edge layer and per-distribution probes share."""
+        did = did or self.role("distribution")
         resp = self._call("cloudfront", "get_distribution", Id=did) if did else None
-        return ((resp or {}).get("Distribution") or {}).get("DistributionConfig") or {}
+        return (resp or {}).get("Distribution")
+
+    def distribution_config(self) -> dict:
+        return (self.distribution() or {}).get("DistributionConfig") or {}
 
     def methods(self) -> list[tuple[str, str, dict]]:
         api = self.role("rest_api")
@@ -315,8 +326,20 @@ class Graph:
         dbs = (resp or {}).get("DBInstances", [])
         return dbs[0] if dbs else None
 
+    def security_groups_in(self, vpc_id: str) -> list[dict]:
+        """The security groups of a VPC: one read (by vpc-id filter, so it scales with the
+        stack, not the account) that the graph and the network probes share."""
+        return self.inv.paginate("ec2", "describe_security_groups", "SecurityGroups",
+                                 Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+
     def _security_group(self, gid: str) -> dict | None:
-        # By id, not through the VPC role: the VPC is found from the security groups.
+        # Once the VPC is known, from its groups (the network layer's read); before, by id:
+        # the VPC may be found from this very group.
+        vpc = self._roles.get("vpc")
+        if vpc is not None and vpc.value:
+            found = next((g for g in self.security_groups_in(vpc.value) if g["GroupId"] == gid), None)
+            if found:
+                return found
         resp = self._call("ec2", "describe_security_groups", GroupIds=[gid])
         return ((resp or {}).get("SecurityGroups") or [None])[0]
 
@@ -578,10 +601,8 @@ class Graph:
                           else [], "followed the ASG's launch template")
 
     def _r_instance_role(self) -> _Resolved:
-        data = self.launch_template_data() or {}
-        profile = data.get("IamInstanceProfile") or {}
         followed = "followed the launch template's instance profile"
-        name = profile.get("Name") or (profile.get("Arn") or "").rsplit("/", 1)[-1]
+        name = instance_profile_name(self.launch_template_data())
         if not name:
             return _Resolved(None, followed)
         resp = self._call("iam", "get_instance_profile", InstanceProfileName=name)
@@ -617,6 +638,11 @@ class Graph:
                           admits if port else None)
 
     def _r_vpc(self) -> _Resolved:
+        declared = self.declared("AWS::EC2::VPC")
+        if len(declared) == 1:
+            # Any reference followed below resolves to the stack's only VPC (see _ref): no
+            # read is needed to follow one.
+            return _Resolved(declared[0].id, "the stack's VPC")
         # From what the stack's path resources sit in; a VPC passed as a parameter is found here.
         for role, how in (("app_security_group", "the app security group"), ("nlb", "the NLB"),
                           ("db_instance", "the DB subnet group")):
@@ -637,7 +663,6 @@ class Graph:
                 vpc = ((self.db() or {}).get("DBSubnetGroup") or {}).get("VpcId")
             if vpc:
                 return self._ref("vpc", {vpc}, f"followed {how}'s VPC")
-        declared = self.declared("AWS::EC2::VPC")
         if declared:
             return self._only("vpc", declared, "the stack's VPC")
         # No VPC of its own: the one its subnets or security groups sit in (a parameter).

@@ -9,13 +9,13 @@ security groups from the resource graph (the launch template's, the DB instance'
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from typing import Any, Callable
 
 from probes import evaluators, graph, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Ambiguous, Inventory
 from probes.registry import probe
-from probes.result import Finding, absent, failed, passed, skipped
+from probes.result import Finding, Missing, absent, failed, passed, skipped
 
 WORLD = ("0.0.0.0/0", "::/0")
 TIER_ANCHORS = {"app": "auto_scaling_group", "db": "db_instance"}
@@ -133,6 +133,40 @@ def _group_label(group: dict) -> str:
     return f"security group {group['GroupId']}" + (f" ({name})" if name else "")
 
 
+def _admits_only(inv: Inventory, group_ids: list[str], port: int, *, noun: str,
+                 exact: Callable[[dict], bool], allowed: Callable[[str], bool], expected: str,
+                 source: str, cut_off: str, keep: str, grant_from: str) -> list[Finding]:
+    """One finding per group: it admits tcp ``port`` (a rule ``exact`` accepts) from ``allowed``
+    sources and nothing else. ``source`` names the allowed sources in words, ``cut_off`` what
+    breaks without the rule, ``keep`` what to leave when revoking, ``grant_from`` whom to
+    authorize."""
+    out = []
+    for gid in group_ids:
+        g = reads.security_group(inv, gid)
+        if not g:
+            out.append(absent(f"{noun} {gid}", "it to exist in the stack's VPC"))
+            continue
+        bad, admits = [], False
+        for p in g.get("IpPermissions", []):
+            ok = exact(p)
+            for src in _sources(p):
+                if ok and allowed(src):
+                    admits = True
+                else:
+                    bad.append(_rule_text(p, src))
+        label = _group_label(g)
+        evidence = {"rules": g.get("IpPermissions", [])}
+        if bad:
+            out.append(failed(label, f"also allows {'; '.join(bad)}", expected,
+                              f"Revoke the extra rule(s) from {gid}; {keep}", **evidence))
+        elif not admits:
+            out.append(failed(label, f"does not admit tcp {port} from {source} ({cut_off})", expected,
+                              f"Authorize tcp {port} from {grant_from} on {gid}", **evidence))
+        else:
+            out.append(passed(label, f"admits only tcp {port} from {source}", **evidence))
+    return out
+
+
 def _role_group(inv: Inventory, role: str, hint: str) -> str | None:
     try:
         return graph.role(inv, role)
@@ -144,12 +178,7 @@ def _app_group_ids(inv: Inventory) -> list[str]:
     gid = _role_group(inv, "app_security_group", "AppSecurityGroup")
     if gid:
         return [gid]
-    _, data = reads.launch_template_data(inv)
-    data = data or {}
-    ids = list(data.get("SecurityGroupIds") or [])
-    for ni in data.get("NetworkInterfaces") or []:
-        ids.extend(ni.get("Groups") or [])
-    return ids
+    return graph.of(inv).app_group_ids()
 
 
 def _db_group_ids(inv: Inventory) -> list[str]:
@@ -180,9 +209,13 @@ def _inside(cidr: str, networks: list[Any]) -> bool:
     return any(net.version == n.version and net.subnet_of(n) for n in networks)
 
 
-def _no_vpc() -> Finding:
-    return absent("the stack's VPC", "an AWS::EC2::VPC in the stack (or resources.vpc)",
-                  "Deploy the stack or set resources.vpc in the environment file")
+def _need_vpc(inv: Inventory) -> str:
+    """The stack's VPC id; :class:`Missing` when there is none."""
+    vid = reads.vpc_id(inv)
+    if not vid:
+        raise Missing(absent("the stack's VPC", "an AWS::EC2::VPC in the stack (or resources.vpc)",
+                             "Deploy the stack or set resources.vpc in the environment file"))
+    return vid
 
 
 # ---- subnets and routes ------------------------------------------------------------------
@@ -192,8 +225,7 @@ def _no_vpc() -> Finding:
        remediation="Create the missing subnet in a second Availability Zone (and associate it "
                    "with the tier's route table) so one AZ outage does not take the tier down")
 def subnet_tiers_span_azs(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.vpc_id(inv):
-        return [_no_vpc()]
+    _need_vpc(inv)
     want = exp.network.min_azs
     described = {s["SubnetId"]: s for s in reads.subnets(inv)}
     out = []
@@ -243,8 +275,7 @@ def subnet_tiers_span_azs(inv: Inventory, exp: Any) -> list[Finding]:
                    "(aws ec2 replace-route --route-table-id RTB --destination-cidr-block 0.0.0.0/0 "
                    "--nat-gateway-id NAT) and remove any internet-gateway route")
 def private_subnets_egress_via_nat(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.vpc_id(inv):
-        return [_no_vpc()]
+    _need_vpc(inv)
     tiers = _tiers(inv)
     if not tiers["app"] and not tiers["db"]:
         if not graph.role(inv, "auto_scaling_group") and not graph.role(inv, "db_instance"):
@@ -304,8 +335,7 @@ def private_subnets_egress_via_nat(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="Remove the 0.0.0.0/0 (and ::/0) routes from the database subnets' route "
                    "table; the database needs no internet access")
 def db_subnets_have_no_internet_route(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.vpc_id(inv):
-        return [_no_vpc()]
+    _need_vpc(inv)
     ids = _tiers(inv)["db"]
     if not ids:
         return [absent("the private db subnet tier", "database subnets without internet routes",
@@ -330,8 +360,7 @@ def db_subnets_have_no_internet_route(inv: Inventory, exp: Any) -> list[Finding]
        remediation="Revoke the rule (aws ec2 revoke-security-group-ingress --group-id SG "
                    "--ip-permissions ...); reach instances with SSM Session Manager instead")
 def no_ssh_ingress(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.vpc_id(inv):
-        return [_no_vpc()]
+    _need_vpc(inv)
     groups = reads.judged_security_groups(inv)
     out = []
     for g in groups:
@@ -354,8 +383,7 @@ def no_ssh_ingress(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="Revoke the world-open rule; traffic enters only through CloudFront/API "
                    "Gateway and the VPC link, so nothing in the VPC needs 0.0.0.0/0 ingress")
 def no_world_open_ingress(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.vpc_id(inv):
-        return [_no_vpc()]
+    _need_vpc(inv)
     allowed = set(exp.network.world_open_ports)
     groups = reads.judged_security_groups(inv)
     out = []
@@ -386,8 +414,7 @@ def no_world_open_ingress(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="Leave exactly one ingress rule on the app security group: tcp APP_PORT from "
                    "the VPC CIDR (NLB health checks and VPC-link traffic); revoke the others")
 def app_port_only_from_vpc(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.vpc_id(inv):
-        return [_no_vpc()]
+    _need_vpc(inv)
     port = exp.network.app_port
     ids = _app_group_ids(inv)
     if not ids:
@@ -395,35 +422,13 @@ def app_port_only_from_vpc(inv: Inventory, exp: Any) -> list[Finding]:
                        "Give the launch template the app security group (or set resources.app_security_group)")]
     nets = _vpc_cidrs(inv)
     vpc_groups = {g["GroupId"] for g in reads.security_groups(inv)}
-    out = []
-    for gid in ids:
-        g = reads.security_group(inv, gid)
-        if not g:
-            out.append(absent(f"app security group {gid}", "it to exist in the stack's VPC"))
-            continue
-        bad, admits = [], False
-        for p in g.get("IpPermissions", []):
-            exact = _is_tcp(p) and _ports(p) == (port, port) and str(p.get("IpProtocol")) != "-1"
-            for src in _sources(p):
-                inside = (src in vpc_groups) or ("/" in src and _inside(src, nets))
-                if exact and inside:
-                    admits = True
-                else:
-                    bad.append(_rule_text(p, src))
-        label = _group_label(g)
-        expected = f"only tcp {port} from the VPC CIDR ({', '.join(map(str, nets))})"
-        evidence = {"rules": g.get("IpPermissions", [])}
-        if bad:
-            out.append(failed(label, f"also allows {'; '.join(bad)}", expected,
-                              f"Revoke the extra rule(s) from {gid}; keep tcp {port} from the VPC "
-                              "CIDR", **evidence))
-        elif not admits:
-            out.append(failed(label, f"does not admit tcp {port} from inside the VPC (NLB health "
-                                     "checks and the VPC link cannot reach the app)", expected,
-                              f"Authorize tcp {port} from the VPC CIDR on {gid}", **evidence))
-        else:
-            out.append(passed(label, f"admits only tcp {port} from inside the VPC", **evidence))
-    return out
+    return _admits_only(
+        inv, ids, port, noun="app security group",
+        exact=lambda p: _is_tcp(p) and _ports(p) == (port, port) and str(p.get("IpProtocol")) != "-1",
+        allowed=lambda src: (src in vpc_groups) or ("/" in src and _inside(src, nets)),
+        expected=f"only tcp {port} from the VPC CIDR ({', '.join(map(str, nets))})",
+        source="inside the VPC", cut_off="NLB health checks and the VPC link cannot reach the app",
+        keep=f"keep tcp {port} from the VPC CIDR", grant_from="the VPC CIDR")
 
 
 @probe(layer="network", component="security-groups",
@@ -433,8 +438,7 @@ def app_port_only_from_vpc(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="Leave exactly one ingress rule on the database security group: tcp DB_PORT "
                    "from the app security group; revoke CIDR rules and other groups")
 def db_port_only_from_app_sg(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.vpc_id(inv):
-        return [_no_vpc()]
+    _need_vpc(inv)
     port = exp.network.db_port
     db_ids, app_ids = _db_group_ids(inv), set(_app_group_ids(inv))
     if not db_ids:
@@ -443,36 +447,14 @@ def db_port_only_from_app_sg(inv: Inventory, exp: Any) -> list[Finding]:
     if not app_ids:
         return [absent("the app security group", "the group the database admits",
                        "Give the launch template the app security group (or set resources.app_security_group)")]
-    out = []
-    for gid in db_ids:
-        g = reads.security_group(inv, gid)
-        if not g:
-            out.append(absent(f"database security group {gid}", "it to exist in the stack's VPC"))
-            continue
-        bad, admits = [], False
-        for p in g.get("IpPermissions", []):
-            exact = _ports(p) == (port, port) and str(p.get("IpProtocol")) in ("tcp", "6")
-            for src in _sources(p):
-                if exact and src in app_ids:
-                    admits = True
-                else:
-                    bad.append(_rule_text(p, src))
-        label = _group_label(g)
-        expected = f"only tcp {port} from the app security group {', '.join(sorted(app_ids))}"
-        evidence = {"rules": g.get("IpPermissions", [])}
-        if bad:
-            out.append(failed(label, f"also allows {'; '.join(bad)}", expected,
-                              f"Revoke the extra rule(s) from {gid}; the app tier reaches the "
-                              "database through its security group", **evidence))
-        elif not admits:
-            out.append(failed(label, f"does not admit tcp {port} from the app security group "
-                                     "(the app cannot connect to the database)", expected,
-                              f"Authorize tcp {port} from the app security group on {gid}",
-                              **evidence))
-        else:
-            out.append(passed(label, f"admits only tcp {port} from the app security group",
-                              **evidence))
-    return out
+    return _admits_only(
+        inv, db_ids, port, noun="database security group",
+        exact=lambda p: _ports(p) == (port, port) and str(p.get("IpProtocol")) in ("tcp", "6"),
+        allowed=lambda src: src in app_ids,
+        expected=f"only tcp {port} from the app security group {', '.join(sorted(app_ids))}",
+        source="the app security group", cut_off="the app cannot connect to the database",
+        keep="the app tier reaches the database through its security group",
+        grant_from="the app security group")
 
 
 # ---- flow logs ---------------------------------------------------------------------------
@@ -485,8 +467,7 @@ def _active(fl: dict) -> bool:
        remediation="Create a flow log on the VPC with traffic type ALL (aws ec2 create-flow-logs "
                    "--resource-type VPC --traffic-type ALL ...) to CloudWatch Logs or S3")
 def flow_logs_enabled(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.vpc_id(inv):
-        return [_no_vpc()]
+    _need_vpc(inv)
     logs = reads.flow_logs(inv)
     label = _vpc_label(inv)
     seen = [f"{fl['FlowLogId']} ({fl.get('TrafficType')} to {fl.get('LogDestinationType')}, "
@@ -517,8 +498,7 @@ def flow_logs_enabled(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="Set the flow-log group's retention (aws logs put-retention-policy) and give "
                    "the S3 destination a lifecycle rule that transitions to a cheaper class")
 def flow_log_retention(inv: Inventory, exp: Any) -> list[Finding]:
-    if not reads.vpc_id(inv):
-        return [_no_vpc()]
+    _need_vpc(inv)
     days = exp.network.flow_log_retention_days
     logs = reads.flow_logs(inv)
     if not logs and not inv.of_type("AWS::EC2::FlowLog"):

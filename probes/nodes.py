@@ -64,8 +64,7 @@ def judge_each(inv: Inventory, pairs: list[tuple[dict[str, Any], Any]], noun: st
 
 
 def distributions(inv: Inventory) -> list[dict[str, Any]]:
-    """Every CloudFront distribution of the stack, described (the same read as
-    ``reads.distribution``, so shared with the edge layer)."""
-    pairs = described(inv, "AWS::CloudFront::Distribution", lambda n: inv.call(
-        "cloudfront", "get_distribution", missing_ok=True, Id=n["id"]))
-    return [resp["Distribution"] for _, resp in pairs if resp]
+    """Every CloudFront distribution of the stack, described (through the graph's read, so
+    shared with the edge layer)."""
+    pairs = described(inv, "AWS::CloudFront::Distribution", lambda n: graph.of(inv).distribution(n["id"]))
+    return [dist for _, dist in pairs if dist]

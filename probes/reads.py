@@ -45,7 +45,8 @@ def route_tables(inv: Inventory) -> list[dict]:
 
 
 def security_groups(inv: Inventory) -> list[dict]:
-    return _in_vpc(inv, "describe_security_groups", "SecurityGroups")
+    vid = vpc_id(inv)
+    return graph.of(inv).security_groups_in(vid) if vid else []
 
 
 def network_acls(inv: Inventory) -> list[dict]:
@@ -155,28 +156,13 @@ def log_group(inv: Inventory, name: str) -> dict | None:
 
 # ---- compute ----------------------------------------------------------------------------
 def auto_scaling_group(inv: Inventory) -> dict | None:
-    name = graph.role(inv, "auto_scaling_group")
-    if not name:
-        return None
-    groups = inv.paginate("autoscaling", "describe_auto_scaling_groups", "AutoScalingGroups",
-                          AutoScalingGroupNames=[name])
-    return groups[0] if groups else None
+    return graph.of(inv).asg()
 
 
 def launch_template_data(inv: Inventory) -> tuple[str | None, dict | None]:
     """(launch template id, data of the version the ASG uses, else the default version)."""
     lt_id = graph.role(inv, "launch_template")
-    if not lt_id:
-        return None, None
-    version = "$Default"
-    asg = auto_scaling_group(inv)
-    spec = (asg or {}).get("LaunchTemplate") or {}
-    if spec.get("LaunchTemplateId") == lt_id and spec.get("Version"):
-        version = str(spec["Version"])
-    resp = inv.call("ec2", "describe_launch_template_versions", missing_ok=True,
-                    LaunchTemplateId=lt_id, Versions=[version])
-    versions = (resp or {}).get("LaunchTemplateVersions", [])
-    return lt_id, (versions[0]["LaunchTemplateData"] if versions else None)
+    return lt_id, (graph.of(inv).launch_template_data() if lt_id else None)
 
 
 def instances(inv: Inventory, ids: list[str]) -> list[dict]:
@@ -335,11 +321,7 @@ def user_pool_client(inv: Inventory) -> dict | None:
 
 # ---- edge / waf / dns -------------------------------------------------------------------
 def distribution(inv: Inventory) -> dict | None:
-    did = graph.role(inv, "distribution")
-    if not did:
-        return None
-    resp = inv.call("cloudfront", "get_distribution", missing_ok=True, Id=did)
-    return resp["Distribution"] if resp else None
+    return graph.of(inv).distribution()
 
 
 def bucket_policy(inv: Inventory, bucket: str) -> dict | None:
@@ -495,17 +477,26 @@ def topic_attributes(inv: Inventory, topic_arn: str) -> dict:
     return (resp or {}).get("Attributes") or {}
 
 
-def rest_api(inv: Inventory) -> dict | None:
-    api = rest_api_id(inv)
+def rest_api(inv: Inventory, api_id: str | None = None) -> dict | None:
+    """A REST API described (default: the stack's)."""
+    api = api_id or rest_api_id(inv)
     return inv.call("apigateway", "get_rest_api", missing_ok=True, restApiId=api) if api else None
 
 
-def rest_api_policy(inv: Inventory) -> dict | None:
-    """The REST API's resource policy (API Gateway returns it JSON-escaped), or None."""
-    text = (rest_api(inv) or {}).get("policy")
-    if not text:
+def rest_api_policy(inv: Inventory, api_id: str | None = None) -> dict | None:
+    """A REST API's (default: the stack's) resource policy, or None."""
+    return parse_api_policy((rest_api(inv, api_id) or {}).get("policy"))
+
+
+def parse_api_policy(raw: str | None) -> dict | None:
+    """A REST API's ``policy`` as a document: API Gateway returns it JSON-escaped (and
+    sometimes as a JSON string of the document); None when there is none or it does not parse."""
+    if not raw:
         return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return json.loads(text.replace('\\"', '"'))
+    for text in (raw, raw.replace('\\"', '"').replace("\\\\", "\\")):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            continue
+        return json.loads(doc) if isinstance(doc, str) else doc
+    return None

@@ -7,6 +7,7 @@ forced to ``<layer>.<function name>`` so names cannot drift.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import time
 import traceback
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from probes.result import ERROR, FAIL, PASS, SKIP, Absent, Finding
+from probes.result import ERROR, FAIL, PASS, SKIP, Absent, Finding, Missing
 
 LAYERS = (
     "stack", "network", "compute", "database", "observability",
@@ -96,15 +97,31 @@ def probe(*, layer: str, component: str, title: str, severity: str, remediation:
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         wanted = needs if needs is not None else COMPONENT_NEEDS.get(
             (layer, component), LAYER_NEEDS.get(layer, ()))
+        run = _answering_missing(fn)
         spec = ProbeSpec(f"{layer}.{fn.__name__}", layer, component, title, severity,
-                         remediation, challenge, gate, mutating, tuple(wanted), fn, tuple(see_also))
+                         remediation, challenge, gate, mutating, tuple(wanted), run, tuple(see_also))
         if spec.id in _REGISTRY and _REGISTRY[spec.id].fn.__module__ != fn.__module__:
             raise ValueError(f"probe id {spec.id} registered twice")
         _REGISTRY[spec.id] = spec
-        fn.spec = spec  # type: ignore[attr-defined]
-        return fn
+        run.spec = spec  # type: ignore[attr-defined]
+        return run
 
     return decorate
+
+
+def _answering_missing(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` whose :class:`Missing` is its verdict: the finding, in a list when ``fn``
+    returns one finding per resource (its return annotation is a list)."""
+    as_list = str(fn.__annotations__.get("return", "")).startswith("list")
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Missing as exc:
+            return [exc.finding] if as_list else exc.finding
+
+    return run
 
 
 def load_all() -> dict[str, ProbeSpec]:

@@ -99,6 +99,17 @@ class Absent(LookupError):
         super().__init__(f"no {label} in stack {stack} or referenced by it ({followed})")
 
 
+class Missing(LookupError):
+    """What a probe must read is not there, and ``finding`` (usually an :func:`absent`
+    failure) is the probe's verdict. A helper that fetches the resource raises it, so the
+    probes that need the resource do not each repeat the check; the ``@probe`` decorator
+    returns the finding (in a list for a probe that returns one finding per resource)."""
+
+    def __init__(self, finding: Finding):
+        super().__init__(finding.message)
+        self.finding = finding
+
+
 def skipped(resource: str, reason: str, **evidence: Any) -> Finding:
     """Not applicable here (e.g. no domain configured) or not observable on this target."""
     return Finding(SKIP, resource, reason, evidence=evidence)

@@ -82,6 +82,13 @@ def _subscription(inv: Inventory, pid: str, _: dict) -> bool:
                for s in reads.topic_subscriptions(inv, topic)) if topic else False
 
 
+def _security_group(inv: Inventory, pid: str, props: dict) -> bool:
+    """Among the VPC's groups (the network layer's read), else by id (a group elsewhere)."""
+    if any(pid in (g["GroupId"], g.get("GroupName")) for g in reads.security_groups(inv)):
+        return True
+    return _ec2("describe_security_groups", "SecurityGroups", "GroupIds")(inv, pid, props)
+
+
 def _log_group(inv: Inventory, pid: str, _: dict) -> bool:
     return reads.log_group(inv, pid) is not None
 
@@ -95,7 +102,7 @@ EXISTS: dict[str, Callable[[Inventory, str, dict], bool] | str] = {
                                       "InternetGatewayIds"),
     "AWS::EC2::NatGateway": _ec2("describe_nat_gateways", "NatGateways", "NatGatewayIds"),
     "AWS::EC2::RouteTable": _ec2("describe_route_tables", "RouteTables", "RouteTableIds"),
-    "AWS::EC2::SecurityGroup": _ec2("describe_security_groups", "SecurityGroups", "GroupIds"),
+    "AWS::EC2::SecurityGroup": _security_group,
     "AWS::EC2::FlowLog": _ec2("describe_flow_logs", "FlowLogs", "FlowLogIds"),
     "AWS::EC2::LaunchTemplate": _ec2("describe_launch_templates", "LaunchTemplates",
                                      "LaunchTemplateIds"),

@@ -9,7 +9,7 @@ from probes import evaluators, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
 from probes.registry import probe
-from probes.result import Finding, absent, failed, passed
+from probes.result import Finding, Missing, absent, failed, passed
 
 # Where WAF may deliver logs: the destination's name must start with aws-waf-logs-.
 LOG_DESTINATIONS = {"logs": ":log-group:aws-waf-logs-", "s3": ":::aws-waf-logs-",
@@ -24,15 +24,16 @@ class WafExpect(Strict):
                                              "AWSManagedRulesSQLiRuleSet")
 
 
-def _acl(inv: Inventory) -> tuple[dict | None, Finding | None]:
+def _acl(inv: Inventory) -> dict:
+    """The stack's web ACL; :class:`Missing` when there is none."""
     ref = reads.web_acl_ref(inv)
     if not ref:
-        return None, absent("WAF web ACL", "a CLOUDFRONT-scope web ACL in the stack (output "
-                            "WebAclArn or resources.web_acl)")
+        raise Missing(absent("WAF web ACL", "a CLOUDFRONT-scope web ACL in the stack (output "
+                             "WebAclArn or resources.web_acl)"))
     acl = reads.web_acl(inv)
     if not acl:
-        return None, absent(f"web ACL {ref[0]} ({ref[1]}, {ref[2]})", "the web ACL to exist")
-    return acl, None
+        raise Missing(absent(f"web ACL {ref[0]} ({ref[1]}, {ref[2]})", "the web ACL to exist"))
+    return acl
 
 
 def _name(acl: dict) -> str:
@@ -51,9 +52,7 @@ def _action(action: dict | None) -> str:
                    "update-distribution); a CLOUDFRONT-scope ACL is attached from the "
                    "distribution, not with associate-web-acl")
 def web_acl_associated(inv: Inventory, exp: Any) -> Finding:
-    acl, missing = _acl(inv)
-    if missing:
-        return missing
+    acl = _acl(inv)
     dist = reads.distribution(inv)
     if not dist:
         return absent("CloudFront distribution", "the distribution the web ACL protects")
@@ -77,9 +76,7 @@ def web_acl_associated(inv: Inventory, exp: Any) -> Finding:
        remediation="Add the AWS managed rule group to the web ACL with OverrideAction None "
                    "(not Count)")
 def managed_rule_groups(inv: Inventory, exp: Any) -> list[Finding]:
-    acl, missing = _acl(inv)
-    if missing:
-        return [missing]
+    acl = _acl(inv)
     found: dict[str, dict] = {}
     for rule in acl.get("Rules") or []:
         mrg = (rule.get("Statement") or {}).get("ManagedRuleGroupStatement")
@@ -109,9 +106,7 @@ def managed_rule_groups(inv: Inventory, exp: Any) -> list[Finding]:
        remediation="Add a rate-based rule (AggregateKeyType IP) with Limit at most the "
                    "expected requests per 5 minutes and Action Block")
 def rate_limit_rule(inv: Inventory, exp: Any) -> Finding:
-    acl, missing = _acl(inv)
-    if missing:
-        return missing
+    acl = _acl(inv)
     limit_max = exp.waf.rate_limit_max
     rates = [r for r in acl.get("Rules") or []
              if (r.get("Statement") or {}).get("RateBasedStatement")]
@@ -138,9 +133,7 @@ def rate_limit_rule(inv: Inventory, exp: Any) -> Finding:
        remediation="Set the web ACL's DefaultAction to the expected action (Allow for a public "
                    "site whose rules block the bad traffic)")
 def default_action(inv: Inventory, exp: Any) -> Finding:
-    acl, missing = _acl(inv)
-    if missing:
-        return missing
+    acl = _acl(inv)
     have, want = _action(acl.get("DefaultAction")), exp.waf.default_action.lower()
     if have != want:
         return failed(_name(acl), f"has default action {have}", f"default action {want}",
@@ -154,9 +147,7 @@ def default_action(inv: Inventory, exp: Any) -> Finding:
        remediation="Set VisibilityConfig CloudWatchMetricsEnabled and SampledRequestsEnabled to "
                    "true on the web ACL and on each rule")
 def visibility_metrics(inv: Inventory, exp: Any) -> Finding:
-    acl, missing = _acl(inv)
-    if missing:
-        return missing
+    acl = _acl(inv)
     off = []
     for label, vc in [("the web ACL", acl.get("VisibilityConfig"))] + [
             (f"rule {r.get('Name')}", r.get("VisibilityConfig")) for r in acl.get("Rules") or []]:
@@ -190,9 +181,7 @@ def _logging_configuration(inv: Inventory, arn: str) -> dict | None:
        remediation="Put a logging configuration on the web ACL with a destination named "
                    "aws-waf-logs-* (CloudWatch log group, S3 bucket or Firehose stream)")
 def logging_enabled(inv: Inventory, exp: Any) -> Finding:
-    acl, missing = _acl(inv)
-    if missing:
-        return missing
+    acl = _acl(inv)
     cfg = _logging_configuration(inv, acl["ARN"])
     if not cfg or not cfg.get("LogDestinationConfigs"):
         return failed(_name(acl), "has no logging configuration",
@@ -235,9 +224,7 @@ def ip_sets(inv: Inventory, acl: dict) -> dict[str, dict]:
        remediation="Remove the rule, narrow its match (an IP set of real offenders, not "
                    "0.0.0.0/0), or set its action to Count while you investigate")
 def no_rule_blocks_everyone(inv: Inventory, exp: Any) -> Finding:
-    acl, missing = _acl(inv)
-    if missing:
-        return missing
+    acl = _acl(inv)
     blocking = evaluators.waf_rules_blocking_everyone(acl, ip_sets(inv, acl))
     if blocking:
         name, priority, why = blocking[0]

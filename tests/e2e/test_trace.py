@@ -10,20 +10,12 @@ import pytest
 
 from probes import path, registry
 from tests.faults import f_api, f_database, f_edge, f_network, f_waf
+from tests.faults.f_dns import update_distribution
 
 PROBE = "e2e.request_path"
 
 
 # ---- injections (what an operator does in the console or CLI) ---------------------------
-def _update_distribution(stack: Any, change: Callable[[dict], None]) -> None:
-    cf = stack.client("cloudfront")
-    did = stack.outputs["DistributionId"]
-    cur = cf.get_distribution_config(Id=did)
-    cfg = cur["DistributionConfig"]
-    change(cfg)
-    cf.update_distribution(Id=did, IfMatch=cur["ETag"], DistributionConfig=cfg)
-
-
 def _site_origin(cfg: dict) -> dict:
     default = cfg["DefaultCacheBehavior"]["TargetOriginId"]
     return next(o for o in cfg["Origins"]["Items"] if o["Id"] == default)
@@ -35,15 +27,15 @@ def _api_origin(cfg: dict) -> dict:
 
 
 def waf_disassociated(stack: Any) -> None:
-    _update_distribution(stack, lambda c: c.update(WebACLId=""))
+    update_distribution(stack, lambda c: c.update(WebACLId=""))
 
 
 def distribution_disabled(stack: Any) -> None:
-    _update_distribution(stack, lambda c: c.update(Enabled=False))
+    update_distribution(stack, lambda c: c.update(Enabled=False))
 
 
 def oac_dropped(stack: Any) -> None:
-    _update_distribution(stack, lambda c: _site_origin(c).update(OriginAccessControlId=""))
+    update_distribution(stack, lambda c: _site_origin(c).update(OriginAccessControlId=""))
 
 
 def bucket_policy_deleted(stack: Any) -> None:
@@ -51,7 +43,7 @@ def bucket_policy_deleted(stack: Any) -> None:
 
 
 def api_origin_wrong_stage(stack: Any) -> None:
-    _update_distribution(stack, lambda c: _api_origin(c).update(OriginPath="/staging"))
+    update_distribution(stack, lambda c: _api_origin(c).update(OriginPath="/staging"))
 
 
 def stage_deleted(stack: Any) -> None:

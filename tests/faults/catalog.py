@@ -43,6 +43,16 @@ class Fault:
         return self.id
 
 
+def listed_physical(stack: Any, logical_id: str) -> str:
+    """A resource's physical id from ListStackResources, not ``stack.physical()``: moto's
+    DescribeStackResource fails (500) on the emulator's extension types (e.g. an alarm)."""
+    for r in stack.client("cloudformation").list_stack_resources(
+            StackName=stack.name)["StackResourceSummaries"]:
+        if r["LogicalResourceId"] == logical_id:
+            return r["PhysicalResourceId"]
+    raise KeyError(logical_id)
+
+
 def all_faults() -> list[Fault]:
     faults: list[Fault] = []
     for layer in LAYER_MODULES:

@@ -5,18 +5,10 @@ import json
 
 from tests.faults import anystack as any_
 from tests.faults.catalog import Fault
+from tests.faults.catalog import listed_physical as _physical
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 
-
-def _physical(stack, logical_id):
-    # list_stack_resources, not stack.physical(): moto's describe_stack_resource fails (500)
-    # on resources of the emulator's extension types (e.g. AWS::CloudWatch::Alarm).
-    for r in stack.client("cloudformation").list_stack_resources(
-            StackName=stack.name)["StackResourceSummaries"]:
-        if r["LogicalResourceId"] == logical_id:
-            return r["PhysicalResourceId"]
-    raise KeyError(logical_id)
 _PUT_KEYS = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions",
              "InsufficientDataActions", "MetricName", "Namespace", "Statistic", "Dimensions",
              "Period", "EvaluationPeriods", "DatapointsToAlarm", "Threshold",

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from probes.buckets import denies_insecure_transport
-from probes.bypass import _header_deny, api_policy
+from probes.bypass import _header_deny
 from probes.db_hardening import tls_setting
+from probes.reads import parse_api_policy
 from probes.user_data import secret_shapes
 
 BACKEND = Path(__file__).resolve().parents[2] / "fixtures" / "cloudformation" / "backend" / "app.py"
@@ -59,7 +60,7 @@ def test_api_policy_admitting_only_an_origin_header():
            '\\"Action\\":\\"execute-api:Invoke\\",\\"Resource\\":\\"*\\"},{\\"Effect\\":\\"Deny\\",'
            '\\"Principal\\":\\"*\\",\\"Action\\":\\"execute-api:Invoke\\",\\"Resource\\":\\"*\\",'
            '\\"Condition\\":{\\"StringNotEquals\\":{\\"aws:Referer\\":\\"k3y\\"}}}]}')
-    assert _header_deny(api_policy({"policy": raw})) == ("referer", ["k3y"])
+    assert _header_deny(parse_api_policy(raw)) == ("referer", ["k3y"])
     allow_only = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke"}]}
     assert _header_deny(allow_only) is None
 
