@@ -410,7 +410,7 @@ def vpc_link_targets_nlb(inv: Inventory, exp: Any) -> list[Finding]:
 
 # The api layer judges the NLB as the back end of the API (REST or HTTP): a stack with a
 # load balancer and no API serves clients from it directly (not applicable here).
-@probe(layer="api", component="nlb",
+@probe(concern="security", layer="api", component="nlb",
        title="The NLB behind the VPC link is internal, of type network, in the app subnets",
        severity="critical", gate=True, challenge=2, needs=("rest_api|http_api", "nlb"),
        remediation="Recreate the load balancer as an internal network load balancer in the "
@@ -551,7 +551,7 @@ def policy_refuses_callers(inv: Inventory) -> tuple[str, dict] | None:
     return None
 
 
-@probe(layer="api", component="stage",
+@probe(concern="security", layer="api", component="stage",
        title="The REST API's resource policy lets callers invoke the API", severity="blocker",
        gate=True, challenge=7,
        remediation="Fix the REST API's resource policy (aws apigateway update-rest-api "

@@ -94,7 +94,7 @@ def _trail(inv: Inventory, node: dict) -> tuple[str, int, str]:
     return what, 1, "encrypted only by its bucket's default encryption (no KMS key)"
 
 
-@probe(layer="observability", component="encryption", needs=(),
+@probe(concern="security", layer="observability", component="encryption", needs=(),
        title="Launch-template volumes, SNS topics, log groups and trails are encrypted at rest "
              "with the expected key kind",
        severity="critical",

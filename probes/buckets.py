@@ -94,7 +94,7 @@ def cloudfront_log_buckets(inv: Inventory) -> set[str]:
 
 
 # ---- probes ------------------------------------------------------------------------------
-@probe(layer="edge", component="buckets",
+@probe(concern="security", layer="edge", component="buckets",
        title="Every bucket of the stack blocks all public access", severity="critical", gate=True,
        remediation="aws s3api put-public-access-block --bucket <bucket> "
                    "--public-access-block-configuration BlockPublicAcls=true,IgnorePublicAcls=true,"
@@ -118,7 +118,7 @@ def buckets_block_public_access(inv: Inventory, exp: Any) -> list[Finding]:
     return _per_bucket(inv, lambda b: reads.public_access_block(inv, b), judge)
 
 
-@probe(layer="edge", component="buckets",
+@probe(concern="security", layer="edge", component="buckets",
        title="Every bucket's policy denies requests that do not use TLS", severity="critical",
        gate=True,
        remediation="Add to the bucket policy: {Effect: Deny, Principal: '*', Action: 's3:*', "
@@ -152,7 +152,7 @@ def _key_kind(inv: Inventory, rule: dict) -> tuple[str, str]:
     return ("customer-kms" if manager == "CUSTOMER" else "kms"), f"{algo} with key {key}"
 
 
-@probe(layer="edge", component="buckets",
+@probe(concern="security", layer="edge", component="buckets",
        title="Every bucket encrypts new objects by default with the expected key kind",
        severity="critical",
        remediation="aws s3api put-bucket-encryption --bucket <bucket> "
@@ -176,7 +176,7 @@ def buckets_encrypted_by_default(inv: Inventory, exp: Any) -> list[Finding]:
     return _per_bucket(inv, lambda b: _encryption(inv, b), judge)
 
 
-@probe(layer="edge", component="buckets",
+@probe(concern="security", layer="edge", component="buckets",
        title="Every bucket has ACLs disabled (BucketOwnerEnforced)", severity="normal",
        remediation="aws s3api put-bucket-ownership-controls --bucket <bucket> "
                    "--ownership-controls Rules=[{ObjectOwnership=BucketOwnerEnforced}]",

@@ -168,7 +168,7 @@ def launch_template_settings(inv: Inventory, exp: Any) -> Finding:
     return passed(label, f"has profile, app SG, {itype}, user data and IMDSv2 required", **evidence)
 
 
-@probe(layer="compute", component="launch-template",
+@probe(concern="security", layer="compute", component="launch-template",
        title="The launch template has no SSH key pair (SSH-less operation)",
        severity="critical", gate=True, challenge=5,
        remediation="Create a launch template version without KeyName, make it the default and "
@@ -186,7 +186,7 @@ def launch_template_no_key_pair(inv: Inventory, exp: Any) -> Finding:
 
 
 # ---- instance role -----------------------------------------------------------------------
-@probe(layer="compute", component="instance-role",
+@probe(concern="configuration", layer="compute", component="instance-role",
        title="The instance role allows SSM management", severity="critical", gate=True,
        challenge=5,
        remediation="Attach arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore to the instance "
@@ -214,7 +214,7 @@ def instance_role_allows_ssm(inv: Inventory, exp: Any) -> Finding:
     return passed(label, "allows the SSM agent's actions", policies=policies)
 
 
-@probe(layer="compute", component="instance-role",
+@probe(concern="configuration", layer="compute", component="instance-role",
        title="The instance role can read the database secret", severity="critical", gate=True,
        challenge=3,
        needs=("auto_scaling_group", "db_instance"),

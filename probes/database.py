@@ -88,7 +88,7 @@ def instance_available(inv: Inventory, exp: Any) -> Finding:
                   engine_version=db.get("EngineVersion"))
 
 
-@probe(layer="database", component="rds", title="RDS instance is not publicly accessible",
+@probe(concern="security", layer="database", component="rds", title="RDS instance is not publicly accessible",
        severity="blocker", gate=True, challenge=3,
        remediation="aws rds modify-db-instance --no-publicly-accessible --apply-immediately "
                    "--db-instance-identifier <id>")
@@ -114,7 +114,7 @@ def _route_table_for(subnet_id: str, vpc_id: str, tables: list[dict]) -> dict | 
     return main
 
 
-@probe(layer="database", component="rds",
+@probe(concern="security", layer="database", component="rds",
        title="RDS subnets have no route to the internet", severity="critical", gate=True,
        challenge=3,
        remediation="Associate the DB subnets with a private route table that has no "
@@ -162,7 +162,7 @@ def subnets_without_internet_route(inv: Inventory, exp: Any) -> list[Finding]:
     return findings
 
 
-@probe(layer="database", component="rds", title="RDS storage is encrypted",
+@probe(concern="security", layer="database", component="rds", title="RDS storage is encrypted",
        severity="critical", gate=True,
        remediation="Storage encryption cannot be turned on in place: snapshot, copy the "
                    "snapshot with --kms-key-id, restore from the encrypted copy and switch over")
@@ -239,7 +239,7 @@ def master_secret_managed(inv: Inventory, exp: Any) -> Finding:
                   secret_arn=arn, secret_status=status)
 
 
-@probe(layer="database", component="credentials",
+@probe(concern="configuration", layer="database", component="credentials",
        title="The DB master secret exists and is not scheduled for deletion",
        severity="blocker", gate=True, challenge=3,
        remediation="Restore it (aws secretsmanager restore-secret) if scheduled for deletion; "
@@ -262,7 +262,7 @@ def master_secret_exists(inv: Inventory, exp: Any) -> Finding:
                   last_rotated=desc.get("LastRotatedDate"))
 
 
-@probe(layer="database", component="credentials",
+@probe(concern="configuration", layer="database", component="credentials",
        title="The app role may read the DB master secret", severity="blocker", gate=True,
        challenge=3,
        needs=("db_instance", "auto_scaling_group"),

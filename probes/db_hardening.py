@@ -51,7 +51,7 @@ def tls_setting(db: dict, params: dict[str, str | None]) -> tuple[str, str | Non
     return "", None, False
 
 
-@probe(layer="database", component="rds",
+@probe(concern="security", layer="database", component="rds",
        title="Every RDS instance refuses connections without TLS (parameter group)",
        severity="critical", challenge=3,
        remediation="Set rds.force_ssl=1 (PostgreSQL) or require_secure_transport=ON (MySQL) in "
@@ -164,7 +164,7 @@ def next_supported(inv: Inventory, engine: str, listed: dict) -> tuple[str, bool
     return min(targets, key=lambda t: (t[1], _version_key(t[0])))
 
 
-@probe(layer="database", component="rds",
+@probe(concern="security", layer="database", component="rds",
        title="Every RDS instance runs an engine version RDS has not deprecated",
        severity="normal", challenge=3,
        remediation="Upgrade the instance to a supported engine version (aws rds "

@@ -172,7 +172,7 @@ def distribution_enabled(inv: Inventory, exp: Any) -> Finding:
     return passed(_name(dist), f"is enabled and Deployed at {dist.get('DomainName')}", **ev)
 
 
-@probe(layer="edge", component="distribution",
+@probe(concern="security", layer="edge", component="distribution",
        title="Every behaviour sends viewers over HTTPS", severity="critical", gate=True,
        remediation="Set ViewerProtocolPolicy to redirect-to-https (or https-only) on the "
                    "behaviour")

@@ -275,7 +275,7 @@ def _fix_for(use: KeyUse, actions: str, principal: str, iam_role: str | None = N
 
 
 # ---- probes -------------------------------------------------------------------------------
-@probe(layer="database", component="credentials",
+@probe(concern="configuration", layer="database", component="credentials",
        title="The app role may decrypt the DB secret's KMS key", severity="blocker", gate=True,
        challenge=3, needs=("db_secret", "instance_role"),
        remediation="Grant the instance role kms:Decrypt on the secret's customer-managed key "
@@ -359,7 +359,7 @@ def alarm_topic_key_allows_cloudwatch(inv: Inventory, exp: Any) -> Finding:
                             "alarms fire and no notification is delivered", "lets CloudWatch publish")
 
 
-@probe(layer="observability", component="cloudtrail",
+@probe(concern="security", layer="observability", component="cloudtrail",
        title="CloudTrail may use the trail's KMS key", severity="critical", gate=True,
        challenge=10, needs=("trail",),
        remediation="Let cloudtrail.amazonaws.com call kms:GenerateDataKey* on the trail's key "

@@ -76,7 +76,7 @@ def _judge(acl: dict, vpc: str) -> Finding:
                   subnets=subnets)
 
 
-@probe(layer="network", component="nacls",
+@probe(concern="security", layer="network", component="nacls",
        title="No network ACL of the VPC admits SSH (22) or RDP (3389) from anywhere",
        severity="normal", challenge=5,
        remediation="Add inbound DENY entries for TCP 22 and 3389 from 0.0.0.0/0 (and ::/0) "

@@ -329,7 +329,7 @@ def private_subnets_egress_via_nat(inv: Inventory, exp: Any) -> list[Finding]:
     return out
 
 
-@probe(layer="network", component="routing",
+@probe(concern="security", layer="network", component="routing",
        title="Database subnets have no internet route at all", severity="normal",
        needs=("vpc", "db_instance"),
        remediation="Remove the 0.0.0.0/0 (and ::/0) routes from the database subnets' route "
@@ -462,7 +462,7 @@ def _active(fl: dict) -> bool:
     return fl.get("FlowLogStatus", "ACTIVE") == "ACTIVE"
 
 
-@probe(layer="network", component="flow-logs",
+@probe(concern="security", layer="network", component="flow-logs",
        title="VPC Flow Logs capture ALL traffic of the VPC", severity="normal", challenge=9,
        remediation="Create a flow log on the VPC with traffic type ALL (aws ec2 create-flow-logs "
                    "--resource-type VPC --traffic-type ALL ...) to CloudWatch Logs or S3")

@@ -460,7 +460,7 @@ def _no_trail(what: str) -> Finding:
                             "resources.trail in the environment file")
 
 
-@probe(layer="observability", component="cloudtrail", title="CloudTrail trail is multi-region",
+@probe(concern="security", layer="observability", component="cloudtrail", title="CloudTrail trail is multi-region",
        severity="normal",
        remediation="aws cloudtrail update-trail --name <trail> --is-multi-region-trail")
 def cloudtrail_multi_region(inv: Inventory, exp: Any) -> Finding:
@@ -474,7 +474,7 @@ def cloudtrail_multi_region(inv: Inventory, exp: Any) -> Finding:
     return passed(what, "is multi-region")
 
 
-@probe(layer="observability", component="cloudtrail", title="CloudTrail trail is logging",
+@probe(concern="security", layer="observability", component="cloudtrail", title="CloudTrail trail is logging",
        severity="critical", gate=True,
        remediation="aws cloudtrail start-logging --name <trail>")
 def cloudtrail_logging(inv: Inventory, exp: Any) -> Finding:
@@ -496,7 +496,7 @@ def cloudtrail_logging(inv: Inventory, exp: Any) -> Finding:
     return passed(what, "is logging")
 
 
-@probe(layer="observability", component="cloudtrail",
+@probe(concern="security", layer="observability", component="cloudtrail",
        title="CloudTrail log file validation is on", severity="normal",
        remediation="aws cloudtrail update-trail --name <trail> --enable-log-file-validation")
 def cloudtrail_log_file_validation(inv: Inventory, exp: Any) -> Finding:
@@ -639,7 +639,7 @@ def alarm_topic_policy_allows_cloudwatch(inv: Inventory, exp: Any) -> Finding:
     return passed(f"SNS topic {topic}", "lets CloudWatch alarms publish", policy=policy)
 
 
-@probe(layer="observability", component="cloudtrail",
+@probe(concern="security", layer="observability", component="cloudtrail",
        title="The trail's bucket policy lets CloudTrail deliver", severity="critical", gate=True,
        challenge=10,
        remediation="Restore the bucket policy CloudTrail needs: s3:GetBucketAcl on the bucket and "

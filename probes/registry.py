@@ -76,6 +76,9 @@ class ProbeSpec:
     needs: tuple[str, ...]
     fn: Callable[..., Any] = field(compare=False, repr=False)
     see_also: tuple[str, ...] = ()  # Prowler check ids that ask the same question
+    # What a failure means for the reviewer: security, alerting or configuration (the
+    # report's category); declared per probe, else from the layer and component.
+    concern: str = "configuration"
 
     @property
     def runbook(self) -> str:
@@ -85,21 +88,40 @@ class ProbeSpec:
 _REGISTRY: dict[str, ProbeSpec] = {}
 
 
+CONCERNS = ("security", "alerting", "configuration")
+# Components whose probes judge access control, exposure or TLS unless a probe says otherwise.
+SECURITY_COMPONENTS = {"security-groups", "origin-access", "site-bucket", "tls", "instance-role",
+                       "credentials", "authorizer", "certificate"}
+
+
+def default_concern(layer: str, component: str) -> str:
+    if layer in ("waf", "auth") or component in SECURITY_COMPONENTS:
+        return "security"
+    if layer == "observability" and component in ("alarms", "notifications"):
+        return "alerting"
+    return "configuration"
+
+
 def probe(*, layer: str, component: str, title: str, severity: str, remediation: str,
           challenge: int | None = None, gate: bool = False, mutating: bool = False,
-          needs: tuple[str, ...] | None = None, see_also: tuple[str, ...] = ()):
-    """Register a probe. ``remediation`` is the default ``Fix:`` of its failures."""
+          needs: tuple[str, ...] | None = None, see_also: tuple[str, ...] = (),
+          concern: str | None = None):
+    """Register a probe. ``remediation`` is the default ``Fix:`` of its failures;
+    ``concern`` files its failures in the report (default from layer and component)."""
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}; one of {LAYERS}")
     if severity not in SEVERITIES:
         raise ValueError(f"unknown severity {severity!r}; one of {SEVERITIES}")
+    if concern is not None and concern not in CONCERNS:
+        raise ValueError(f"unknown concern {concern!r}; one of {CONCERNS}")
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         wanted = needs if needs is not None else COMPONENT_NEEDS.get(
             (layer, component), LAYER_NEEDS.get(layer, ()))
         run = _answering_missing(fn)
         spec = ProbeSpec(f"{layer}.{fn.__name__}", layer, component, title, severity,
-                         remediation, challenge, gate, mutating, tuple(wanted), run, tuple(see_also))
+                         remediation, challenge, gate, mutating, tuple(wanted), run, tuple(see_also),
+                         concern or default_concern(layer, component))
         if spec.id in _REGISTRY and _REGISTRY[spec.id].fn.__module__ != fn.__module__:
             raise ValueError(f"probe id {spec.id} registered twice")
         _REGISTRY[spec.id] = spec

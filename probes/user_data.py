@@ -75,7 +75,7 @@ def _version_data(inv: Inventory, node: dict) -> tuple[str, dict | None]:
     return "default version", (versions[0]["LaunchTemplateData"] if versions else None)
 
 
-@probe(layer="compute", component="launch-template",
+@probe(concern="security", layer="compute", component="launch-template",
        title="No launch template's user data holds a secret-looking value (keys, tokens, "
              "private keys)",
        severity="critical", gate=True,

@@ -188,6 +188,12 @@ def _first_rule(labels: dict[str, str], status: str) -> str | None:
     ("waf.web_acl_associated", ("failed",), "security misconfiguration"),
     ("database.backups_retained", ("failed",), "configuration finding"),
     ("database.backups_retained", ("passed", "skipped"), None),
+    # declared per probe (concern=): security outside the security components, and a
+    # probe of a security component that is about the app working
+    ("edge.buckets_block_public_access", ("failed",), "security misconfiguration"),
+    ("database.not_publicly_accessible", ("failed",), "security misconfiguration"),
+    ("observability.cloudtrail_logging", ("failed",), "security misconfiguration"),
+    ("database.app_role_reads_master_secret", ("failed",), "configuration finding"),
 ])
 def test_categories_come_from_structured_fields(probe_id, statuses, expected):
     """Not from the message: a stack named stackprobe-emulator-… is not an emulator limitation."""
@@ -275,3 +281,11 @@ def test_runbook_links_are_stable_or_absent(monkeypatch):
     monkeypatch.setenv("GITHUB_SHA", "abc")
     assert reporting.runbook_url(spec) == "https://github.com/acme/stackprobe/blob/abc/README.md#runbook-stack"
     assert "detect-stack-drift" in reporting.runbook_text("stack")
+
+
+def test_a_probe_declares_a_known_concern():
+    from probes import registry
+    assert {s.concern for s in registry.load_all().values()} <= set(registry.CONCERNS)
+    with pytest.raises(ValueError, match="unknown concern 'secruity'"):
+        registry.probe(layer="network", component="x", title="t", severity="normal",
+                       remediation="r", concern="secruity")
