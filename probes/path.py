@@ -111,7 +111,9 @@ HOPS = tuple(c.name for c in CHECKS)
 
 # The roles a hop starts from: a stack where none plays them does not have that part of the
 # path (a static site has no API, an API may have no CloudFront in front): the hop is
-# skipped, naming what was followed, unless the environment requires the hop's layer.
+# skipped, naming what was followed, unless the environment requires the hop's layer. The
+# API hops name a REST API; an HTTP API (its registry.ALTERNATIVES) meets the need, and
+# each API hop then judges that kind.
 _EDGE, _API = ("distribution",), ("rest_api",)
 HOP_NEEDS: dict[str, tuple[str, ...]] = {
     DOMAIN_ALIAS: _EDGE, ALIAS_DISTRIBUTION: _EDGE, DISTRIBUTION_CERTIFICATE: _EDGE,
