@@ -3,7 +3,8 @@
 A viewer's request travels domain -> alias record -> CloudFront (certificate, web ACL) ->
 S3 through OAC for the site, or the API origin for ``/api/*`` -> API stage -> method ->
 Cognito authorizer -> user pool, and the method's VPC_LINK integration -> VPC link -> NLB
--> listener -> target group -> Auto Scaling group -> healthy instances in private subnets
+(for an HTTP API, the same hops through its routes, JWT authorizer and VPC link v2 to an NLB
+listener) -> listener -> target group -> Auto Scaling group -> healthy instances in private subnets
 -> the app port through the security groups -> Secrets Manager (the app reads the DB
 secret with its instance role, through the NAT gateway or an interface endpoint) -> the
 database port -> RDS -> its secret.

@@ -246,3 +246,17 @@ def test_the_graph_follows_the_http_api(kiosk):
     assert g.role("user_pool") == p["KioskPatrons"] and "issuer" in g.followed("user_pool")
     assert g.role("nlb") == p["KioskNlb"] and "listener ARNs" in g.followed("nlb")
     assert g.role("target_group") == p["WorkerTargets"]
+
+
+def test_request_path_bypass_hop_closed_by_a_disabled_execute_api_endpoint(kiosk):
+    """An HTTP API whose execute-api endpoint is disabled answers no direct caller: the hop is
+    ok (probes.bypass.http_api_bypass_closed), and kiosk's trace then passes."""
+    api = kiosk.physical["KioskHttpApi"]
+    kiosk.v2().update_api(ApiId=api, DisableExecuteApiEndpoint=True)
+    try:
+        hops, finding = _trace(kiosk)
+    finally:
+        kiosk.v2().update_api(ApiId=api, DisableExecuteApiEndpoint=False)
+    hop = next(h for h in hops if h.name == path.API_BYPASS)
+    assert hop.status == path.OK and "private endpoint" in hop.evidence, hop.evidence
+    assert finding.status == PASS, finding.message
