@@ -13,6 +13,7 @@ from probes.trace.engine import Blocked, Broken, Ctx
 # Where the Cognito authorizer must read the token: clients send the ID token in the
 # Authorization header, and that is the header CloudFront forwards on /api/*.
 AUTH_IDENTITY_SOURCE = "method.request.header.Authorization"
+HTTP_AUTH_IDENTITY_SOURCE = "$request.header.Authorization"  # the same for an HTTP API's JWT authorizer
 
 
 def stage(c: Ctx) -> tuple[str, str, str]:
@@ -282,6 +283,16 @@ def _http_authorizer(c: Ctx) -> tuple[str, str, str]:
                          f"aws apigatewayv2 update-route --api-id {api} --route-id {r.get('RouteId')} "
                          "--authorization-type JWT --authorizer-id <authorizer>",
                          authorization_type=r.get("AuthorizationType"), authorizer_id=r.get("AuthorizerId"))
+        auth = reads.http_authorizer(c.inv, r["AuthorizerId"]) or {}
+        sources = auth.get("IdentitySource") or [HTTP_AUTH_IDENTITY_SOURCE]  # JWT's default
+        if HTTP_AUTH_IDENTITY_SOURCE.lower() not in [x.strip().lower() for x in sources]:
+            raise Broken(f"JWT authorizer {r['AuthorizerId']} ({auth.get('Name')}) of {_route(r)} reads "
+                         f"the token from {', '.join(sources)}",
+                         f"identity source {HTTP_AUTH_IDENTITY_SOURCE} (clients send the token there "
+                         "and CloudFront forwards it; without it every call is 401)",
+                         f"aws apigatewayv2 update-authorizer --api-id {api} --authorizer-id "
+                         f"{r['AuthorizerId']} --identity-source '{HTTP_AUTH_IDENTITY_SOURCE}'",
+                         identity_source=sources)
         seen.add(r["AuthorizerId"])
     return f"{len(protected)} protected route(s)", f"authorizer(s) {', '.join(sorted(seen))}", \
         f"{', '.join(r.get('RouteKey', '?') for r in protected)} -> JWT {', '.join(sorted(seen))}"

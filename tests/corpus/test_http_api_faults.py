@@ -202,9 +202,22 @@ def test_request_path_follows_the_http_api(kiosk, required):
     assert finding.status == FAIL and finding.evidence["first_broken_hop"] == path.API_BYPASS
 
 
-@pytest.mark.parametrize("fault", sorted(f for f in FAULTS if FAULTS[f].hop))
+def _identity_source(k: Kiosk, source: str) -> None:
+    k.v2().update_authorizer(ApiId=k.physical["KioskHttpApi"], AuthorizerId=k.physical["KioskJwt"],
+                             IdentitySource=[source])
+
+
+# Faults only the trace judges (no api-layer probe asks where the JWT is read from).
+HOP_FAULTS = {**{name: f for name, f in FAULTS.items() if f.hop},
+              "jwt-read-from-another-header": Fault(
+                  "e2e.request_path", "KioskJwt",
+                  lambda k: _identity_source(k, "$request.header.X-Kiosk-Token"),
+                  lambda k: _identity_source(k, "$request.header.Authorization"), path.METHOD_AUTHORIZER)}
+
+
+@pytest.mark.parametrize("fault", sorted(HOP_FAULTS))
 def test_request_path_names_the_hop_a_fault_cuts(kiosk, fault):
-    f = FAULTS[fault]
+    f = HOP_FAULTS[fault]
     f.inject(kiosk)
     try:
         hops, finding = _trace(kiosk)
@@ -213,6 +226,7 @@ def test_request_path_names_the_hop_a_fault_cuts(kiosk, fault):
     assert finding.status == FAIL and finding.evidence["first_broken_hop"] == f.hop, (
         f"{fault}: {finding.message}\n{path.render_table(hops)}")
     assert "; expected " in finding.message and " Fix: " in finding.message, finding.message
+    assert any(i in finding.message for i in _ids(kiosk, f.resource)), finding.message
     hops, finding = _trace(kiosk)
     assert finding.evidence["first_broken_hop"] == path.API_BYPASS, finding.message
 
