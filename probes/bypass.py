@@ -133,6 +133,45 @@ def api_bypass_closed(inv: Inventory, api_id: str | None = None) -> tuple[bool, 
                          "authorizer requiring CloudFront's origin header, not a private endpoint")
 
 
+def http_api_bypass_closed(inv: Inventory, api_id: str | None = None) -> tuple[bool, str | None, str]:
+    """:func:`api_bypass_closed` for an HTTP API (API Gateway v2; default: the stack's).
+
+    An HTTP API has no resource policy, no private endpoint and takes no web ACL, so two
+    controls remain: "private endpoint" (DisableExecuteApiEndpoint: the execute-api host
+    answers nobody) and "authorizer" (every route's Lambda REQUEST authorizer reads a header
+    CloudFront's origin sends). A JWT authorizer on every route does not close the bypass: a
+    token proves only that its bearer signed in to the pool (anyone can, with self sign-up),
+    and whoever holds one calls the API without the web ACL's rules and rate limits, as a
+    Cognito authorizer does not close it on a REST API.
+    """
+    api_id = api_id or reads.http_api_id(inv)
+    api = reads.http_api(inv, api_id) if api_id else None
+    if not api:
+        return False, None, "the HTTP API was not found"
+    if api.get("DisableExecuteApiEndpoint"):
+        return True, "private endpoint", f"HTTP API {api_id} has its execute-api endpoint disabled"
+    _, origin = api_origin(inv, api_id)
+    headers = origin_headers(origin)
+    routes = reads.http_routes(inv) if api_id == reads.http_api_id(inv) else []
+    common: set[str] | None = None
+    for route in routes:
+        auth = reads.http_authorizer(inv, route.get("AuthorizerId") or "") or {}
+        if route.get("AuthorizationType") != "CUSTOM" or auth.get("AuthorizerType") != "REQUEST":
+            common = set()
+            break
+        names = {s.split("$request.header.", 1)[1].strip().lower()
+                 for s in auth.get("IdentitySource") or [] if s.startswith("$request.header.")}
+        common = names if common is None else common & names
+    found = sorted((common or set()) & set(headers))
+    if found:
+        return True, "authorizer", (f"every route of HTTP API {api_id} uses a Lambda authorizer reading "
+                                    f"the {found[0]} header CloudFront's origin sends")
+    return False, None, (f"HTTP API {api_id} answers at https://{api_id}.execute-api.{inv.session.region}"
+                         ".amazonaws.com to any client: its execute-api endpoint is enabled and no "
+                         "authorizer on every route requires CloudFront's origin header (a JWT only "
+                         "proves the caller signed in; HTTP APIs take no web ACL or resource policy)")
+
+
 @probe(layer="waf", component="api-bypass", needs=("rest_api",),
        title="The API cannot be reached around the WAF (execute-api endpoint closed to "
              "direct calls)",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from probes import graph, reads
+from probes import evaluators, graph, reads
 from probes.inventory import Inventory
 from probes.registry import probe
 from probes.result import Finding, absent, failed, passed
@@ -28,7 +28,7 @@ def _route_name(inv: Inventory, route: dict) -> str:
     return f"route {route.get('RouteKey')} ({route.get('RouteId')}) of {_api_name(inv)}"
 
 
-def _is_public(route_key: str, exp: Any) -> bool:
+def is_public_route(route_key: str, exp: Any) -> bool:
     """A route is public by expectation when its path is a public path or its method a
     public method (CORS preflight); ``$default`` catches every path, so it never is."""
     method, _, path = (route_key or "").partition(" ")
@@ -42,11 +42,81 @@ def _no_routes(inv: Inventory) -> list[Finding]:
                    "Redeploy the stack; its routes are missing (an HTTP API without routes answers 404)")]
 
 
-def _jwt_authorizers_in_use(inv: Inventory, exp: Any) -> dict[str, dict | None]:
+def jwt_authorizers_in_use(inv: Inventory, exp: Any) -> dict[str, dict | None]:
     """Authorizer id -> authorizer (None when it does not exist) of the protected JWT routes."""
     ids = sorted({r.get("AuthorizerId") or "" for r in reads.http_routes(inv)
-                  if r.get("AuthorizationType") == JWT and not _is_public(r.get("RouteKey", ""), exp)} - {""})
+                  if r.get("AuthorizationType") == JWT and not is_public_route(r.get("RouteKey", ""), exp)} - {""})
     return {aid: reads.http_authorizer(inv, aid) for aid in ids}
+
+
+def route_authorization_problem(inv: Inventory, route: dict) -> str | None:
+    """Why a (non-public) route does not require an existing JWT authorizer, else None."""
+    kind, auth_id = route.get("AuthorizationType") or "NONE", route.get("AuthorizerId")
+    if kind != JWT:
+        return f"has authorization {kind}, so anyone can call it"
+    authorizer = reads.http_authorizer(inv, auth_id or "")
+    if not authorizer or authorizer.get("AuthorizerType") != JWT:
+        return f"uses authorizer {auth_id}, which " + (
+            "does not exist" if not authorizer else f"is of type {authorizer.get('AuthorizerType')}")
+    return None
+
+
+def stack_issuer(inv: Inventory) -> str:
+    """The JWT issuer of this stack's user pool: https://cognito-idp.<region>.amazonaws.com/<pool>."""
+    pool = graph.role(inv, "user_pool") or ""
+    region = pool.split("_", 1)[0] if "_" in pool else inv.session.region  # a pool id starts with its region
+    return f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+
+
+def jwt_issuer(authorizer: dict) -> str | None:
+    return (authorizer.get("JwtConfiguration") or {}).get("Issuer")
+
+
+def jwt_audience(authorizer: dict) -> list[str]:
+    return list((authorizer.get("JwtConfiguration") or {}).get("Audience") or [])
+
+
+def trusts_issuer(authorizer: dict, issuer: str) -> bool:
+    return (jwt_issuer(authorizer) or "").rstrip("/") == issuer
+
+
+def route_integration(inv: Inventory, route: dict) -> dict | None:
+    """The integration a route targets (``integrations/<id>``), None when it names none or a missing one."""
+    target = route.get("Target") or ""
+    if not target.startswith("integrations/"):
+        return None
+    wanted = target.partition("/")[2]
+    return next((i for i in reads.http_integrations(inv) if i.get("IntegrationId") == wanted), None)
+
+
+def integration_problem(inv: Inventory, integ: dict) -> tuple[str, str | None] | None:
+    """(observed, fix or None) when an integration is not HTTP_PROXY over an AVAILABLE VPC link
+    (v2) to a listener of the stack's NLB, else None."""
+    nlb = graph.role(inv, "nlb")
+    listeners = {x["ListenerArn"] for x in reads.listeners(inv)}
+    itype, ctype = integ.get("IntegrationType"), integ.get("ConnectionType") or "INTERNET"
+    link_id, uri = integ.get("ConnectionId"), integ.get("IntegrationUri") or ""
+    if itype != "HTTP_PROXY" or ctype != "VPC_LINK" or not link_id:
+        return f"is {itype} over {ctype} to {uri or 'nothing'}", None
+    link = reads.http_vpc_link(inv, link_id)
+    if not link:
+        return (f"goes through VPC link {link_id}, which does not exist",
+                "Create a VPC link (v2) in the app subnets and point the integration at it "
+                "(aws apigatewayv2 create-vpc-link)")
+    status = link.get("VpcLinkStatus")
+    if status and status != "AVAILABLE":
+        return (f"goes through VPC link {link_id}, which is {status} "
+                f"({link.get('VpcLinkStatusMessage') or 'no message'})", None)
+    if uri not in listeners:
+        return f"sends to {uri or 'nothing'}, not a listener of NLB {nlb}", None
+    return None
+
+
+def stage_throttle_blocks_all(stage: dict) -> str | None:
+    """Why the stage's default route throttling refuses every request (rate or burst 0), else None."""
+    settings = stage.get("DefaultRouteSettings") or {}
+    return evaluators.throttle_blocks_all({"throttlingRateLimit": settings.get("ThrottlingRateLimit"),
+                                           "throttlingBurstLimit": settings.get("ThrottlingBurstLimit")})
 
 
 # ---- authorization ----------------------------------------------------------------------
@@ -66,21 +136,15 @@ def http_routes_authorized(inv: Inventory, exp: Any) -> list[Finding]:
         name = _route_name(inv, route)
         kind, auth_id = route.get("AuthorizationType") or "NONE", route.get("AuthorizerId")
         evidence = {"authorizationType": kind, "authorizerId": auth_id}
-        if _is_public(route.get("RouteKey", ""), exp):
+        if is_public_route(route.get("RouteKey", ""), exp):
             findings.append(passed(name, f"is public by expectation (authorization {kind})", **evidence))
             continue
-        if kind != JWT:
-            findings.append(failed(name, f"has authorization {kind}, so anyone can call it",
-                                   f"JWT with the stack's JWT authorizer (public paths only: "
-                                   f"{', '.join(exp.api.public_paths)})", **evidence))
+        problem = route_authorization_problem(inv, route)
+        if problem:
+            findings.append(failed(name, problem, f"JWT with an existing JWT authorizer of the API "
+                                   f"(public paths only: {', '.join(exp.api.public_paths)})", **evidence))
             continue
-        authorizer = reads.http_authorizer(inv, auth_id or "")
-        if not authorizer or authorizer.get("AuthorizerType") != JWT:
-            findings.append(failed(name, f"uses authorizer {auth_id}, which "
-                                         + ("does not exist" if not authorizer else
-                                            f"is of type {authorizer.get('AuthorizerType')}"),
-                                   "an existing JWT authorizer of the API", **evidence))
-            continue
+        authorizer = reads.http_authorizer(inv, auth_id or "") or {}
         findings.append(passed(name, f"requires JWT authorizer {authorizer.get('Name')} ({auth_id})",
                                **evidence))
     return findings
@@ -95,9 +159,8 @@ def http_routes_authorized(inv: Inventory, exp: Any) -> list[Finding]:
                    "are rejected with 401")
 def http_jwt_issuer_is_stack_pool(inv: Inventory, exp: Any) -> list[Finding]:
     pool = graph.role(inv, "user_pool") or ""
-    region = pool.split("_", 1)[0] if "_" in pool else inv.session.region  # a pool id starts with its region
-    want = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
-    auths = _jwt_authorizers_in_use(inv, exp)
+    want = stack_issuer(inv)
+    auths = jwt_authorizers_in_use(inv, exp)
     if not auths:
         return [absent(f"JWT authorizer of {_api_name(inv)}",
                        f"protected routes to use a JWT authorizer with issuer {want}",
@@ -108,9 +171,9 @@ def http_jwt_issuer_is_stack_pool(inv: Inventory, exp: Any) -> list[Finding]:
         if auth is None:
             findings.append(absent(name, f"a JWT authorizer with issuer {want}"))
             continue
-        issuer = (auth.get("JwtConfiguration") or {}).get("Issuer")
+        issuer = jwt_issuer(auth)
         name = f"JWT authorizer {auth.get('Name')} ({aid}) of {_api_name(inv)}"
-        if (issuer or "").rstrip("/") != want:
+        if not trusts_issuer(auth, want):
             findings.append(failed(name, f"trusts issuer {issuer or 'none'}",
                                    f"issuer {want} (this stack's user pool {pool})",
                                    issuer=issuer, userPool=pool))
@@ -127,7 +190,7 @@ def http_jwt_issuer_is_stack_pool(inv: Inventory, exp: Any) -> list[Finding]:
                    "<client id>): API Gateway rejects tokens whose aud/client_id is not listed")
 def http_jwt_audience_has_stack_client(inv: Inventory, exp: Any) -> list[Finding]:
     client = graph.role(inv, "user_pool_client")
-    auths = _jwt_authorizers_in_use(inv, exp)
+    auths = jwt_authorizers_in_use(inv, exp)
     if not auths:
         return [absent(f"JWT authorizer of {_api_name(inv)}",
                        f"protected routes to use a JWT authorizer whose audience holds app client {client}",
@@ -139,7 +202,7 @@ def http_jwt_audience_has_stack_client(inv: Inventory, exp: Any) -> list[Finding
                                    f"a JWT authorizer whose audience holds app client {client}"))
             continue
         name = f"JWT authorizer {auth.get('Name')} ({aid}) of {_api_name(inv)}"
-        audience = list((auth.get("JwtConfiguration") or {}).get("Audience") or [])
+        audience = jwt_audience(auth)
         if client not in audience:
             findings.append(failed(name, f"accepts audience {', '.join(audience) or 'none'}",
                                    f"the audience to include this stack's app client {client}",
@@ -163,40 +226,25 @@ def http_integrations_via_vpc_link(inv: Inventory, exp: Any) -> list[Finding]:
     routes = sorted(reads.http_routes(inv), key=lambda r: r.get("RouteKey", ""))
     if not routes:
         return _no_routes(inv)
-    by_id = {i.get("IntegrationId"): i for i in reads.http_integrations(inv)}
     findings = []
     for route in routes:
         target = route.get("Target") or ""
         name = f"integration {target or '(none)'} of {_route_name(inv, route)}"
-        integ = by_id.get(target.partition("/")[2]) if target.startswith("integrations/") else None
+        integ = route_integration(inv, route)
         if not integ:
             findings.append(failed(name, "has no integration" if not target else "names an integration "
                                    "that does not exist", "an HTTP_PROXY integration over a VPC link",
                                    target=target))
             continue
-        itype, ctype = integ.get("IntegrationType"), integ.get("ConnectionType") or "INTERNET"
         link_id, uri = integ.get("ConnectionId"), integ.get("IntegrationUri") or ""
-        evidence = {"integrationType": itype, "connectionType": ctype, "connectionId": link_id,
+        evidence = {"integrationType": integ.get("IntegrationType"),
+                    "connectionType": integ.get("ConnectionType") or "INTERNET", "connectionId": link_id,
                     "integrationUri": uri, "nlbArn": nlb}
-        expected = f"HTTP_PROXY over VPC_LINK to a listener of NLB {nlb}"
-        if itype != "HTTP_PROXY" or ctype != "VPC_LINK" or not link_id:
-            findings.append(failed(name, f"is {itype} over {ctype} to {uri or 'nothing'}", expected, **evidence))
-            continue
-        link = reads.http_vpc_link(inv, link_id)
-        if not link:
-            findings.append(failed(name, f"goes through VPC link {link_id}, which does not exist", expected,
-                                   "Create a VPC link (v2) in the app subnets and point the integration "
-                                   "at it (aws apigatewayv2 create-vpc-link)", **evidence))
-            continue
-        status = link.get("VpcLinkStatus")
-        if status and status != "AVAILABLE":
-            findings.append(failed(name, f"goes through VPC link {link_id}, which is {status} "
-                                         f"({link.get('VpcLinkStatusMessage') or 'no message'})",
-                                   expected, **evidence))
-            continue
-        if uri not in listeners:
-            findings.append(failed(name, f"sends to {uri or 'nothing'}, not a listener of NLB {nlb}",
-                                   expected, **evidence))
+        problem = integration_problem(inv, integ)
+        if problem:
+            observed, fix = problem
+            findings.append(failed(name, observed, f"HTTP_PROXY over VPC_LINK to a listener of NLB {nlb}",
+                                   fix or "", **evidence))
             continue
         port = listeners[uri].get("Port")
         findings.append(passed(name, f"is HTTP_PROXY over VPC link {link_id} to NLB listener port {port}",

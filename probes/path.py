@@ -3,7 +3,8 @@
 A viewer's request travels domain -> alias record -> CloudFront (certificate, web ACL) ->
 S3 through OAC for the site, or the API origin for ``/api/*`` -> API stage -> method ->
 Cognito authorizer -> user pool, and the method's VPC_LINK integration -> VPC link -> NLB
--> listener -> target group -> Auto Scaling group -> healthy instances in private subnets
+(for an HTTP API, the same hops through its routes, JWT authorizer and VPC link v2 to an NLB
+listener) -> listener -> target group -> Auto Scaling group -> healthy instances in private subnets
 -> the app port through the security groups -> Secrets Manager (the app reads the DB
 secret with its instance role, through the NAT gateway or an interface endpoint) -> the
 database port -> RDS -> its secret.
@@ -111,7 +112,9 @@ HOPS = tuple(c.name for c in CHECKS)
 
 # The roles a hop starts from: a stack where none plays them does not have that part of the
 # path (a static site has no API, an API may have no CloudFront in front): the hop is
-# skipped, naming what was followed, unless the environment requires the hop's layer.
+# skipped, naming what was followed, unless the environment requires the hop's layer. The
+# API hops name a REST API; an HTTP API (its registry.ALTERNATIVES) meets the need, and
+# each API hop then judges that kind.
 _EDGE, _API = ("distribution",), ("rest_api",)
 HOP_NEEDS: dict[str, tuple[str, ...]] = {
     DOMAIN_ALIAS: _EDGE, ALIAS_DISTRIBUTION: _EDGE, DISTRIBUTION_CERTIFICATE: _EDGE,

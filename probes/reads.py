@@ -278,6 +278,10 @@ def http_api_id(inv: Inventory) -> str | None:
     return graph.role(inv, "http_api")
 
 
+def http_api(inv: Inventory, api_id: str) -> dict | None:
+    return inv.call("apigatewayv2", "get_api", missing_ok=True, ApiId=api_id)
+
+
 def http_routes(inv: Inventory) -> list[dict]:
     return graph.of(inv).http_routes()
 

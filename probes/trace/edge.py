@@ -168,10 +168,15 @@ def api_origin(c: Ctx) -> tuple[str, str, str]:
     src = dist_name(d)
     behaviour = next((b for b in items(cfg.get("CacheBehaviors")) if b.get("PathPattern") == pattern),
                      None)
+    # The API is a REST API or an HTTP API (API Gateway v2); both answer at the same host.
     api = reads.rest_api_id(c.inv)
+    kind, stage = "API", graph.role(c.inv, "api_stage")
+    if not api and reads.http_api_id(c.inv):
+        api, kind, stage = reads.http_api_id(c.inv), "HTTP API", graph.role(c.inv, "http_api_stage")
     region = c.inv.session.region
     want_host = f"{api}.execute-api.{region}.amazonaws.com" if api else "the API's execute-api host"
-    stage = graph.role(c.inv, "api_stage")
+    # An HTTP API's $default stage is served at the root: the origin path names no stage.
+    want_path = "" if kind == "HTTP API" and stage == "$default" else stage
     if not behaviour:
         raise Broken(f"{src} has no {pattern} behaviour", f"a {pattern} behaviour to the API origin",
                      f"Add a cache behaviour {pattern} -> the API Gateway origin")
@@ -186,9 +191,11 @@ def api_origin(c: Ctx) -> tuple[str, str, str]:
         raise Broken(f"{src}'s {pattern} origin {origin.get('Id')} is {host}", want_host,
                      f"Set the API origin's DomainName to {want_host}")
     path = origin.get("OriginPath") or ""
-    if stage and path.strip("/") != stage:
-        raise Broken(f"{src}'s API origin has OriginPath {path!r}", f"/{stage} (the stage name)",
-                     f"Set OriginPath to /{stage}")
+    if stage and path.strip("/") != want_path:
+        raise Broken(f"{src}'s API origin has OriginPath {path!r}",
+                     f"/{want_path} (the stage name)" if want_path else
+                     "no origin path (the $default stage answers at the root)",
+                     f"Set OriginPath to /{want_path}" if want_path else "Remove the OriginPath")
     forwarded, what, _ = edge.forwards_authorization(c.inv, behaviour)
     if not forwarded:
         raise Broken(f"{src}'s {pattern} behaviour {what}, so every API call reaches the "
@@ -199,4 +206,4 @@ def api_origin(c: Ctx) -> tuple[str, str, str]:
                      "update-distribution", layer="edge",
                      cache_policy_id=behaviour.get("CachePolicyId"),
                      origin_request_policy_id=behaviour.get("OriginRequestPolicyId"))
-    return src, f"API {api} stage {stage}", f"{pattern} -> {host}{path}, forwarding Authorization"
+    return src, f"{kind} {api} stage {stage}", f"{pattern} -> {host}{path}, forwarding Authorization"

@@ -24,6 +24,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 from probes import graph, reads
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory
+from probes.registry import ALTERNATIVES
 from probes.result import Absent
 
 OK, BROKEN, EXPOSED, SKIPPED, BLOCKED = "ok", "broken", "exposed", "skipped", "blocked"
@@ -162,14 +163,20 @@ class Ctx:
 
 # ---- the walk ---------------------------------------------------------------------------
 def _absent_part(inv: Inventory, exp: Any, layer: str, needs: tuple[str, ...]) -> Absent | None:
-    """Absent when the stack lacks this part of the path (and its layer is not required)."""
-    if layer in (getattr(exp, "required_layers", None) or ()):
-        return None
+    """Absent when the stack lacks this part of the path (and its layer is not required).
+
+    A role whose alternative plays (``registry.ALTERNATIVES``: the stack's API is an HTTP API
+    where the hop names a REST API) is met: the hop judges that kind."""
+    required = layer in (getattr(exp, "required_layers", None) or ())
     for role in needs:
         try:
             graph.need(inv, role)
         except Absent as exc:
-            return exc
+            other = ALTERNATIVES.get(role)
+            if other and graph.role(inv, other):
+                continue
+            if not required:
+                return exc
     return None
 
 

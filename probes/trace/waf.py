@@ -60,6 +60,8 @@ def api_bypass(c: Ctx) -> tuple[str, str, str]:
     """Can the API be called without passing CloudFront and its web ACL? The question the
     waf layer asks (probes.bypass), asked of the API behind this distribution. An open
     bypass does not stop a legitimate request, so the hop is exposed, not broken."""
+    if graph.role(c.inv, "http_api") and not reads.rest_api_id(c.inv):
+        return _http_api_bypass(c)
     api = reads.rest_api_id(c.inv)
     if not api or not reads.rest_api(c.inv):
         raise Blocked(f"REST API {api or '(none in the stack)'} was not found")
@@ -90,3 +92,33 @@ def api_bypass(c: Ctx) -> tuple[str, str, str]:
                   f"ACL: {detail}",
                   "a regional web ACL on the stage, a resource policy or authorizer admitting only "
                   "CloudFront's origin header, or a private endpoint", fix, control=control)
+
+
+def _http_api_bypass(c: Ctx) -> tuple[str, str, str]:
+    """The bypass question for an HTTP API (probes.bypass.http_api_bypass_closed): closed only
+    by a disabled execute-api endpoint or a Lambda authorizer on every route requiring
+    CloudFront's origin header; a JWT authorizer does not close it (any signed-in caller
+    skips the web ACL)."""
+    api = reads.http_api_id(c.inv)
+    if not api or not reads.http_api(c.inv, api):
+        raise Blocked(f"HTTP API {api or '(none in the stack)'} was not found")
+    d = c.distribution()
+    stage = graph.role(c.inv, "http_api_stage") or "$default"
+    behind = [o for o in items((d.get("DistributionConfig") or {}).get("Origins"))
+              if (graph.api_origin(norm(o.get("DomainName"))) or ("",))[0] == api]
+    if not behind:
+        raise Skip(f"HTTP API {api} is not an origin of {dist_name(d)}: there is no web ACL to go "
+                   "around")
+    closed, control, detail = bypass.http_api_bypass_closed(c.inv, api)
+    src, tgt = f"HTTP API {api} stage {stage}", "callers around the WAF"
+    if closed:
+        return src, tgt, f"closed by {control}: {detail}"
+    raise Exposed(f"HTTP API {api} stage {stage} can be called around {dist_name(d)} and its web "
+                  f"ACL: {detail}",
+                  "the execute-api endpoint disabled (CloudFront calling a custom domain), or a Lambda "
+                  "authorizer on every route admitting only CloudFront's secret origin header",
+                  f"Add a secret custom header to CloudFront's API origin and a Lambda REQUEST "
+                  f"authorizer on every route of HTTP API {api} that requires it (aws apigatewayv2 "
+                  f"create-authorizer --api-id {api} --authorizer-type REQUEST --identity-source "
+                  "'$request.header.<name>' ...); or set DisableExecuteApiEndpoint and point "
+                  "CloudFront at a custom domain name of the API", control=control)

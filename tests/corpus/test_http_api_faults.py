@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from probes import expectations as expmod
-from probes import registry
+from probes import path, registry
 from probes.aws import AwsSession
 from probes.inventory import Inventory
 from probes.result import FAIL, PASS
@@ -81,12 +81,18 @@ def _api_alarm(k: Kiosk, threshold: float) -> None:
         AlarmActions=[k.physical["OnCall"]])
 
 
+def _integration_uri(k: Kiosk, uri: str) -> None:
+    k.v2().update_integration(ApiId=k.physical["KioskHttpApi"], IntegrationId=k.physical["WorkersIntegration"],
+                              IntegrationUri=uri)
+
+
 @dataclass
 class Fault:
     probe: str
     resource: str  # logical id whose physical id the failure must name
     inject: Callable[[Kiosk], None]
     undo: Callable[[Kiosk], None]
+    hop: str | None = None  # the request-path hop the fault cuts (e2e.request_path names it)
 
 
 FAULTS = {
@@ -95,15 +101,16 @@ FAULTS = {
         lambda k: k.v2().update_route(ApiId=k.physical["KioskHttpApi"], RouteId=k.physical["OrdersRoute"],
                                       AuthorizationType="NONE"),
         lambda k: k.v2().update_route(ApiId=k.physical["KioskHttpApi"], RouteId=k.physical["OrdersRoute"],
-                                      AuthorizationType="JWT", AuthorizerId=k.physical["KioskJwt"])),
+                                      AuthorizationType="JWT", AuthorizerId=k.physical["KioskJwt"]),
+        path.METHOD_AUTHORIZER),
     "jwt-issuer-of-another-pool": Fault(
         "api.http_jwt_issuer_is_stack_pool", "KioskJwt",
         lambda k: _authorizer(k, issuer="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_SomeoneElse"),
-        _authorizer),
+        _authorizer, path.AUTHORIZER_POOL),
     "jwt-audience-without-the-client": Fault(
         "auth.http_jwt_audience_has_stack_client", "KioskJwt",
         lambda k: _authorizer(k, audience=["retired-mobile-client"]),
-        _authorizer),
+        _authorizer, path.AUTHORIZER_POOL),
     "integration-to-a-public-url": Fault(
         "api.http_integrations_via_vpc_link", "WorkersIntegration",
         lambda k: k.v2().update_integration(ApiId=k.physical["KioskHttpApi"],
@@ -113,13 +120,19 @@ FAULTS = {
         lambda k: k.v2().update_integration(ApiId=k.physical["KioskHttpApi"],
                                             IntegrationId=k.physical["WorkersIntegration"],
                                             ConnectionType="VPC_LINK", ConnectionId=k.physical["KioskLink"],
-                                            IntegrationUri=k.physical["KioskNlbListener"])),
+                                            IntegrationUri=k.physical["KioskNlbListener"]),
+        path.METHOD_VPC_LINK),
+    "integration-to-another-listener": Fault(
+        "api.http_integrations_via_vpc_link", "WorkersIntegration",
+        lambda k: _integration_uri(k, k.physical["KioskNlbListener"].replace("/net/", "/net/retired-", 1)),
+        lambda k: _integration_uri(k, k.physical["KioskNlbListener"]),
+        path.VPC_LINK_NLB),
     "stage-throttled-to-zero": Fault(
         "api.http_stage_throttling", "KioskLiveStage",
         lambda k: _stage(k, DefaultRouteSettings={"ThrottlingBurstLimit": 0, "ThrottlingRateLimit": 0.0},
                          AccessLogSettings={"DestinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:x",
                                             "Format": "$context.requestId"}),
-        _healthy_stage),
+        _healthy_stage, path.API_STAGE),
     "stage-without-access-logs": Fault(
         "api.http_stage_access_logging", "KioskLiveStage",
         lambda k: _stage(k, DefaultRouteSettings={"ThrottlingBurstLimit": 80, "ThrottlingRateLimit": 40.0}),
@@ -156,6 +169,68 @@ def test_http_api_fault_is_caught_and_healthy_passes(kiosk, fault):
     assert all(x.status == PASS for x in again), [x.message for x in again]
 
 
+def _trace(k: Kiosk, required_layers: tuple[str, ...] = ()) -> tuple[list[path.Hop], Any]:
+    session = AwsSession("us-east-1", k.deployer.session.endpoint_url, allow_mutations=False,
+                         credentials=CREDS)
+    exp = expmod.build(corpus.entry("kiosk").expect.get("expectations"))
+    exp.required_layers = required_layers
+    inv = Inventory(session, k.stack)
+    (finding,) = registry.run("e2e.request_path", inv, exp).findings
+    return path.trace(inv, exp), finding
+
+
+_HTTP_HOPS = (path.DISTRIBUTION_API, path.API_STAGE, path.STAGE_METHOD, path.METHOD_AUTHORIZER,
+              path.AUTHORIZER_POOL, path.METHOD_VPC_LINK, path.VPC_LINK_NLB)
+
+
+@pytest.mark.parametrize("required", [(), ("api", "auth", "edge")])
+def test_request_path_follows_the_http_api(kiosk, required):
+    """The API hops judge the HTTP API (not skipped as "no REST API"), even when the api layer
+    is required; the WAF-bypass hop is exposed: kiosk's execute-api endpoint is open and a JWT
+    authorizer does not close it (probes.bypass.http_api_bypass_closed)."""
+    hops, finding = _trace(kiosk, required)
+    by_name = {h.name: h for h in hops}
+    api = kiosk.physical["KioskHttpApi"]
+    for name in _HTTP_HOPS:
+        assert by_name[name].status == path.OK, (name, by_name[name].evidence)
+    assert f"HTTP API {api} stage $default" in by_name[path.DISTRIBUTION_API].target
+    assert "auto-deployed" in by_name[path.API_STAGE].evidence
+    assert kiosk.physical["KioskPatrons"] in by_name[path.AUTHORIZER_POOL].evidence
+    assert not [h.name for h in hops if h.status in (path.BROKEN, path.BLOCKED)], path.render_table(hops)
+    bypass = by_name[path.API_BYPASS]
+    assert bypass.status == path.EXPOSED and api in bypass.evidence, bypass.evidence
+    assert finding.status == FAIL and finding.evidence["first_broken_hop"] == path.API_BYPASS
+
+
+def _identity_source(k: Kiosk, source: str) -> None:
+    k.v2().update_authorizer(ApiId=k.physical["KioskHttpApi"], AuthorizerId=k.physical["KioskJwt"],
+                             IdentitySource=[source])
+
+
+# Faults only the trace judges (no api-layer probe asks where the JWT is read from).
+HOP_FAULTS = {**{name: f for name, f in FAULTS.items() if f.hop},
+              "jwt-read-from-another-header": Fault(
+                  "e2e.request_path", "KioskJwt",
+                  lambda k: _identity_source(k, "$request.header.X-Kiosk-Token"),
+                  lambda k: _identity_source(k, "$request.header.Authorization"), path.METHOD_AUTHORIZER)}
+
+
+@pytest.mark.parametrize("fault", sorted(HOP_FAULTS))
+def test_request_path_names_the_hop_a_fault_cuts(kiosk, fault):
+    f = HOP_FAULTS[fault]
+    f.inject(kiosk)
+    try:
+        hops, finding = _trace(kiosk)
+    finally:
+        f.undo(kiosk)
+    assert finding.status == FAIL and finding.evidence["first_broken_hop"] == f.hop, (
+        f"{fault}: {finding.message}\n{path.render_table(hops)}")
+    assert "; expected " in finding.message and " Fix: " in finding.message, finding.message
+    assert any(i in finding.message for i in _ids(kiosk, f.resource)), finding.message
+    hops, finding = _trace(kiosk)
+    assert finding.evidence["first_broken_hop"] == path.API_BYPASS, finding.message
+
+
 def test_rest_api_probes_skip_on_the_http_api_even_when_the_layer_is_required(kiosk):
     """The api layer has its API (an HTTP API): the REST probes skip, naming it, and are
     never turned into "nothing to judge" failures by required_layers."""
@@ -185,3 +260,17 @@ def test_the_graph_follows_the_http_api(kiosk):
     assert g.role("user_pool") == p["KioskPatrons"] and "issuer" in g.followed("user_pool")
     assert g.role("nlb") == p["KioskNlb"] and "listener ARNs" in g.followed("nlb")
     assert g.role("target_group") == p["WorkerTargets"]
+
+
+def test_request_path_bypass_hop_closed_by_a_disabled_execute_api_endpoint(kiosk):
+    """An HTTP API whose execute-api endpoint is disabled answers no direct caller: the hop is
+    ok (probes.bypass.http_api_bypass_closed), and kiosk's trace then passes."""
+    api = kiosk.physical["KioskHttpApi"]
+    kiosk.v2().update_api(ApiId=api, DisableExecuteApiEndpoint=True)
+    try:
+        hops, finding = _trace(kiosk)
+    finally:
+        kiosk.v2().update_api(ApiId=api, DisableExecuteApiEndpoint=False)
+    hop = next(h for h in hops if h.name == path.API_BYPASS)
+    assert hop.status == path.OK and "private endpoint" in hop.evidence, hop.evidence
+    assert finding.status == PASS, finding.message
