@@ -172,7 +172,7 @@ def http_api_bypass_closed(inv: Inventory, api_id: str | None = None) -> tuple[b
                          "proves the caller signed in; HTTP APIs take no web ACL or resource policy)")
 
 
-@probe(layer="waf", component="api-bypass", needs=("rest_api",),
+@probe(layer="waf", component="api-bypass", needs=("rest_api|http_api",),
        title="The API cannot be reached around the WAF (execute-api endpoint closed to "
              "direct calls)",
        severity="critical", gate=True,
@@ -184,19 +184,32 @@ def http_api_bypass_closed(inv: Inventory, api_id: str | None = None) -> tuple[b
        see_also=("apigateway_restapi_waf_acl_attached", "apigateway_restapi_public",
                  "apigateway_endpoint_public"))
 def api_not_reachable_around_waf(inv: Inventory, exp: Any) -> list[Finding]:
-    apis = nodes(inv, "AWS::ApiGateway::RestApi")
+    # the trace's "API stage → closed to callers around the WAF" hop asks the same question
+    kinds = {"AWS::ApiGateway::RestApi": ("REST API", api_bypass_closed),
+             "AWS::ApiGatewayV2::Api": ("HTTP API", http_api_bypass_closed)}
+    apis = [(n, *kinds[t]) for t in kinds for n in nodes(inv, t)]
     if not apis:
-        return [skipped("stack REST APIs", "the stack has no REST API")]
+        return [skipped("stack APIs", "the stack has no REST or HTTP API")]
 
-    def judge(node: dict) -> Finding:
+    def judge(item: tuple[dict, str, Any]) -> Finding:
+        node, kind, closed_by = item
         dist, origin = api_origin(inv, node["id"])
         if not origin:
-            return skipped(label(inv, node, "REST API"), "is not an origin of a CloudFront "
+            return skipped(label(inv, node, kind), "is not an origin of a CloudFront "
                            "distribution of the stack: there is no web ACL to go around")
-        closed, control, detail = api_bypass_closed(inv, node["id"])
-        name = f"{label(inv, node, 'REST API')}, behind distribution {dist['Id']},"
+        closed, control, detail = closed_by(inv, node["id"])
+        name = f"{label(inv, node, kind)}, behind distribution {dist['Id']},"
         if closed:
             return passed(name, f"cannot be called around CloudFront's web ACL: {detail}",
+                          control=control)
+        if kind == "HTTP API":  # no resource policy, no web ACL on an HTTP API stage
+            return failed(name, f"can be called around CloudFront's web ACL: {detail}",
+                          "the execute-api endpoint disabled, or a Lambda REQUEST authorizer on "
+                          "every route admitting only CloudFront's origin header",
+                          "Serve the API through a custom domain that CloudFront uses as its "
+                          "origin and disable the default endpoint (aws apigatewayv2 update-api "
+                          f"--api-id {node['id']} --disable-execute-api-endpoint), or add a "
+                          "REQUEST authorizer checking a secret origin header CloudFront sends",
                           control=control)
         return failed(name, f"can be called around CloudFront's web ACL: {detail}",
                       "a regional web ACL on the stage, a resource policy or authorizer "
