@@ -78,20 +78,21 @@ def _topic(inv: Inventory, node: dict) -> tuple[str, int, str]:
     return what, level, f"encrypted with {shown}"
 
 
+def _own_key(what: str, key: str | None, on_key: str, without: str) -> tuple[str, int, str]:
+    """A customer KMS key (level 3) or the service's own encryption (level 1)."""
+    if key:
+        return what, 3, f"encrypted with KMS key {key}{on_key}"
+    return what, 1, without
+
+
 def _log_group(inv: Inventory, node: dict) -> tuple[str, int, str]:
-    group = reads.log_group(inv, node["id"]) or {}
-    what = label(inv, node, "log group")
-    if group.get("kmsKeyId"):
-        return what, 3, f"encrypted with KMS key {group['kmsKeyId']}"
-    return what, 1, "encrypted with CloudWatch Logs' own keys (no KMS key)"
+    return _own_key(label(inv, node, "log group"), (reads.log_group(inv, node["id"]) or {}).get("kmsKeyId"),
+                    "", "encrypted with CloudWatch Logs' own keys (no KMS key)")
 
 
 def _trail(inv: Inventory, node: dict) -> tuple[str, int, str]:
-    trail = reads.trail(inv, node["id"]) or {}
-    what = label(inv, node, "CloudTrail trail")
-    if trail.get("KmsKeyId"):
-        return what, 3, f"encrypted with KMS key {trail['KmsKeyId']} (log files)"
-    return what, 1, "encrypted only by its bucket's default encryption (no KMS key)"
+    return _own_key(label(inv, node, "CloudTrail trail"), (reads.trail(inv, node["id"]) or {}).get("KmsKeyId"),
+                    " (log files)", "encrypted only by its bucket's default encryption (no KMS key)")
 
 
 @probe(concern="security", layer="observability", component="encryption", needs=(),

@@ -3,8 +3,6 @@ password lives only in Secrets Manager (readable by the app role, nowhere in pla
 and it exports the logs (slow queries) an on-call engineer needs (Challenges 3 and 10)."""
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from typing import Any
@@ -313,14 +311,6 @@ _PASSWORD_SHAPES = (
 )
 
 
-def _user_data_text(data: dict | None) -> str:
-    raw = (data or {}).get("UserData") or ""
-    try:
-        return base64.b64decode(raw).decode("utf-8", "replace")
-    except (binascii.Error, ValueError):
-        return raw
-
-
 def _scan(text: str, secret_value: str | None) -> list[str]:
     """Names of password shapes in ``text`` with their line numbers (never the value)."""
     hits = []
@@ -366,7 +356,7 @@ def no_password_in_plaintext(inv: Inventory, exp: Any) -> list[Finding]:
     lt_id, data = reads.launch_template_data(inv)
     if lt_id:
         where = f"launch template {lt_id} user data (version used by the ASG)"
-        hits = _scan(_user_data_text(data), password)
+        hits = _scan(reads.user_data_text(data), password)
         findings.append(
             failed(where, f"contains {'; '.join(hits)}", "no password in plain text",
                    f"Create a launch template version without it (aws ec2 "

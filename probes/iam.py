@@ -12,6 +12,7 @@ reading) and as not applying when it allows; a probe says so where that matters.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -77,18 +78,22 @@ def decide_documents(docs: list[tuple[str, dict]], action: str, resource: str = 
     """How identity policies decide ``action`` on ``resource``. Without ``context``,
     conditions are not read; with it, a Deny applies unless its condition is false and an
     Allow only when its condition holds (the cautious reading)."""
+    return _decide((label, st, True if context is None else condition_holds(st.get("Condition"), context))
+                   for label, doc in docs for st in statements(doc) if covers(st, action, resource))
+
+
+def _decide(applicable: Iterable[tuple[str, dict, bool | None]]) -> Decision:
+    """The decision of the statements that cover the request, each with its document's label
+    and whether its condition holds (None: cannot be told): a Deny applies unless its
+    condition is false, an Allow only when it holds."""
     allow: list[str] = []
     deny: list[str] = []
-    for label, doc in docs:
-        for st in statements(doc):
-            if not covers(st, action, resource):
-                continue
-            holds = True if context is None else condition_holds(st.get("Condition"), context)
-            if st.get("Effect") == "Deny":
-                if holds is not False:
-                    deny.append(label)
-            elif holds:
-                allow.append(label)
+    for label, st, holds in applicable:
+        if st.get("Effect") == "Deny":
+            if holds is not False:
+                deny.append(label)
+        elif holds:
+            allow.append(label)
     return Decision(sorted(set(allow)), sorted(set(deny)))
 
 
@@ -155,19 +160,9 @@ def decide_resource(doc: dict | None, label: str, principal: str, action: str,
     """How a resource policy decides ``principal`` calling ``action`` on ``resource``, with
     the request's condition keys in ``context`` (a Deny whose condition cannot be evaluated
     counts as applying, an Allow as not applying: the cautious reading)."""
-    allow: list[str] = []
-    deny: list[str] = []
     ctx = {"aws:SecureTransport": "true", **(context or {})}
-    for st in statements(doc):
-        if not covers(st, action, resource) or not principal_matches(st, principal):
-            continue
-        holds = condition_holds(st.get("Condition"), ctx)
-        if st.get("Effect") == "Deny":
-            if holds is not False:
-                deny.append(label)
-        elif holds:
-            allow.append(label)
-    return Decision(sorted(set(allow)), sorted(set(deny)))
+    return _decide((label, st, condition_holds(st.get("Condition"), ctx)) for st in statements(doc)
+                   if covers(st, action, resource) and principal_matches(st, principal))
 
 
 def combine(*decisions: Decision) -> Decision:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Callable
 
 from probes import graph, iam, reads
 from probes.inventory import Inventory
@@ -315,12 +315,24 @@ def _secret_label(inv: Inventory, secret: str) -> str:
     return f"secret {secret} (the DB secret)"
 
 
-def _service_may_use(inv: Inventory, owner: str, key: str, service: str, actions: tuple[str, ...],
-                     via: str, context: dict[str, str], impact: str, ok: str,
-                     condition: dict | None = None) -> Finding:
-    """The finding on whether ``service`` may call ``actions`` on the key of ``owner``."""
+def _service_may_use(inv: Inventory, role: str, kind: str, read: Callable[[Inventory, str], dict | None],
+                     key_attr: str, service: str, actions: tuple[str, ...], via: str,
+                     context_of: Callable[[str, dict], tuple[dict[str, str], dict | None]],
+                     impact: str, ok: str, no_key: str, owner: str = "") -> Finding:
+    """The finding on whether ``service`` may call ``actions`` on the KMS key (``key_attr``)
+    of the resource playing ``role``, read with ``read``. ``context_of(id, resource)`` gives
+    the request's condition keys and the condition the fix should add (or None)."""
+    ident = graph.need(inv, role)
+    what = f"{kind} {ident}"
+    resource = read(inv, ident)
+    if not resource:
+        return absent(what, f"the {role.replace('_', ' ')} to exist")
+    key = resource.get(key_attr)
+    if not key:
+        return passed(what, f"has no KMS key ({no_key})")
+    context, condition = context_of(ident, resource)
     use = can_use_key(inv, service, actions, key, via, context)
-    what = f"KMS key {use.shown} of {owner}"
+    what = f"KMS key {use.shown} of {what}{owner}"
     wanted = " and ".join(short(a) for a in actions)
     if not use.usable:
         return failed(what, f"{use.problem} ({impact})", f"{service} allowed {wanted} on the key",
@@ -342,21 +354,19 @@ def _alarm_arns(inv: Inventory, topic: str) -> list[str]:
                    "cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey* (the AWS-managed "
                    "alias/aws/sns key does not), or remove its KmsMasterKeyId")
 def alarm_topic_key_allows_cloudwatch(inv: Inventory, exp: Any) -> Finding:
-    topic = graph.need(inv, "alarm_topic")
-    attrs = reads.topic_attributes(inv, topic)
-    if not attrs:
-        return absent(f"SNS topic {topic}", "the alarm topic to exist")
-    key = attrs.get("KmsMasterKeyId")
-    if not key:
-        return passed(f"SNS topic {topic}", "has no KMS key (CloudWatch publishes without one)")
-    account = _account(topic) or ""
-    alarms = _alarm_arns(inv, topic)
-    context = {"aws:SourceAccount": account, "kms:EncryptionContext:aws:sns:topicArn": topic}
-    if alarms:
-        context["aws:SourceArn"] = alarms[0]
-    return _service_may_use(inv, f"SNS topic {topic} (the alarm topic)", key, "cloudwatch.amazonaws.com",
-                            ("kms:Decrypt", "kms:GenerateDataKey"), "sns", context,
-                            "alarms fire and no notification is delivered", "lets CloudWatch publish")
+    def context_of(topic: str, attrs: dict) -> tuple[dict[str, str], None]:
+        context = {"aws:SourceAccount": _account(topic) or "",
+                   "kms:EncryptionContext:aws:sns:topicArn": topic}
+        alarms = _alarm_arns(inv, topic)
+        if alarms:
+            context["aws:SourceArn"] = alarms[0]
+        return context, None
+
+    return _service_may_use(inv, "alarm_topic", "SNS topic", reads.topic_attributes, "KmsMasterKeyId",
+                            "cloudwatch.amazonaws.com", ("kms:Decrypt", "kms:GenerateDataKey"), "sns",
+                            context_of, "alarms fire and no notification is delivered",
+                            "lets CloudWatch publish", "CloudWatch publishes without one",
+                            owner=" (the alarm topic)")
 
 
 @probe(concern="security", layer="observability", component="cloudtrail",
@@ -366,17 +376,13 @@ def alarm_topic_key_allows_cloudwatch(inv: Inventory, exp: Any) -> Finding:
                    "(key policy, with aws:SourceArn the trail and "
                    "kms:EncryptionContext:aws:cloudtrail:arn arn:aws:cloudtrail:*:<account>:trail/*)")
 def trail_key_allows_cloudtrail(inv: Inventory, exp: Any) -> Finding:
-    name = graph.need(inv, "trail")
-    trail = reads.trail(inv, name)
-    if not trail:
-        return absent(f"CloudTrail trail {name}", "the trail to exist")
-    key = trail.get("KmsKeyId")
-    if not key:
-        return passed(f"CloudTrail trail {name}", "has no KMS key (log files use the bucket's encryption)")
-    arn = trail.get("TrailARN") or ""
-    context = {"aws:SourceArn": arn, "aws:SourceAccount": _account(arn) or "",
-               "kms:EncryptionContext:aws:cloudtrail:arn": arn}
-    return _service_may_use(inv, f"CloudTrail trail {name}", key, "cloudtrail.amazonaws.com",
-                            ("kms:GenerateDataKey",), "cloudtrail", context,
+    def context_of(name: str, trail: dict) -> tuple[dict[str, str], dict]:
+        arn = trail.get("TrailARN") or ""
+        return ({"aws:SourceArn": arn, "aws:SourceAccount": _account(arn) or "",
+                 "kms:EncryptionContext:aws:cloudtrail:arn": arn},
+                {"StringEquals": {"aws:SourceArn": arn}})
+
+    return _service_may_use(inv, "trail", "CloudTrail trail", reads.trail, "KmsKeyId",
+                            "cloudtrail.amazonaws.com", ("kms:GenerateDataKey",), "cloudtrail", context_of,
                             "CloudTrail cannot write log files: the account's API activity goes unrecorded",
-                            "lets CloudTrail encrypt log files", {"StringEquals": {"aws:SourceArn": arn}})
+                            "lets CloudTrail encrypt log files", "log files use the bucket's encryption")

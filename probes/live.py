@@ -254,45 +254,45 @@ def site_served(site_url: str, *, http: Http | None = None, wait_seconds: float 
                   **evidence(resp, site_url))
 
 
-def bucket_refuses_direct(bucket_url: str, *, http: Http | None = None) -> Finding:
-    """The site bucket's own URL must refuse viewers (403): only CloudFront, through OAC,
-    may read it (Challenge 1)."""
+def _must_refuse(http: Http | None, url: str, resource: str, expected: str, unreachable_fix: str,
+                 refused: Callable[[requests.Response], str],
+                 not_refused: Callable[[requests.Response], str], fix: str, layer: str) -> Finding:
+    """One GET that must be refused with 403; ``refused`` and ``not_refused`` word the answer."""
     http = http or Http()
-    resource = f"GET {bucket_url} (bucket, bypassing CloudFront)"
-    expected = "403 (only CloudFront may read the bucket, through OAC)"
-    try:
-        resp = http.get(bucket_url)
-    except requests.RequestException as exc:
-        return failed(resource, f"could not be requested: {type(exc).__name__}", expected,
-                      "Check the bucket URL (https://<bucket>.s3.<region>.amazonaws.com/<key>)",
-                      **evidence(None, bucket_url))
-    if resp.status_code == 403:
-        return passed(resource, "was refused with 403", **evidence(resp, bucket_url))
-    f = failed(resource, f"returned {resp.status_code}{' (the object is public)' if resp.ok else ''}",
-               expected, BUCKET_OPEN.hint() + "; block public access and keep only the "
-               "CloudFront service-principal statement in the bucket policy",
-               **evidence(resp, bucket_url))
-    f.next_step = "pytest -m edge"
-    return f
-
-
-def waf_blocks_sqli(site_url: str, *, http: Http | None = None) -> Finding:
-    """A request with a SQL-injection pattern must be blocked by the WAF (403)."""
-    http = http or Http()
-    url = f"{site_url}{'&' if '?' in site_url else '?'}{SQLI_QUERY}"
-    resource = f"GET {url} (SQL-injection pattern)"
-    expected = "403 from the WAF (AWSManagedRulesSQLiRuleSet)"
     try:
         resp = http.get(url)
     except requests.RequestException as exc:
         return failed(resource, f"could not be requested: {type(exc).__name__}", expected,
-                      "Check that the site answers at all (site journey)", **evidence(None, url))
+                      unreachable_fix, **evidence(None, url))
     if resp.status_code == 403:
-        return passed(resource, f"was blocked with 403{_ids(resp)}", **evidence(resp, url))
-    f = failed(resource, f"returned {resp.status_code}{_ids(resp)}: the request was not blocked",
-               expected, WAF_MISS.hint(), **evidence(resp, url))
-    f.next_step = "pytest -m waf"
+        return passed(resource, refused(resp), **evidence(resp, url))
+    f = failed(resource, not_refused(resp), expected, fix, **evidence(resp, url))
+    f.next_step = f"pytest -m {layer}"
     return f
+
+
+def bucket_refuses_direct(bucket_url: str, *, http: Http | None = None) -> Finding:
+    """The site bucket's own URL must refuse viewers (403): only CloudFront, through OAC,
+    may read it (Challenge 1)."""
+    return _must_refuse(
+        http, bucket_url, f"GET {bucket_url} (bucket, bypassing CloudFront)",
+        "403 (only CloudFront may read the bucket, through OAC)",
+        "Check the bucket URL (https://<bucket>.s3.<region>.amazonaws.com/<key>)",
+        lambda resp: "was refused with 403",
+        lambda resp: f"returned {resp.status_code}{' (the object is public)' if resp.ok else ''}",
+        BUCKET_OPEN.hint() + "; block public access and keep only the CloudFront "
+        "service-principal statement in the bucket policy", "edge")
+
+
+def waf_blocks_sqli(site_url: str, *, http: Http | None = None) -> Finding:
+    """A request with a SQL-injection pattern must be blocked by the WAF (403)."""
+    url = f"{site_url}{'&' if '?' in site_url else '?'}{SQLI_QUERY}"
+    return _must_refuse(
+        http, url, f"GET {url} (SQL-injection pattern)", "403 from the WAF (AWSManagedRulesSQLiRuleSet)",
+        "Check that the site answers at all (site journey)",
+        lambda resp: f"was blocked with 403{_ids(resp)}",
+        lambda resp: f"returned {resp.status_code}{_ids(resp)}: the request was not blocked",
+        WAF_MISS.hint(), "waf")
 
 
 # ---- journeys: API and tokens -----------------------------------------------------------

@@ -6,6 +6,8 @@ on the exact call). Each returns the described object, or None/[] when absent.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 from urllib.parse import unquote
@@ -163,6 +165,15 @@ def launch_template_data(inv: Inventory) -> tuple[str | None, dict | None]:
     """(launch template id, data of the version the ASG uses, else the default version)."""
     lt_id = graph.role(inv, "launch_template")
     return lt_id, (graph.of(inv).launch_template_data() if lt_id else None)
+
+
+def user_data_text(data: dict | None) -> str:
+    """The launch template data's UserData, decoded (as given when it is not base64)."""
+    raw = (data or {}).get("UserData") or ""
+    try:
+        return base64.b64decode(raw).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return raw
 
 
 def instances(inv: Inventory, ids: list[str]) -> list[dict]:

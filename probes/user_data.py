@@ -9,8 +9,6 @@ Passwords in particular are judged by ``database.no_password_in_plaintext``.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from typing import Any
 
@@ -38,14 +36,6 @@ SECRET_SHAPES = (
     ("quoted secret literal",
      re.compile(rf"(?P<name>{_NAME})['\"]?\s*[=:]\s*(?P<q>['\"])(?![$\{{]|arn:)(?P<value>[^'\"\s]{{8,}})(?P=q)")),
 )
-
-
-def user_data_text(data: dict | None) -> str:
-    raw = (data or {}).get("UserData") or ""
-    try:
-        return base64.b64decode(raw).decode("utf-8", "replace")
-    except (binascii.Error, ValueError):
-        return raw
 
 
 def secret_shapes(text: str) -> list[str]:
@@ -91,7 +81,7 @@ def user_data_has_no_secrets(inv: Inventory, exp: Any) -> list[Finding]:
     for node, (which, data) in zip(templates, inv.parallel(lambda n: _version_data(inv, n),
                                                              templates), strict=True):
         name = f"{label(inv, node, 'launch template')} user data ({which})"
-        hits = secret_shapes(user_data_text(data))
+        hits = secret_shapes(reads.user_data_text(data))
         if hits:
             out.append(failed(name, f"holds {'; '.join(hits)}",
                               "no secret value in user data (read secrets at run time)",

@@ -18,7 +18,7 @@ from probes.inventory import Inventory
 from probes.result import FAIL, PASS
 from tests.conftest import CREDS
 from tests.corpus import corpus
-from tests.corpus.test_corpus import Deployer
+from tests.corpus.corpus import Deployer
 
 pytestmark = pytest.mark.xdist_group("corpus")
 

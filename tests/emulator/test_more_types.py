@@ -10,13 +10,22 @@ import json
 
 import pytest
 
-from tests.emulator._support import ACCOUNT, REGION, Aws, create, gone, template, unique
+from tests.emulator._support import ACCOUNT, REGION, Aws, Stack, create, gone, template, unique
 from tests.emulator.test_models import _network as _vpc
 
 
 @pytest.fixture(scope="module")
 def aws(emulator) -> Aws:
     return Aws(emulator.endpoint)
+
+
+def _created(aws: Aws, body: str, **generated: str) -> tuple[Stack, dict[str, str]]:
+    """Create the stack and return it with its outputs; each output named in ``generated`` is
+    the name CloudFormation generates for that logical id (<stack>-<logical>-<suffix>)."""
+    stack = create(aws, body)
+    for output, logical in generated.items():
+        assert stack.outputs[output].startswith(f"{stack.name}-{logical}-")
+    return stack, stack.outputs
 
 
 # --- network ACLs ---------------------------------------------------------------------------
@@ -132,10 +141,8 @@ def _role_policies(action: str) -> str:
 
 
 def test_role_policy_and_policy(aws):
-    stack = create(aws, _role_policies("s3:GetObject"))
-    out = stack.outputs
+    stack, out = _created(aws, _role_policies("s3:GetObject"), Inline="Inline")
     iam = aws("iam")
-    assert out["Inline"].startswith(f"{stack.name}-Inline-")
     assert sorted(iam.list_role_policies(RoleName=out["Role"])["PolicyNames"]) == ["reads", "shared"]
     for name in ("reads", "shared"):
         doc = iam.get_role_policy(RoleName=out["Role"], PolicyName=name)["PolicyDocument"]
@@ -184,10 +191,8 @@ def _policy(sns, arn: str) -> dict:
 
 
 def test_topic_policy(aws):
-    stack = create(aws, _topic_policy("cloudwatch.amazonaws.com", ["Alerts"]))
-    out = stack.outputs
+    stack, out = _created(aws, _topic_policy("cloudwatch.amazonaws.com", ["Alerts"]), PolicyId="Policy")
     sns = aws("sns")
-    assert out["PolicyId"].startswith(f"{stack.name}-Policy-")
     policy = _policy(sns, out["Alerts"])
     assert policy["Statement"][0]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert policy["Statement"][0]["Resource"] == [out["Alerts"]]
@@ -356,10 +361,8 @@ def _metric_filter(pattern: str, group: str = "Trail") -> str:
 
 
 def test_metric_filter(aws):
-    stack = create(aws, _metric_filter('{ $.errorCode = "AccessDenied*" }'))
-    out = stack.outputs
+    stack, out = _created(aws, _metric_filter('{ $.errorCode = "AccessDenied*" }'), Filter="Unauthorized")
     logs = aws("logs")
-    assert out["Filter"].startswith(f"{stack.name}-Unauthorized-")
     found = logs.describe_metric_filters(logGroupName=out["Trail"])["metricFilters"]
     assert [(f["filterName"], f["filterPattern"]) for f in found] == [(out["Filter"], '{ $.errorCode = "AccessDenied*" }')]
     assert found[0]["metricTransformations"] == [{"metricName": "UnauthorizedCount", "metricNamespace": "Corpus",

@@ -162,6 +162,18 @@ def row(name: str) -> Callable:
     return register
 
 
+def each(name: str, rtype: str) -> Callable:
+    """A row judged per deployed resource of ``rtype``: ``fn(d, logical)`` gives its
+    (actual, expected); the row compares them keyed by logical id."""
+    def register(fn: Callable[[Deployed, str], tuple[Any, Any]]) -> Callable:
+        def judge(d: Deployed) -> tuple[dict, dict]:
+            pairs = {logical: fn(d, logical) for logical in d.of_type(rtype)}
+            return {k: a for k, (a, _) in pairs.items()}, {k: e for k, (_, e) in pairs.items()}
+        row(name)(judge)
+        return fn
+    return register
+
+
 def _s3(d: Deployed, op: str, bucket: str) -> dict:
     resp = getattr(d.aws("s3"), op)(Bucket=bucket)
     resp.pop("ResponseMetadata", None)
@@ -176,17 +188,13 @@ row("Vpc.EnableDnsHostnames")(lambda d: (d.aws("ec2").describe_vpc_attribute(
     d.declared("Vpc", "EnableDnsHostnames")))
 
 
-@row("Subnets.CidrBlock/AZ/MapPublicIpOnLaunch")
-def _(d):
-    ec2 = d.aws("ec2")
-    actual, expected = {}, {}
-    for logical in d.of_type("AWS::EC2::Subnet"):
-        s = ec2.describe_subnets(SubnetIds=[d.physical[logical]])["Subnets"][0]
-        actual[logical] = (s["CidrBlock"], s["AvailabilityZone"], s["VpcId"], s["MapPublicIpOnLaunch"])
-        expected[logical] = (d.declared(logical, "CidrBlock"),
-                             f"{REGION}{'ab'[int(d.props(logical)['AvailabilityZone']['Fn::Select'][0])]}",
-                             d.physical["Vpc"], bool(d.declared(logical, "MapPublicIpOnLaunch", default=False)))
-    return actual, expected
+@each("Subnets.CidrBlock/AZ/MapPublicIpOnLaunch", "AWS::EC2::Subnet")
+def _(d, logical):
+    s = d.aws("ec2").describe_subnets(SubnetIds=[d.physical[logical]])["Subnets"][0]
+    return ((s["CidrBlock"], s["AvailabilityZone"], s["VpcId"], s["MapPublicIpOnLaunch"]),
+            (d.declared(logical, "CidrBlock"),
+             f"{REGION}{'ab'[int(d.props(logical)['AvailabilityZone']['Fn::Select'][0])]}",
+             d.physical["Vpc"], bool(d.declared(logical, "MapPublicIpOnLaunch", default=False))))
 
 
 row("InternetGateway.attached")(lambda d: (
@@ -202,21 +210,17 @@ def _(d):
             (d.declared("NatGateway", "SubnetId"), eip["AllocationId"], "available"))
 
 
-@row("RouteTables.routes and associations")
-def _(d):
-    actual, expected = {}, {}
-    for logical in d.of_type("AWS::EC2::RouteTable"):
-        table = d.route_table(logical)
-        routes = {r["DestinationCidrBlock"]: r.get("GatewayId") or r.get("NatGatewayId")
-                  for r in table["Routes"] if r.get("GatewayId") != "local"}
-        subnets = sorted(a["SubnetId"] for a in table["Associations"] if a.get("SubnetId"))
-        actual[logical] = (routes, subnets)
-        want_routes = {d.declared(r, "DestinationCidrBlock"): d.declared(r, "GatewayId") or d.declared(r, "NatGatewayId")
-                       for r in d.of_type("AWS::EC2::Route") if d.declared(r, "RouteTableId") == d.physical[logical]}
-        want_subnets = sorted(d.declared(a, "SubnetId") for a in d.of_type("AWS::EC2::SubnetRouteTableAssociation")
-                              if d.declared(a, "RouteTableId") == d.physical[logical])
-        expected[logical] = (want_routes, want_subnets)
-    return actual, expected
+@each("RouteTables.routes and associations", "AWS::EC2::RouteTable")
+def _(d, logical):
+    table = d.route_table(logical)
+    routes = {r["DestinationCidrBlock"]: r.get("GatewayId") or r.get("NatGatewayId")
+              for r in table["Routes"] if r.get("GatewayId") != "local"}
+    subnets = sorted(a["SubnetId"] for a in table["Associations"] if a.get("SubnetId"))
+    want_routes = {d.declared(r, "DestinationCidrBlock"): d.declared(r, "GatewayId") or d.declared(r, "NatGatewayId")
+                   for r in d.of_type("AWS::EC2::Route") if d.declared(r, "RouteTableId") == d.physical[logical]}
+    want_subnets = sorted(d.declared(a, "SubnetId") for a in d.of_type("AWS::EC2::SubnetRouteTableAssociation")
+                          if d.declared(a, "RouteTableId") == d.physical[logical])
+    return (routes, subnets), (want_routes, want_subnets)
 
 
 def _norm_rules(perms: list[dict]) -> set:
@@ -243,19 +247,15 @@ def _declared_rules(d: Deployed, rules: list[dict], egress: bool) -> set:
     return out
 
 
-@row("SecurityGroups.ingress/egress")
-def _(d):
-    actual, expected = {}, {}
-    for logical in d.of_type("AWS::EC2::SecurityGroup"):
-        g = d.sg(logical)
-        actual[logical] = (_norm_rules(g["IpPermissions"]), _norm_rules(g["IpPermissionsEgress"]))
-        egress = _declared_rules(d, d.props(logical).get("SecurityGroupEgress") or [], True)
-        for extra in d.of_type("AWS::EC2::SecurityGroupEgress"):
-            if d.declared(extra, "GroupId") == d.physical[logical]:
-                egress |= _declared_rules(d, [d.props(extra)], True)
-        ingress = _declared_rules(d, d.props(logical).get("SecurityGroupIngress") or [], False)
-        expected[logical] = (ingress, egress)
-    return actual, expected
+@each("SecurityGroups.ingress/egress", "AWS::EC2::SecurityGroup")
+def _(d, logical):
+    g = d.sg(logical)
+    egress = _declared_rules(d, d.props(logical).get("SecurityGroupEgress") or [], True)
+    for extra in d.of_type("AWS::EC2::SecurityGroupEgress"):
+        if d.declared(extra, "GroupId") == d.physical[logical]:
+            egress |= _declared_rules(d, [d.props(extra)], True)
+    ingress = _declared_rules(d, d.props(logical).get("SecurityGroupIngress") or [], False)
+    return (_norm_rules(g["IpPermissions"]), _norm_rules(g["IpPermissionsEgress"])), (ingress, egress)
 
 
 @row("SecurityGroups.no port 22 anywhere")
@@ -265,21 +265,17 @@ def _(d):
     return open22, []
 
 
-@row("FlowLogs.destination/type/traffic")
-def _(d):
-    ec2 = d.aws("ec2")
-    actual, expected = {}, {}
-    for logical in d.of_type("AWS::EC2::FlowLog"):
-        f = ec2.describe_flow_logs(FlowLogIds=[d.physical[logical]])["FlowLogs"][0]
-        actual[logical] = (f["ResourceId"], f["TrafficType"], f["LogDestinationType"],
-                           f.get("LogGroupName") or f.get("LogDestination"))
-        dest = d.declared(logical, "LogGroupName")
-        if dest is None:
-            bucket = d.props(logical)["LogDestination"]["Fn::GetAtt"][0]
-            dest = f"arn:aws:s3:::{d.physical[bucket]}"
-        expected[logical] = (d.declared(logical, "ResourceId"), d.declared(logical, "TrafficType"),
-                             d.declared(logical, "LogDestinationType"), dest)
-    return actual, expected
+@each("FlowLogs.destination/type/traffic", "AWS::EC2::FlowLog")
+def _(d, logical):
+    f = d.aws("ec2").describe_flow_logs(FlowLogIds=[d.physical[logical]])["FlowLogs"][0]
+    dest = d.declared(logical, "LogGroupName")
+    if dest is None:
+        bucket = d.props(logical)["LogDestination"]["Fn::GetAtt"][0]
+        dest = f"arn:aws:s3:::{d.physical[bucket]}"
+    return ((f["ResourceId"], f["TrafficType"], f["LogDestinationType"],
+             f.get("LogGroupName") or f.get("LogDestination")),
+            (d.declared(logical, "ResourceId"), d.declared(logical, "TrafficType"),
+             d.declared(logical, "LogDestinationType"), dest))
 
 
 @row("LogGroups.RetentionInDays")
@@ -640,36 +636,32 @@ row("WafLogging.LogDestinationConfigs")(lambda d: (
     [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{d.physical['WafLogGroup']}"]))
 
 
-@row("Buckets.public access block/versioning/encryption/ownership")
-def _(d):
-    actual, expected = {}, {}
-    for logical in d.of_type("AWS::S3::Bucket"):
-        name = d.physical[logical]
-        versioning = _s3(d, "get_bucket_versioning", name).get("Status")
-        enc = _s3(d, "get_bucket_encryption", name)["ServerSideEncryptionConfiguration"]["Rules"][0][
-            "ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
-        owner = _s3(d, "get_bucket_ownership_controls", name)["OwnershipControls"]["Rules"][0]["ObjectOwnership"]
-        actual[logical] = (_s3(d, "get_public_access_block", name)["PublicAccessBlockConfiguration"], versioning, enc, owner)
-        expected[logical] = (d.declared(logical, "PublicAccessBlockConfiguration"),
-                             d.declared(logical, "VersioningConfiguration", "Status"),
-                             d.declared(logical, "BucketEncryption", "ServerSideEncryptionConfiguration")[0][
-                                 "ServerSideEncryptionByDefault"]["SSEAlgorithm"],
-                             d.declared(logical, "OwnershipControls", "Rules")[0]["ObjectOwnership"])
+@each("Buckets.public access block/versioning/encryption/ownership", "AWS::S3::Bucket")
+def _(d, logical):
+    name = d.physical[logical]
+    versioning = _s3(d, "get_bucket_versioning", name).get("Status")
+    enc = _s3(d, "get_bucket_encryption", name)["ServerSideEncryptionConfiguration"]["Rules"][0][
+        "ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
+    owner = _s3(d, "get_bucket_ownership_controls", name)["OwnershipControls"]["Rules"][0]["ObjectOwnership"]
+    actual = (_s3(d, "get_public_access_block", name)["PublicAccessBlockConfiguration"], versioning, enc, owner)
+    expected = (d.declared(logical, "PublicAccessBlockConfiguration"),
+                d.declared(logical, "VersioningConfiguration", "Status"),
+                d.declared(logical, "BucketEncryption", "ServerSideEncryptionConfiguration")[0][
+                    "ServerSideEncryptionByDefault"]["SSEAlgorithm"],
+                d.declared(logical, "OwnershipControls", "Rules")[0]["ObjectOwnership"])
     return actual, expected
 
 
-@row("Buckets.lifecycle")
-def _(d):
-    actual, expected = {}, {}
-    for logical in d.of_type("AWS::S3::Bucket"):
-        rules = _s3(d, "get_bucket_lifecycle_configuration", d.physical[logical])["Rules"]
-        actual[logical] = [(r["ID"], r["Status"], r.get("Expiration", {}).get("Days"),
-                            [(t["Days"], t["StorageClass"]) for t in r.get("Transitions", [])],
-                            r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")) for r in rules]
-        expected[logical] = [(r["Id"], r["Status"], r.get("ExpirationInDays"),
-                              [(t["TransitionInDays"], t["StorageClass"]) for t in r.get("Transitions", [])],
-                              r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"))
-                             for r in d.props(logical)["LifecycleConfiguration"]["Rules"]]
+@each("Buckets.lifecycle", "AWS::S3::Bucket")
+def _(d, logical):
+    rules = _s3(d, "get_bucket_lifecycle_configuration", d.physical[logical])["Rules"]
+    actual = [(r["ID"], r["Status"], r.get("Expiration", {}).get("Days"),
+               [(t["Days"], t["StorageClass"]) for t in r.get("Transitions", [])],
+               r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")) for r in rules]
+    expected = [(r["Id"], r["Status"], r.get("ExpirationInDays"),
+                 [(t["TransitionInDays"], t["StorageClass"]) for t in r.get("Transitions", [])],
+                 r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"))
+                for r in d.props(logical)["LifecycleConfiguration"]["Rules"]]
     return actual, expected
 
 
@@ -692,19 +684,17 @@ _ALARM_KEYS = ("Namespace", "MetricName", "Statistic", "Period", "EvaluationPeri
                "Threshold", "ComparisonOperator", "TreatMissingData", "ActionsEnabled", "AlarmDescription")
 
 
-@row("Alarms.metric/threshold/actions/dimensions")
-def _(d):
-    actual, expected = {}, {}
-    for logical in d.of_type("AWS::CloudWatch::Alarm"):
-        a = d.alarms[d.physical[logical]]
-        declared = d.props(logical)
-        keys = [k for k in _ALARM_KEYS if k in declared]
-        actual[logical] = ({k: a.get(k) for k in keys}, a["AlarmActions"], a["OKActions"],
-                           {x["Name"] for x in a["Dimensions"]}, a["StateValue"])
-        expected[logical] = ({k: _typed(d.declared(logical, k), a.get(k)) if not isinstance(a.get(k), float)
-                              else float(d.declared(logical, k)) for k in keys},
-                             d.declared(logical, "AlarmActions"), d.declared(logical, "OKActions"),
-                             {x["Name"] for x in declared["Dimensions"]}, "INSUFFICIENT_DATA")
+@each("Alarms.metric/threshold/actions/dimensions", "AWS::CloudWatch::Alarm")
+def _(d, logical):
+    a = d.alarms[d.physical[logical]]
+    declared = d.props(logical)
+    keys = [k for k in _ALARM_KEYS if k in declared]
+    actual = ({k: a.get(k) for k in keys}, a["AlarmActions"], a["OKActions"],
+              {x["Name"] for x in a["Dimensions"]}, a["StateValue"])
+    expected = ({k: _typed(d.declared(logical, k), a.get(k)) if not isinstance(a.get(k), float)
+                 else float(d.declared(logical, k)) for k in keys},
+                d.declared(logical, "AlarmActions"), d.declared(logical, "OKActions"),
+                {x["Name"] for x in declared["Dimensions"]}, "INSUFFICIENT_DATA")
     return actual, expected
 
 
