@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from probes import registry
 from probes.expectations import build
 from probes.inventory import Inventory
-from tests.faults import f_api
+from tests.faults import anystack
 
 PASSWORD = "Str0ng!Passw0rd-For-Probe"
 
@@ -51,13 +51,18 @@ def test_test_user_journey_is_skipped_when_mutations_are_refused(lab, stack):
 
 
 def test_journey_fails_at_the_authorizer_when_it_trusts_another_pool(lab, stack):
-    f_api.authorizer_other_pool(stack)
-    outcome = _run(lab, stack, "auth.jwt_flow_test_user")
-    assert outcome.status == "failed", outcome.summary()
-    text = outcome.summary()
-    assert "stops at the authorizer" in text and "cognito-staging" in text, text
-    assert stack.outputs["UserPoolId"] in text
-    assert _users(stack) == []
+    from fixtures import environment
+    injected = anystack.authorizer_other_pool(anystack.Target(
+        stack.session(), stack.name, environment.load("local").expectations_obj))
+    try:
+        outcome = _run(lab, stack, "auth.jwt_flow_test_user")
+        assert outcome.status == "failed", outcome.summary()
+        text = outcome.summary()
+        assert "stops at the authorizer" in text and "cognito-staging" in text, text
+        assert stack.outputs["UserPoolId"] in text
+        assert _users(stack) == []
+    finally:
+        injected.undo()
 
 
 def test_journey_fails_at_the_signature_when_the_jwks_is_another_pools(lab, stack, httpserver):
