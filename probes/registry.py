@@ -146,13 +146,18 @@ def _answering_missing(fn: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+_LOADED: list[bool] = []  # set once every probe module is imported (get() asks per test)
+
+
 def load_all() -> dict[str, ProbeSpec]:
-    for name in PROBE_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a real import error inside the module
-                raise
+    if not _LOADED:
+        for name in PROBE_MODULES:
+            try:
+                importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name != name:  # a real import error inside the module
+                    raise
+        _LOADED.append(True)
     return dict(_REGISTRY)
 
 
