@@ -210,12 +210,16 @@ def private_route_to_igw(t: Target) -> Injected:
 
 
 def nacl_denies_app_port(t: Target) -> Injected:
-    """A DENY for the app port, numbered ahead of every rule of the app subnet's NACL (50
-    when that is free and first)."""
+    """A DENY for the app port, numbered ahead of every inbound ALLOW of the app subnet's
+    NACL (50 when that is free and comes first; DENY rules for other ports, such as admin
+    ports closed at rules 10 and 11, may stay ahead of it)."""
     ec2, port = t.client("ec2"), t.expectations.network.app_port
     acl = _nacl_of(t, _app_subnets(t)[0])
-    first = min({e["RuleNumber"] for e in acl["Entries"] if not e["Egress"]} | {32767})
-    number = 50 if first > 50 else first - 1
+    inbound = [e for e in acl["Entries"] if not e["Egress"]]
+    used = {e["RuleNumber"] for e in inbound}
+    first_allow = min({e["RuleNumber"] for e in inbound if e["RuleAction"] == "allow"} | {32767})
+    number = 50 if first_allow > 50 and 50 not in used else \
+        max(n for n in range(1, first_allow) if n not in used)
     ec2.create_network_acl_entry(NetworkAclId=acl["NetworkAclId"], RuleNumber=number, Protocol="6",
                                  RuleAction="deny", Egress=False, CidrBlock="0.0.0.0/0",
                                  PortRange={"From": port, "To": port})
