@@ -892,8 +892,9 @@ def _asg_template(asg: dict) -> dict:
     return spec
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    """A template's YAML with CloudFormation's short forms (``!Sub x`` -> ``{"Fn::Sub": x}``)."""
+class _TemplateLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A template's YAML with CloudFormation's short forms (``!Sub x`` -> ``{"Fn::Sub": x}``);
+    libyaml's parser when PyYAML has it (ten times faster on a 50 KB template)."""
 
 
 def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict:
