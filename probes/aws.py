@@ -10,6 +10,7 @@ import collections
 import functools
 import re
 import threading
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -88,6 +89,21 @@ class MutationRefused(RuntimeError):
 MAX_POOL_CONNECTIONS = 32
 
 
+def parse_timestamp(value: Any) -> Any:
+    """botocore's response timestamp parser with a fast path: an ISO 8601 string (what
+    every AWS JSON and XML protocol sends) through ``datetime.fromisoformat`` instead of
+    dateutil's general parser, which a stack's events (a few hundred timestamps per
+    DescribeStackEvents page) made a visible part of a run. The same instant, aware or
+    naive as botocore would give it; anything else goes to botocore's own parser."""
+    if isinstance(value, str) and value[4:5] == "-" and value[:4].isdigit():
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    from botocore.utils import parse_timestamp as botocore_parse
+    return botocore_parse(value)
+
+
 class AwsSession:
     """Clients for one target (region, endpoint, credentials) with shared counters."""
 
@@ -98,6 +114,8 @@ class AwsSession:
         self.endpoint_url = endpoint_url
         self.allow_mutations = allow_mutations
         self._session = boto3.Session(profile_name=profile, region_name=region, **(credentials or {}))
+        self._session._session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=parse_timestamp)
         self._config = Config(
             connect_timeout=connect_timeout, read_timeout=read_timeout,
             # "standard", not "adaptive": adaptive's client-side rate limiter starts from a

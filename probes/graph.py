@@ -877,11 +877,15 @@ class Graph:
 
     # ---- everything at once -------------------------------------------------------------
     def resolve_all(self) -> dict[str, str | None]:
-        """Every role (explicit ones included), resolved side by side on the inventory's
-        threads (the references form chains, not cycles); raises :class:`Ambiguous` on the
-        first role that is."""
-        self.inv.parallel(self._resolve, list(ROLES))
-        return {role: self.role(role) for role in ROLES}
+        """Every role (explicit ones included); see :meth:`resolve`."""
+        return self.resolve(list(ROLES))
+
+    def resolve(self, roles: list[str]) -> dict[str, str | None]:
+        """These roles and every role their references lead through, resolved side by side
+        on the inventory's threads (the references form chains, not cycles); raises
+        :class:`Ambiguous` on the first role that is."""
+        self.inv.parallel(self._resolve, roles)
+        return {role: self.role(role) for role in roles}
 
 
 def _asg_template(asg: dict) -> dict:

@@ -11,7 +11,6 @@ import threading
 import time
 from typing import Any
 
-import jwt
 import requests
 
 # Cognito signs with RS256 only; accepting anything else would let "alg": "none" in.
@@ -82,6 +81,7 @@ def verify(token: str, jwks: dict[str, Any], *, issuer: str, client_id: str, tok
     Raises :class:`TokenRejected` naming the first failing step: ``format``, ``kid``,
     ``signature``, ``issuer``, ``audience``, ``token_use`` or ``expiry``.
     """
+    import jwt  # PyJWT and its crypto backend: a tenth of a second, only where a token is checked
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:

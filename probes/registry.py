@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from probes.inventory import Ambiguous
 from probes.result import ERROR, FAIL, PASS, SKIP, Absent, Finding, Missing
 
 LAYERS = (
@@ -200,6 +201,22 @@ class Outcome:
         return "\n".join(f.message for f in self.findings)
 
 
+def roles_judged(probe_ids: list[str]) -> list[str]:
+    """The graph roles these probes judge (their needs, their layers' needs), to resolve
+    before probing; every role when the end-to-end trace is among them (it walks them all)."""
+    from probes.graph import ROLES
+    specs = [get(pid) for pid in probe_ids]
+    if any(s.layer == "e2e" for s in specs):
+        return list(ROLES)
+    roles: dict[str, None] = {}
+    for s in specs:
+        for need in (*s.needs, *LAYER_NEEDS.get(s.layer, ())):
+            for role in need.split("|"):
+                if role in ROLES:
+                    roles[role] = None
+    return list(roles)
+
+
 def _check_needs(spec: ProbeSpec, inventory: Any) -> None:
     """Raise :class:`Absent` when nothing in or referenced by the stack is what the probe judges."""
     from probes import graph
@@ -254,6 +271,11 @@ def run(probe_id: str, inventory: Any, expectations: Any) -> Outcome:
             raise RuntimeError(f"probe {spec.id} returned no finding")
     except Absent as exc:
         findings = [_not_applicable(spec, exc, expectations)]
+    except Ambiguous as exc:  # a role the run did not resolve before probing (a layer selection)
+        findings = [Finding(ERROR, spec.id, f"could not tell which resource to judge: {exc}",
+                            "one resource in each role the probe judges",
+                            "Set the resources.<role> key the message names, or run every layer "
+                            "once to see each role stackprobe could not decide")]
     except Exception as exc:  # an AWS error or a bug: reported with its traceback, never swallowed
         from probes.inventory import describe_error
         where = traceback.extract_tb(exc.__traceback__)[-1]

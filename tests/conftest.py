@@ -9,6 +9,15 @@ from typing import Any
 
 import pytest
 
+# pytest-httpserver's fixtures, for the tests that serve a JWKS: its plugin is not loaded by
+# entry point (pytest.ini: -p no:pytest_httpserver), so a run of the suites does not import it.
+from pytest_httpserver.pytest_plugin import (  # noqa: F401,E402
+    httpserver,
+    httpserver_listen_address,
+    httpserver_ssl_context,
+    make_httpserver,
+)
+
 from fixtures import environment as envmod
 from fixtures import stack as stackmod
 from probes import registry

@@ -317,6 +317,44 @@ def test_the_server_uses_the_single_flight_model_loader():
     assert moto.core.responses.get_service_model is moto.core.utils.get_service_model
 
 
+def test_a_rest_service_router_is_built_once_however_many_requests_arrive_first():
+    """moto built a werkzeug Map of every operation URI in each concurrent first request."""
+    import threading
+
+    import moto.core.responses
+    import moto.core.routing as routing
+
+    from fixtures.emulator import install
+
+    install()
+    assert getattr(moto.core.responses.get_service_router, "single_flight", False)
+    built: list[str] = []
+    original = routing.RestRouter.__init__
+
+    def counting(self, model):  # type: ignore[no-untyped-def]
+        built.append(model.service_name)
+        original(self, model)
+
+    routing.RestRouter.__init__ = counting
+    try:
+        router = routing.ServiceOperationRouter(routing.get_service_model("apigateway"))
+        start = threading.Barrier(6, timeout=10)
+        got: list[object] = []
+
+        def first_request() -> None:
+            start.wait()
+            got.append(router._get_router("rest-json"))
+
+        threads = [threading.Thread(target=first_request) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        routing.RestRouter.__init__ = original
+    assert built == ["apigateway"] and len({id(r) for r in got}) == 1
+
+
 def test_managed_policies_answer_by_their_fixed_ids_with_their_documented_contents(aws):
     """GetCachePolicy / GetOriginRequestPolicy answer for AWS's managed ids, with the
     contents the probes judge forwarding by (probes.edge's tables of the documented ones)."""
