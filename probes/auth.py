@@ -308,7 +308,7 @@ def _journey(inv: Inventory, exp: Any, credentials: Credentials) -> Finding:
     name = f"JWT journey for {_client_name(client)} of user pool {pool_id}"
     issuer = jwt_check.issuer_for(pool_id)
     evidence: dict[str, Any] = {"issuer": issuer}
-    http = bool(reads.http_api_id(inv)) and not reads.rest_api_id(inv)
+    http = http_api.is_http_stack(inv)
 
     # 1. The authorizer the protected methods (routes) use must trust the pool that issues the
     # tokens (an HTTP API's JWT authorizer also the client, and read the Authorization header).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from probes import evaluators, graph, reads
+from probes import evaluators, graph, jwt_check, reads
 from probes.inventory import Inventory
 from probes.registry import probe
 from probes.result import Finding, absent, failed, passed
@@ -20,6 +20,11 @@ from probes.result import Finding, absent, failed, passed
 JWT = "JWT"
 # Where clients send the token and CloudFront forwards it on /api/*; a JWT authorizer's default.
 TOKEN_SOURCE = "$request.header.Authorization"
+
+
+def is_http_stack(inv: Inventory) -> bool:
+    """Whether the stack's API is an HTTP API (and not a REST API)."""
+    return bool(reads.http_api_id(inv)) and not reads.rest_api_id(inv)
 
 
 def _api_name(inv: Inventory) -> str:
@@ -66,8 +71,9 @@ def route_authorization_problem(inv: Inventory, route: dict) -> str | None:
 def stack_issuer(inv: Inventory) -> str:
     """The JWT issuer of this stack's user pool: https://cognito-idp.<region>.amazonaws.com/<pool>."""
     pool = graph.role(inv, "user_pool") or ""
-    region = pool.split("_", 1)[0] if "_" in pool else inv.session.region  # a pool id starts with its region
-    return f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+    if "_" in pool:  # a pool id starts with its region
+        return jwt_check.issuer_for(pool)
+    return f"https://cognito-idp.{inv.session.region}.amazonaws.com/{pool}"
 
 
 def jwt_issuer(authorizer: dict) -> str | None:

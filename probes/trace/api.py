@@ -208,7 +208,7 @@ def vpc_link(c: Ctx) -> tuple[str, str, str]:
 # when the stack's API is one, asking the questions of the HTTP API probes
 # (probes.http_api) so that the trace and the api layer agree.
 def _is_http(c: Ctx) -> bool:
-    return bool(graph.role(c.inv, "http_api")) and not reads.rest_api_id(c.inv)
+    return http_api.is_http_stack(c.inv)
 
 
 def _http_name(c: Ctx) -> str:
