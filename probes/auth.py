@@ -18,7 +18,7 @@ import secrets
 import uuid
 from typing import Any, Callable, Iterator
 
-from probes import graph, jwt_check, reads
+from probes import graph, http_api, jwt_check, reads
 from probes.api import cognito_authorizers_in_use
 from probes.expectations import Strict, layer_expectations
 from probes.inventory import Inventory, describe_error
@@ -214,6 +214,89 @@ def _secret_hash(client: dict, username: str) -> dict[str, str]:
     return {"SECRET_HASH": base64.b64encode(digest).decode()}
 
 
+def _rest_authorizer_stop(inv: Inventory, exp: Any, pool: dict) -> tuple[str, str, str] | None:
+    """(observed, expected, fix) when a Cognito authorizer of the REST API's protected methods
+    does not trust the pool, else None."""
+    pool_id, pool_arn = pool["Id"], pool.get("Arn", "")
+    for a in cognito_authorizers_in_use(inv, exp):
+        if pool_arn not in (a.get("providerARNs") or []):
+            return (f"stops at the authorizer: tokens of user pool {pool_id} are rejected (401) by "
+                    f"authorizer {a.get('name')} ({a['id']}), which trusts "
+                    f"{', '.join(a.get('providerARNs') or []) or 'no pool'}",
+                    f"the API's authorizer to trust {pool_arn}",
+                    "Point the authorizer's provider ARNs at the stack's user pool and redeploy the stage")
+    return None
+
+
+def _http_authorizer_stop(inv: Inventory, exp: Any, pool_id: str, client_id: str,
+                          issuer: str) -> tuple[str, str, str] | None:
+    """(observed, expected, fix) when a JWT authorizer of the HTTP API's protected routes does not
+    take this pool's tokens (issuer), this client's tokens (audience) or the Authorization header
+    (identity source), else None."""
+    api = reads.http_api_id(inv)
+    for aid, a in sorted(http_api.jwt_authorizers_in_use(inv, exp).items()):
+        if a is None:
+            return (f"stops at the authorizer: protected routes use JWT authorizer {aid}, which does not "
+                    "exist", "an existing JWT authorizer", f"Create a JWT authorizer (aws apigatewayv2 "
+                    f"create-authorizer --api-id {api} --authorizer-type JWT ...) and attach it to the routes")
+        who = f"JWT authorizer {a.get('Name')} ({aid}) of HTTP API {api}"
+        audience = http_api.jwt_audience(a)
+        fix = (f"aws apigatewayv2 update-authorizer --api-id {api} --authorizer-id {aid} --jwt-configuration "
+               f"Audience={','.join(sorted(set(audience) | {client_id}))},Issuer={issuer}")
+        if not http_api.trusts_issuer(a, issuer):
+            return (f"stops at the authorizer: tokens of user pool {pool_id} are rejected (401) by {who}, "
+                    f"which trusts issuer {http_api.jwt_issuer(a) or 'none'}",
+                    f"the authorizer's issuer to be {issuer}", fix)
+        if client_id not in audience:
+            return (f"stops at the authorizer: tokens of app client {client_id} are rejected (401) by {who}, "
+                    f"whose audience is {', '.join(audience) or 'empty'}",
+                    f"the authorizer's audience to include {client_id}", fix)
+        misread = http_api.identity_source_problem(a)
+        if misread:
+            return (f"stops at the authorizer: {who} {misread}, so the token clients send in the "
+                    "Authorization header is never seen (401)",
+                    f"identity source {http_api.TOKEN_SOURCE}",
+                    f"aws apigatewayv2 update-authorizer --api-id {api} --authorizer-id {aid} "
+                    f"--identity-source '{http_api.TOKEN_SOURCE}'")
+    return None
+
+
+_BOTH_TOKENS = (("id", "IdToken"), ("access", "AccessToken"))
+
+
+def _checks(inv: Inventory, exp: Any, client_id: str,
+            http: bool) -> tuple[list[tuple[str, str, str, dict]], list[str]]:
+    """The token checks the API's authorizer makes, as (token key, token use, where it is
+    checked, verify() arguments), and the routes left to the OAuth flow.
+
+    REST (Cognito authorizer without scopes): the ID and the access token, each with its
+    token_use. HTTP API (JWT authorizer): any token whose aud, or client_id when it has no aud,
+    is in the authorizer's audience - the ID and the access token alike; a route with
+    AuthorizationScopes takes only a token carrying one of them (an ID token has none). The
+    access token this journey gets (USER_PASSWORD_AUTH) carries SIGNIN_SCOPE only: a route
+    requiring scopes the client may be granted through OAuth is left to that flow; one requiring
+    only scopes the client can never be granted is checked, and fails."""
+    cognito = [(key, use, "", {"client_id": client_id, "token_use": use}) for use, key in _BOTH_TOKENS]
+    if not http:
+        return cognito, []
+    client = reads.user_pool_client(inv) or {}
+    grantable = set(client.get("AllowedOAuthScopes") or []) | {SIGNIN_SCOPE}
+    checks: list[tuple[str, str, str, dict]] = []
+    oauth_only: list[str] = []
+    for aid, a in sorted(http_api.jwt_authorizers_in_use(inv, exp).items()):
+        audience = http_api.jwt_audience(a or {})
+        scoped = http_api.scoped_routes(inv, exp, aid)
+        if len(scoped) < len(http_api.protected_jwt_routes(inv, exp, aid)):  # a route takes any token
+            checks += [(key, use, f" by JWT authorizer {aid}", {"audience": audience}) for use, key in _BOTH_TOKENS]
+        for route in scoped:
+            scopes, where = route["AuthorizationScopes"], f"route {route.get('RouteKey')} ({route.get('RouteId')})"
+            if SIGNIN_SCOPE in scopes or not grantable & set(scopes):
+                checks.append(("AccessToken", "access", f" for {where}", {"audience": audience, "scopes": scopes}))
+            else:
+                oauth_only.append(where)
+    return checks or cognito, oauth_only
+
+
 def _journey(inv: Inventory, exp: Any, credentials: Credentials) -> Finding:
     """Step by step: the API trusts this pool; its JWKS is published; a user signs in with
     the client; the ID and access tokens verify as the authorizer verifies them."""
@@ -221,21 +304,18 @@ def _journey(inv: Inventory, exp: Any, credentials: Credentials) -> Finding:
     pool = reads.user_pool(inv)
     if not pool:
         return absent(f"user pool {graph.role(inv, 'user_pool')}")
-    pool_id, pool_arn, client_id = pool["Id"], pool.get("Arn", ""), client["ClientId"]
+    pool_id, client_id = pool["Id"], client["ClientId"]
     name = f"JWT journey for {_client_name(client)} of user pool {pool_id}"
     issuer = jwt_check.issuer_for(pool_id)
     evidence: dict[str, Any] = {"issuer": issuer}
+    http = http_api.is_http_stack(inv)
 
-    # 1. The authorizer the protected methods use must trust the pool that issues the tokens.
-    if reads.rest_api_id(inv):
-        for a in cognito_authorizers_in_use(inv, exp):
-            if pool_arn not in (a.get("providerARNs") or []):
-                return failed(name, f"stops at the authorizer: tokens of user pool {pool_id} are "
-                                    f"rejected (401) by authorizer {a.get('name')} ({a['id']}), "
-                                    f"which trusts {', '.join(a.get('providerARNs') or []) or 'no pool'}",
-                              f"the API's authorizer to trust {pool_arn}",
-                              "Point the authorizer's provider ARNs at the stack's user pool and "
-                              "redeploy the stage", **evidence)
+    # 1. The authorizer the protected methods (routes) use must trust the pool that issues the
+    # tokens (an HTTP API's JWT authorizer also the client, and read the Authorization header).
+    stop = (_http_authorizer_stop(inv, exp, pool_id, client_id, issuer) if http
+            else _rest_authorizer_stop(inv, exp, pool) if reads.rest_api_id(inv) else None)
+    if stop:
+        return failed(name, *stop, **evidence)
 
     # 2. The pool publishes the keys its tokens are signed with.
     endpoint = inv.session.client("cognito-idp").meta.endpoint_url
@@ -279,22 +359,35 @@ def _journey(inv: Inventory, exp: Any, credentials: Credentials) -> Finding:
                       "ID and access tokens", "Complete the user's pending challenge (e.g. set a "
                       "permanent password) or use a user without MFA for the probe", **evidence)
 
-    # 4. Verify each token as the Cognito authorizer does.
+    # 4. Verify each token as the API's authorizer does.
+    fixes = _HTTP_FIX_BY_STEP if http else _FIX_BY_STEP
+    checks, oauth_only = _checks(inv, exp, client_id, http)
+    if oauth_only:
+        evidence["left_to_the_oauth_flow"] = oauth_only
     expiry = {}
-    for use, key in (("id", "IdToken"), ("access", "AccessToken")):
+    for key, use, where, rule in checks:
         try:
-            claims = jwt_check.verify(result[key], jwks, issuer=issuer, client_id=client_id,
-                                      token_use=use, jwks_url=url)
+            claims = jwt_check.verify(result[key], jwks, issuer=issuer, jwks_url=url, **rule)
         except jwt_check.TokenRejected as exc:
-            return failed(name, f"stops at {use} token verification ({exc.step}): {exc}",
-                          "tokens the API's authorizer accepts", _FIX_BY_STEP.get(exc.step, ""),
+            return failed(name, f"stops at {use} token verification ({exc.step}){where}: {exc}",
+                          "tokens the API's authorizer accepts", fixes.get(exc.step, ""),
                           step=exc.step, **evidence)
-        expiry[use] = claims.get("exp")
+        expiry[key] = claims.get("exp")
     evidence["expires"] = expiry
+    accepted = "its Cognito authorizer's checks"
+    if http:
+        accepted = "its JWT authorizer's checks (issuer, audience" + (
+            ", scopes" if any("scopes" in rule for *_, rule in checks) else "") + ")"
+        if oauth_only:
+            accepted += (f"; route(s) {', '.join(oauth_only)} require scopes granted only through the "
+                         "OAuth flow, not checked")
     return passed(name, f"signs in user {username} and gets ID and access tokens signed by a key "
-                        f"of {url}, issued by {issuer} for client {client_id}, unexpired",
-                  **evidence)
+                        f"of {url}, issued by {issuer} for client {client_id}, unexpired, passing "
+                        f"{accepted}", **evidence)
 
+
+# The scope every access token of USER_PASSWORD_AUTH carries (Cognito's own API scope).
+SIGNIN_SCOPE = "aws.cognito.signin.user.admin"
 
 _FIX_BY_STEP = {
     "kid": "The token comes from another user pool than the JWKS: check auth.jwks_url and that "
@@ -304,6 +397,18 @@ _FIX_BY_STEP = {
     "audience": "The token was issued to another app client: use the stack's app client id",
     "token_use": "Send the ID token in the Authorization header (the authorizer has no scopes)",
     "expiry": "Refresh the token; check the client's clock and token validity",
+}
+# An HTTP API's JWT authorizer takes the ID or the access token alike, by audience and scopes.
+_HTTP_FIX_BY_STEP = {
+    **_FIX_BY_STEP,
+    "audience": "The token's aud (ID token) or client_id (access token) is not in the JWT authorizer's "
+                "audience: add the stack's app client id (aws apigatewayv2 update-authorizer "
+                "--jwt-configuration Issuer=<issuer>,Audience=<client id>)",
+    "token_use": "Send the ID or the access token Cognito returned at sign-in (a JWT authorizer takes "
+                 "either; a refresh token is no bearer token)",
+    "scope": "The route requires a scope no token of this app client can carry: allow one of the route's "
+             "AuthorizationScopes in the client's AllowedOAuthScopes (OAuth flow), or change the route's "
+             "scopes (aws apigatewayv2 update-route --authorization-scopes ...)",
 }
 
 

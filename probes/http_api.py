@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from probes import evaluators, graph, reads
+from probes import evaluators, graph, jwt_check, reads
 from probes.inventory import Inventory
 from probes.registry import probe
 from probes.result import Finding, absent, failed, passed
 
 JWT = "JWT"
+# Where clients send the token and CloudFront forwards it on /api/*; a JWT authorizer's default.
+TOKEN_SOURCE = "$request.header.Authorization"
+
+
+def is_http_stack(inv: Inventory) -> bool:
+    """Whether the stack's API is an HTTP API (and not a REST API)."""
+    return bool(reads.http_api_id(inv)) and not reads.rest_api_id(inv)
 
 
 def _api_name(inv: Inventory) -> str:
@@ -64,8 +71,9 @@ def route_authorization_problem(inv: Inventory, route: dict) -> str | None:
 def stack_issuer(inv: Inventory) -> str:
     """The JWT issuer of this stack's user pool: https://cognito-idp.<region>.amazonaws.com/<pool>."""
     pool = graph.role(inv, "user_pool") or ""
-    region = pool.split("_", 1)[0] if "_" in pool else inv.session.region  # a pool id starts with its region
-    return f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+    if "_" in pool:  # a pool id starts with its region
+        return jwt_check.issuer_for(pool)
+    return f"https://cognito-idp.{inv.session.region}.amazonaws.com/{pool}"
 
 
 def jwt_issuer(authorizer: dict) -> str | None:
@@ -78,6 +86,30 @@ def jwt_audience(authorizer: dict) -> list[str]:
 
 def trusts_issuer(authorizer: dict, issuer: str) -> bool:
     return (jwt_issuer(authorizer) or "").rstrip("/") == issuer
+
+
+def identity_sources(authorizer: dict) -> list[str]:
+    return list(authorizer.get("IdentitySource") or [TOKEN_SOURCE])
+
+
+def identity_source_problem(authorizer: dict) -> str | None:
+    """Why the authorizer never sees the token clients send (it reads another place), else None."""
+    sources = identity_sources(authorizer)
+    if TOKEN_SOURCE.lower() not in [x.strip().lower() for x in sources]:
+        return f"reads the token from {', '.join(sources)}"
+    return None
+
+
+def scoped_routes(inv: Inventory, exp: Any, authorizer_id: str) -> list[dict]:
+    """The protected routes using ``authorizer_id`` that require AuthorizationScopes (a token
+    must then carry one of them)."""
+    return [r for r in protected_jwt_routes(inv, exp, authorizer_id) if r.get("AuthorizationScopes")]
+
+
+def protected_jwt_routes(inv: Inventory, exp: Any, authorizer_id: str) -> list[dict]:
+    return sorted((r for r in reads.http_routes(inv) if r.get("AuthorizerId") == authorizer_id
+                   and r.get("AuthorizationType") == JWT and not is_public_route(r.get("RouteKey", ""), exp)),
+                  key=lambda r: r.get("RouteKey", ""))
 
 
 def route_integration(inv: Inventory, route: dict) -> dict | None:
@@ -109,6 +141,19 @@ def integration_problem(inv: Inventory, integ: dict) -> tuple[str, str | None] |
                 f"({link.get('VpcLinkStatusMessage') or 'no message'})", None)
     if uri not in listeners:
         return f"sends to {uri or 'nothing'}, not a listener of NLB {nlb}", None
+    return None
+
+
+def stage_deployment_problem(inv: Inventory, stage: dict) -> str | None:
+    """Why the stage serves nothing (no automatic deployment and no existing deployment), else
+    None. Such a stage answers every request with 404."""
+    if stage.get("AutoDeploy"):
+        return None
+    dep_id = stage.get("DeploymentId")
+    if not dep_id:
+        return "has no deployment and no automatic deployment, so it serves nothing (404 on every route)"
+    if reads.http_deployment(inv, dep_id) is None:
+        return f"points at deployment {dep_id}, which does not exist, so it serves nothing (404 on every route)"
     return None
 
 
@@ -265,6 +310,47 @@ def _stage(inv: Inventory) -> dict | Finding:
 
 def _stage_name(inv: Inventory, stage: dict) -> str:
     return f"stage {stage.get('StageName')} of {_api_name(inv)}"
+
+
+@probe(layer="api", component="stage", needs=("http_api",),
+       title="The HTTP API stage serves an existing deployment", severity="blocker", gate=True,
+       remediation="Turn on automatic deployment (aws apigatewayv2 update-stage --api-id <api> --stage-name "
+                   "<stage> --auto-deploy) or deploy the API to the stage (aws apigatewayv2 "
+                   "create-deployment --api-id <api> --stage-name <stage>); route changes are not live "
+                   "until deployed")
+def http_stage_deployed(inv: Inventory, exp: Any) -> Finding:
+    stage = _stage(inv)
+    if isinstance(stage, Finding):
+        return stage
+    name = _stage_name(inv, stage)
+    evidence = {"AutoDeploy": bool(stage.get("AutoDeploy")), "DeploymentId": stage.get("DeploymentId")}
+    problem = stage_deployment_problem(inv, stage)
+    if problem:
+        return failed(name, problem, "AutoDeploy true or a DeploymentId of an existing deployment", **evidence)
+    if stage.get("AutoDeploy"):
+        return passed(name, "deploys every change of the API automatically (AutoDeploy)", **evidence)
+    dep = reads.http_deployment(inv, stage["DeploymentId"]) or {}
+    evidence.update(DeploymentStatus=dep.get("DeploymentStatus"), CreatedDate=str(dep.get("CreatedDate")))
+    return passed(name, f"serves deployment {stage['DeploymentId']} (created {dep.get('CreatedDate')}; "
+                        "later route changes need a new deployment)", **evidence)
+
+
+@probe(layer="api", component="stage", needs=("http_api",),
+       title="The HTTP API stage publishes detailed CloudWatch metrics", severity="normal", challenge=10,
+       remediation="Enable detailed metrics for the stage's routes (aws apigatewayv2 update-stage --api-id "
+                   "<api> --stage-name <stage> --default-route-settings DetailedMetricsEnabled=true)")
+def http_stage_metrics(inv: Inventory, exp: Any) -> Finding:
+    stage = _stage(inv)
+    if isinstance(stage, Finding):
+        return stage
+    name = _stage_name(inv, stage)
+    settings = stage.get("DefaultRouteSettings") or {}
+    if not settings.get("DetailedMetricsEnabled"):
+        return failed(name, "has detailed metrics disabled for its default route settings",
+                      "DetailedMetricsEnabled true (per-route Count, 4xx, 5xx and latency; without it only "
+                      "API-wide metrics are published, so a failing route cannot be told from the rest)",
+                      DefaultRouteSettings=settings)
+    return passed(name, "publishes detailed metrics for every route", DefaultRouteSettings=settings)
 
 
 @probe(layer="api", component="stage", needs=("http_api",),

@@ -1,14 +1,16 @@
-"""Cognito JWT verification, the way an API Gateway Cognito authorizer does it.
+"""Cognito JWT verification, the way API Gateway's authorizer does it (a REST API's Cognito
+authorizer, an HTTP API's JWT authorizer).
 
 Owns: fetching a user pool's JWKS (plain HTTPS GET with a timeout, once per URL per run),
 and verifying one token step by step (signing key, signature, issuer, audience or
-client_id, token_use, expiry), so that a rejection names the step that failed
+client_id, token_use, scopes, expiry), so that a rejection names the step that failed
 (seed Challenge 7: "API calls with JWT tokens were being rejected with 401").
 """
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Collection
 from typing import Any
 
 import requests
@@ -74,12 +76,19 @@ def fetch_jwks(url: str, timeout: float = 10.0) -> dict[str, Any]:
     return doc
 
 
-def verify(token: str, jwks: dict[str, Any], *, issuer: str, client_id: str, token_use: str,
+def verify(token: str, jwks: dict[str, Any], *, issuer: str, client_id: str = "", token_use: str | None = None,
+           audience: Collection[str] | None = None, scopes: Collection[str] = (),
            jwks_url: str = "the JWKS", now: float | None = None, leeway: int = 0) -> dict[str, Any]:
     """Verify a Cognito ``token`` like the API Gateway authorizer; return its claims.
 
+    Without ``audience``, as a REST API's Cognito authorizer: ``token_use`` must match and the
+    app client (``aud`` of an ID token, ``client_id`` of an access token) must be ``client_id``.
+    With ``audience``, as an HTTP API's JWT authorizer: ``aud`` (or ``client_id`` when the token
+    has no ``aud``) must be one of ``audience``, ``token_use`` is checked only when given, and a
+    route's ``scopes`` need one of them in the token's ``scope`` (or ``scp``) claim.
+
     Raises :class:`TokenRejected` naming the first failing step: ``format``, ``kid``,
-    ``signature``, ``issuer``, ``audience``, ``token_use`` or ``expiry``.
+    ``signature``, ``issuer``, ``audience``, ``token_use``, ``scope`` or ``expiry``.
     """
     import jwt  # PyJWT and its crypto backend: a tenth of a second, only where a token is checked
     try:
@@ -112,14 +121,28 @@ def verify(token: str, jwks: dict[str, Any], *, issuer: str, client_id: str, tok
     if claims.get("iss") != issuer:
         raise TokenRejected("issuer", f"token issuer {claims.get('iss')!r} is not {issuer!r}")
     use = claims.get("token_use")
-    if use != token_use:
+    if token_use is not None and use != token_use:
         raise TokenRejected("token_use", f"token_use is {use!r}, expected {token_use!r}")
-    # Cognito: id tokens carry the app client in aud, access tokens in client_id.
-    aud_claim = "aud" if token_use == "id" else "client_id"
-    aud = claims.get(aud_claim)
-    if aud != client_id:
-        raise TokenRejected("audience", f"token {aud_claim} {aud!r} is not the app client "
-                                        f"{client_id!r}")
+    if audience is None:
+        # Cognito: id tokens carry the app client in aud, access tokens in client_id.
+        aud_claim = "aud" if token_use == "id" else "client_id"
+        aud = claims.get(aud_claim)
+        if aud != client_id:
+            raise TokenRejected("audience", f"token {aud_claim} {aud!r} is not the app client "
+                                            f"{client_id!r}")
+    else:
+        # A JWT authorizer reads client_id only when the token has no aud (Cognito access tokens).
+        aud_claim = "aud" if "aud" in claims else "client_id"
+        aud = claims.get(aud_claim)
+        if aud not in audience:
+            raise TokenRejected("audience", f"token {aud_claim} {aud!r} is not in the authorizer's "
+                                            f"audience ({', '.join(audience) or 'empty'})")
+    if scopes:
+        granted = claims.get("scope") or claims.get("scp") or ""
+        granted = granted.split() if isinstance(granted, str) else list(granted)
+        if not set(granted) & set(scopes):
+            raise TokenRejected("scope", f"token scopes ({', '.join(granted) or 'none'}) include none of "
+                                         f"{', '.join(sorted(scopes))}")
     exp = claims.get("exp")
     now = time.time() if now is None else now
     if not isinstance(exp, (int, float)):

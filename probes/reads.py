@@ -313,6 +313,13 @@ def http_stage(inv: Inventory) -> dict | None:
                  if s.get("StageName") == stage), None)
 
 
+def http_deployment(inv: Inventory, deployment_id: str) -> dict | None:
+    api = http_api_id(inv)
+    if not api:
+        return None
+    return inv.call("apigatewayv2", "get_deployment", missing_ok=True, ApiId=api, DeploymentId=deployment_id)
+
+
 def http_vpc_link(inv: Inventory, link_id: str) -> dict | None:
     return inv.call("apigatewayv2", "get_vpc_link", missing_ok=True, VpcLinkId=link_id)
 

@@ -13,7 +13,7 @@ from probes.trace.engine import Blocked, Broken, Ctx
 # Where the Cognito authorizer must read the token: clients send the ID token in the
 # Authorization header, and that is the header CloudFront forwards on /api/*.
 AUTH_IDENTITY_SOURCE = "method.request.header.Authorization"
-HTTP_AUTH_IDENTITY_SOURCE = "$request.header.Authorization"  # the same for an HTTP API's JWT authorizer
+HTTP_AUTH_IDENTITY_SOURCE = http_api.TOKEN_SOURCE  # the same for an HTTP API's JWT authorizer
 
 
 def stage(c: Ctx) -> tuple[str, str, str]:
@@ -208,7 +208,7 @@ def vpc_link(c: Ctx) -> tuple[str, str, str]:
 # when the stack's API is one, asking the questions of the HTTP API probes
 # (probes.http_api) so that the trace and the api layer agree.
 def _is_http(c: Ctx) -> bool:
-    return bool(graph.role(c.inv, "http_api")) and not reads.rest_api_id(c.inv)
+    return http_api.is_http_stack(c.inv)
 
 
 def _http_name(c: Ctx) -> str:
@@ -241,9 +241,10 @@ def _http_stage(c: Ctx) -> tuple[str, str, str]:
     if not stage:
         raise Broken(f"{_http_name(c)} has no stage {stage_name!r}", "the stage to exist",
                      f"aws apigatewayv2 create-stage --api-id {api} --stage-name '{stage_name}' --auto-deploy")
-    if not stage.get("AutoDeploy") and not stage.get("DeploymentId"):
-        raise Broken(f"stage {stage_name} of {_http_name(c)} has no deployment and no auto-deploy",
-                     "a deployment (or AutoDeploy true)",
+    undeployed = http_api.stage_deployment_problem(c.inv, stage)
+    if undeployed:
+        raise Broken(f"stage {stage_name} of {_http_name(c)} {undeployed}",
+                     "an existing deployment (or AutoDeploy true)",
                      f"aws apigatewayv2 create-deployment --api-id {api} --stage-name '{stage_name}' "
                      "(or update-stage --auto-deploy)")
     refusing = http_api.stage_throttle_blocks_all(stage)
@@ -284,10 +285,10 @@ def _http_authorizer(c: Ctx) -> tuple[str, str, str]:
                          "--authorization-type JWT --authorizer-id <authorizer>",
                          authorization_type=r.get("AuthorizationType"), authorizer_id=r.get("AuthorizerId"))
         auth = reads.http_authorizer(c.inv, r["AuthorizerId"]) or {}
-        sources = auth.get("IdentitySource") or [HTTP_AUTH_IDENTITY_SOURCE]  # JWT's default
-        if HTTP_AUTH_IDENTITY_SOURCE.lower() not in [x.strip().lower() for x in sources]:
-            raise Broken(f"JWT authorizer {r['AuthorizerId']} ({auth.get('Name')}) of {_route(r)} reads "
-                         f"the token from {', '.join(sources)}",
+        misread = http_api.identity_source_problem(auth)
+        if misread:
+            sources = http_api.identity_sources(auth)
+            raise Broken(f"JWT authorizer {r['AuthorizerId']} ({auth.get('Name')}) of {_route(r)} {misread}",
                          f"identity source {HTTP_AUTH_IDENTITY_SOURCE} (clients send the token there "
                          "and CloudFront forwards it; without it every call is 401)",
                          f"aws apigatewayv2 update-authorizer --api-id {api} --authorizer-id "

@@ -1,15 +1,19 @@
-"""The HTTP API probes (probes/http_api.py) on the kiosk corpus stack: each passes on the
-healthy stack, and each fault, injected through the apigatewayv2 API as an operator's change
-would be, makes its probe fail naming the changed resource's id; the fault is then undone
-and the probe passes again. (The bundled stack's API is a REST API: there these probes
+"""The HTTP API probes (probes/http_api.py) and the JWT journey through the HTTP API's JWT
+authorizer (probes/auth.py) on the kiosk corpus stack: each passes on the healthy stack, and
+each fault, injected through the apigatewayv2 API as an operator's change would be, makes its
+probe fail naming the changed resource's id; the fault is then undone and the probe passes
+again. (The bundled stack's API is a REST API: there these probes
 skip, so their faults live here, on the stack that has an HTTP API.)"""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from probes import expectations as expmod
 from probes import path, registry
@@ -32,11 +36,14 @@ class Kiosk:
     def v2(self) -> Any:
         return self.deployer.session.client("apigatewayv2")
 
-    def run(self, probe_id: str) -> list:
-        session = AwsSession("us-east-1", self.deployer.session.endpoint_url, allow_mutations=False,
+    def run(self, probe_id: str, allow_mutations: bool = False, **auth: Any) -> list:
+        """The probe's findings; ``auth`` adds auth-layer expectations (e.g. jwks_url)."""
+        session = AwsSession("us-east-1", self.deployer.session.endpoint_url, allow_mutations=allow_mutations,
                              credentials=CREDS)
-        exp = expmod.build(corpus.entry("kiosk").expect.get("expectations"))
-        return registry.run(probe_id, Inventory(session, self.stack), exp).findings
+        raw = dict(corpus.entry("kiosk").expect.get("expectations") or {})
+        if auth:
+            raw["auth"] = {**(raw.get("auth") or {}), **auth}
+        return registry.run(probe_id, Inventory(session, self.stack), expmod.build(raw)).findings
 
 
 @pytest.fixture(scope="module")
@@ -49,20 +56,40 @@ def kiosk(emulator) -> Iterator[Kiosk]:
         deployer.delete_all()
 
 
-def _stage(k: Kiosk, **settings: Any) -> None:
+def _stage(k: Kiosk, auto_deploy: bool = True, **settings: Any) -> None:
     """Replace the $default stage (moto has no UpdateStage; an operator's update-stage has the
     same effect on what GetStage answers)."""
     api = k.physical["KioskHttpApi"]
     k.v2().delete_stage(ApiId=api, StageName="$default")
-    k.v2().create_stage(ApiId=api, StageName="$default", AutoDeploy=True, **settings)
+    k.v2().create_stage(ApiId=api, StageName="$default", AutoDeploy=auto_deploy, **settings)
 
 
-def _healthy_stage(k: Kiosk) -> None:
+def _healthy_stage(k: Kiosk, auto_deploy: bool = True, detailed_metrics: bool = True, **settings: Any) -> None:
+    """The template's stage; the arguments change one thing of it."""
     logs = k.deployer.session.client("logs").describe_log_groups(
         logGroupNamePrefix=k.physical["ApiAccessLogs"])["logGroups"][0]["arn"].removesuffix(":*")
-    _stage(k, DefaultRouteSettings={"ThrottlingBurstLimit": 80, "ThrottlingRateLimit": 40.0,
-                                    "DetailedMetricsEnabled": True},
-           AccessLogSettings={"DestinationArn": logs, "Format": "$context.requestId"})
+    _stage(k, auto_deploy, DefaultRouteSettings={"ThrottlingBurstLimit": 80, "ThrottlingRateLimit": 40.0,
+                                                 "DetailedMetricsEnabled": detailed_metrics},
+           AccessLogSettings={"DestinationArn": logs, "Format": "$context.requestId"}, **settings)
+
+
+def _stage_on_a_deleted_deployment(k: Kiosk) -> None:
+    """The stage serves an explicit deployment (no AutoDeploy) that is then deleted: v2's
+    DeleteDeployment does not refuse a deployment a stage serves."""
+    api = k.physical["KioskHttpApi"]
+    dep = k.v2().create_deployment(ApiId=api, Description="release 41")["DeploymentId"]
+    _healthy_stage(k, auto_deploy=False, DeploymentId=dep)
+    k.v2().delete_deployment(ApiId=api, DeploymentId=dep)
+
+
+def _route_scopes(k: Kiosk, scopes: list[str]) -> None:
+    k.v2().update_route(ApiId=k.physical["KioskHttpApi"], RouteId=k.physical["OrdersRoute"],
+                        AuthorizationScopes=scopes)
+
+
+def _identity_source(k: Kiosk, source: str) -> None:
+    k.v2().update_authorizer(ApiId=k.physical["KioskHttpApi"], AuthorizerId=k.physical["KioskJwt"],
+                             IdentitySource=[source])
 
 
 def _authorizer(k: Kiosk, issuer: str | None = None, audience: list[str] | None = None) -> None:
@@ -93,6 +120,7 @@ class Fault:
     inject: Callable[[Kiosk], None]
     undo: Callable[[Kiosk], None]
     hop: str | None = None  # the request-path hop the fault cuts (e2e.request_path names it)
+    mutating: bool = False  # the probe runs where mutations are allowed (the JWT journey's test user)
 
 
 FAULTS = {
@@ -137,6 +165,30 @@ FAULTS = {
         "api.http_stage_access_logging", "KioskLiveStage",
         lambda k: _stage(k, DefaultRouteSettings={"ThrottlingBurstLimit": 80, "ThrottlingRateLimit": 40.0}),
         _healthy_stage),
+    "stage-without-deployment": Fault(
+        "api.http_stage_deployed", "KioskLiveStage", lambda k: _healthy_stage(k, auto_deploy=False),
+        _healthy_stage, path.API_STAGE),
+    "stage-on-a-deleted-deployment": Fault(
+        "api.http_stage_deployed", "KioskLiveStage", _stage_on_a_deleted_deployment, _healthy_stage,
+        path.API_STAGE),
+    "stage-without-detailed-metrics": Fault(
+        "api.http_stage_metrics", "KioskLiveStage", lambda k: _healthy_stage(k, detailed_metrics=False),
+        _healthy_stage),
+    # The JWT journey of a test user (mutating: it creates and deletes the user) on the HTTP API.
+    "journey-jwt-issuer-of-another-pool": Fault(
+        "auth.jwt_flow_test_user", "KioskJwt",
+        lambda k: _authorizer(k, issuer="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_SomeoneElse"),
+        _authorizer, mutating=True),
+    "journey-jwt-audience-without-the-client": Fault(
+        "auth.jwt_flow_test_user", "KioskJwt", lambda k: _authorizer(k, audience=["retired-mobile-client"]),
+        _authorizer, mutating=True),
+    "journey-jwt-read-from-another-header": Fault(
+        "auth.jwt_flow_test_user", "KioskJwt", lambda k: _identity_source(k, "$request.header.X-Kiosk-Token"),
+        lambda k: _identity_source(k, "$request.header.Authorization"), mutating=True),
+    # a scope no token of the app client can carry (not in its AllowedOAuthScopes): every call refused
+    "journey-route-scope-the-client-cannot-get": Fault(
+        "auth.jwt_flow_test_user", "OrdersRoute", lambda k: _route_scopes(k, ["kiosk-admin/orders.purge"]),
+        lambda k: _route_scopes(k, []), mutating=True),
     # HTTP APIs publish 5xx per ApiId: the expected API 5XX alarm is judged in that form
     "api-5xx-alarm-threshold-raised": Fault(
         "observability.alarms_configured", "ApiServerErrors",
@@ -152,11 +204,11 @@ def _ids(k: Kiosk, logical: str) -> set[str]:
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_http_api_fault_is_caught_and_healthy_passes(kiosk, fault):
     f = FAULTS[fault]
-    healthy = kiosk.run(f.probe)
+    healthy = kiosk.run(f.probe, f.mutating)
     assert healthy and all(x.status == PASS for x in healthy), [x.message for x in healthy]
     f.inject(kiosk)
     try:
-        broken = kiosk.run(f.probe)
+        broken = kiosk.run(f.probe, f.mutating)
     finally:
         f.undo(kiosk)
     failures = [x for x in broken if x.status == FAIL]
@@ -165,8 +217,11 @@ def test_http_api_fault_is_caught_and_healthy_passes(kiosk, fault):
         f"{fault}: no failure names {f.resource} ({kiosk.physical[f.resource]}): "
         f"{[x.message for x in failures]}")
     assert all("; expected " in x.message and " Fix: " in x.message for x in failures), failures[0].message
-    again = kiosk.run(f.probe)
+    again = kiosk.run(f.probe, f.mutating)
     assert all(x.status == PASS for x in again), [x.message for x in again]
+    if f.mutating:
+        users = kiosk.deployer.session.client("cognito-idp").list_users(UserPoolId=kiosk.physical["KioskPatrons"])
+        assert users["Users"] == [], "the journey's test user must be deleted afterwards"
 
 
 def _trace(k: Kiosk, required_layers: tuple[str, ...] = ()) -> tuple[list[path.Hop], Any]:
@@ -200,11 +255,6 @@ def test_request_path_follows_the_http_api(kiosk, required):
     bypass = by_name[path.API_BYPASS]
     assert bypass.status == path.EXPOSED and api in bypass.evidence, bypass.evidence
     assert finding.status == FAIL and finding.evidence["first_broken_hop"] == path.API_BYPASS
-
-
-def _identity_source(k: Kiosk, source: str) -> None:
-    k.v2().update_authorizer(ApiId=k.physical["KioskHttpApi"], AuthorizerId=k.physical["KioskJwt"],
-                             IdentitySource=[source])
 
 
 # Faults only the trace judges (no api-layer probe asks where the JWT is read from).
@@ -274,3 +324,67 @@ def test_request_path_bypass_hop_closed_by_a_disabled_execute_api_endpoint(kiosk
     hop = next(h for h in hops if h.name == path.API_BYPASS)
     assert hop.status == path.OK and "private endpoint" in hop.evidence, hop.evidence
     assert finding.status == PASS, finding.message
+
+
+# ---- the JWT journey through the HTTP API's JWT authorizer (auth.jwt_flow, auth.jwt_flow_test_user) ----
+def _users(k: Kiosk) -> list:
+    return k.deployer.session.client("cognito-idp").list_users(UserPoolId=k.physical["KioskPatrons"])["Users"]
+
+
+def test_read_only_journey_with_environment_credentials_on_the_http_api(kiosk, monkeypatch):
+    cognito, pool = kiosk.deployer.session.client("cognito-idp"), kiosk.physical["KioskPatrons"]
+    user, password = "oncall-probe@example.com", "Str0ng!Passw0rd-For-Probe"
+    cognito.admin_create_user(UserPoolId=pool, Username=user, MessageAction="SUPPRESS",
+                              TemporaryPassword="Temp0rary!Passw0rd")
+    try:
+        cognito.admin_set_user_password(UserPoolId=pool, Username=user, Password=password, Permanent=True)
+        monkeypatch.setenv("STACKPROBE_TEST_USERNAME", user)
+        monkeypatch.setenv("STACKPROBE_TEST_PASSWORD", password)
+        (finding,) = kiosk.run("auth.jwt_flow")
+    finally:
+        cognito.admin_delete_user(UserPoolId=pool, Username=user)
+    assert finding.status == PASS, finding.message
+    assert "JWT authorizer's checks (issuer, audience)" in finding.message
+    assert kiosk.physical["KioskWebApp"] in finding.message and password not in finding.message
+
+
+def test_journey_without_credentials_runs_the_authorizer_step_on_the_http_api(kiosk, monkeypatch):
+    monkeypatch.delenv("STACKPROBE_TEST_USERNAME", raising=False)
+    monkeypatch.delenv("STACKPROBE_TEST_PASSWORD", raising=False)
+    (finding,) = kiosk.run("auth.jwt_flow")
+    assert finding.status == "skipped" and "trust-chain and JWKS steps" in finding.message, finding.message
+    _authorizer(kiosk, audience=["retired-mobile-client"])
+    try:
+        (finding,) = kiosk.run("auth.jwt_flow")
+    finally:
+        _authorizer(kiosk)
+    assert finding.status == FAIL and "stops at the authorizer" in finding.message, finding.message
+
+
+def test_journey_fails_at_the_signature_on_the_http_api(kiosk, httpserver):
+    # Another pool's key set under the pool's kid: on AWS every pool has its own keys.
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(other.public_key()))
+    httpserver.expect_request("/other-pool/jwks.json").respond_with_json(
+        {"keys": [dict(jwk, kid="dummy", alg="RS256", use="sig")]})
+    (finding,) = kiosk.run("auth.jwt_flow_test_user", True, jwks_url=httpserver.url_for("/other-pool/jwks.json"))
+    assert finding.status == FAIL, finding.message
+    assert "verification (signature) by JWT authorizer " + kiosk.physical["KioskJwt"] in finding.message
+    assert _users(kiosk) == []
+
+
+@pytest.mark.parametrize("scopes, words", [
+    # the scope every access token of the password flow carries: the access token is checked with it
+    (["aws.cognito.signin.user.admin"], ["(issuer, audience, scopes)"]),
+    # a scope the client is granted through the OAuth flow only: left to that flow, and said so
+    (["openid"], ["require scopes granted only through the OAuth flow, not checked"]),
+])
+def test_journey_on_routes_with_scopes(kiosk, scopes, words):
+    _route_scopes(kiosk, scopes)
+    try:
+        (finding,) = kiosk.run("auth.jwt_flow_test_user", True)
+    finally:
+        _route_scopes(kiosk, [])
+    assert finding.status == PASS, finding.message
+    assert all(w in finding.message for w in words), finding.message
+    assert _users(kiosk) == []
