@@ -9,15 +9,6 @@ from typing import Any
 
 import pytest
 
-# pytest-httpserver's fixtures, for the tests that serve a JWKS: its plugin is not loaded by
-# entry point (pytest.ini: -p no:pytest_httpserver), so a run of the suites does not import it.
-from pytest_httpserver.pytest_plugin import (  # noqa: F401,E402
-    httpserver,
-    httpserver_listen_address,
-    httpserver_ssl_context,
-    make_httpserver,
-)
-
 from fixtures import environment as envmod
 from fixtures import stack as stackmod
 from probes import registry
@@ -25,6 +16,27 @@ from probes.aws import AwsSession
 from probes.inventory import Inventory
 
 CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+# pytest-httpserver's server, for the tests that serve a JWKS. Its plugin is off
+# (pytest.ini: -p no:pytest_httpserver) and it is imported on first use: pytest also loads
+# this file in an attach run (``--stack-name NAME``: NAME is taken for a path before the
+# option is known, and the rootdir's test* folders' conftests are loaded then).
+@pytest.fixture(scope="session")
+def make_httpserver():
+    from pytest_httpserver import HTTPServer
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
+@pytest.fixture
+def httpserver(make_httpserver):
+    make_httpserver.clear()
+    return make_httpserver
 _names = itertools.count()
 
 
