@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -54,7 +55,15 @@ def start_run(args: list[str], reports: Path, env: dict[str, str] | None = None,
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
            *[a for p in plugins for a in ("-p", p)], f"--reports-dir={reports}", *args]
     return subprocess.Popen(cmd, cwd=ROOT, env=env or clean_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, preexec_fn=_user_signals)
+
+
+def _user_signals() -> None:
+    """The run gets the signal dispositions a user's shell gives it: a launcher that ignores
+    SIGINT (``nohup``, a CI step in the background) would pass that on, and the interrupt
+    tests would then test nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def run(args: list[str], reports: Path, timeout: float = 120, **kw) -> tuple[int, str]:
