@@ -810,7 +810,7 @@ class Graph:
                      if r["PhysicalResourceId"] == db_ident), None)
         if not mine:
             return set()
-        deployed = self.deployed(mine["StackName"])
+        deployed = self.deployed(mine.get("StackName") or self.inv.stack_name)
         spec = deployed.resources.get(mine["LogicalResourceId"]) or {}
         text = deployed.text((spec.get("Properties") or {}).get("MasterUserPassword"), self.imported_values)
         secrets = {n.logical: n.id for n in self.declared("AWS::SecretsManager::Secret")}
