@@ -248,3 +248,21 @@ def test_imports_of_an_untaken_branch_or_a_resource_not_created_are_not_looked_u
     # branch importing "-Key" is not taken (CloudFormation resolves neither).
     assert g.deployed("their-stack").import_names() == {"net-FleetSubnets", "net-VaultSecret",
                                                         "net-VaultGroup"}
+
+
+def test_an_imported_alarm_topic_is_not_replaced_by_the_stacks_own_decoy_topic():
+    pager = "arn:aws:sns:us-east-1:1:net-pager"
+    inv = ImportingInv(
+        [("CpuHigh", "AWS::CloudWatch::Alarm", "cpu-high"),
+         ("ParcelEvents", "AWS::SNS::Topic", "arn:aws:sns:us-east-1:1:parcel-events")],
+        {"describe_alarms": {"MetricAlarms": [{"AlarmName": "cpu-high", "AlarmActions": [pager]}]},
+         "get_template": {"TemplateBody": """
+Resources:
+  CpuHigh:
+    Type: AWS::CloudWatch::Alarm
+    Properties: {AlarmActions: [{"Fn::ImportValue": !Sub "${NetworkStack}-Pager"}]}
+"""},
+         "list_exports": {"Exports": [{"Name": "net-Pager", "Value": pager}]}})
+    g = graph.of(inv)
+    assert g.role("alarm_topic") == pager
+    assert not g.node("AWS::SNS::Topic", pager).in_stack
