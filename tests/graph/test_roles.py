@@ -266,3 +266,22 @@ Resources:
     g = graph.of(inv)
     assert g.role("alarm_topic") == pager
     assert not g.node("AWS::SNS::Topic", pager).in_stack
+
+
+def test_an_imported_nlb_named_by_the_vpc_link_is_the_nlb_not_the_stacks_own_alb():
+    nlb = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/shared/1"
+    alb = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/public/2"
+    inv = ImportingInv(
+        [("PublicAlb", "AWS::ElasticLoadBalancingV2::LoadBalancer", alb),
+         ("Link", "AWS::ApiGateway::VpcLink", "link-1")],
+        {"get_vpc_link": {"targetArns": [nlb]},
+         "get_template": {"TemplateBody": """
+Resources:
+  Link:
+    Type: AWS::ApiGateway::VpcLink
+    Properties: {TargetArns: [{"Fn::ImportValue": !Sub "${NetworkStack}-SharedNlb"}]}
+"""},
+         "list_exports": {"Exports": [{"Name": "net-SharedNlb", "Value": nlb}]}},
+        explicit={"vpc_link": "link-1"})
+    g = graph.of(inv)
+    assert g.role("nlb") == nlb and not g.node("AWS::ElasticLoadBalancingV2::LoadBalancer", nlb).in_stack
