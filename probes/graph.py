@@ -34,6 +34,14 @@ probing. A role nothing in or referenced by the stack plays is ``None``: probes 
 it raise :class:`Absent` (``need``), which the registry turns into a skip naming what was
 followed, or a failure when the environment requires the layer.
 
+Resources of other stacks (a VPC passed as a parameter, subnets, security groups, a secret
+or an NLB imported with ``Fn::ImportValue``) are followed through the live resources' own
+attributes wherever they show them, and are nodes outside the stack. Only what the live
+resources do not show is read from the deployed template: the dynamic reference of a DB
+password, and whether a reference leaving the stack is one the template imports (then it
+is never replaced by the stack's own resource of that type). The values of exactly the
+exports the template imports come from :func:`probes.reads.exports`.
+
 Every read goes through the inventory with the same arguments as :mod:`probes.reads`,
 so the graph costs no read a probe would not make anyway.
 """
