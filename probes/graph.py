@@ -47,6 +47,7 @@ so the graph costs no read a probe would not make anyway.
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -288,9 +289,12 @@ class Graph:
                         body = yaml.load(body, Loader=_TemplateLoader)  # noqa: S506 - safe loader + tags
                     except yaml.YAMLError:
                         body = None
-                stack = self.inv.stack() if stack_name == self.inv.stack_name else (
-                    ((self._call("cloudformation", "describe_stacks", StackName=stack_name) or {})
-                     .get("Stacks") or [{}])[0])
+
+                def stack(name: str = stack_name) -> dict:
+                    if name == self.inv.stack_name:
+                        return self.inv.stack()
+                    resp = self._call("cloudformation", "describe_stacks", StackName=name)
+                    return ((resp or {}).get("Stacks") or [{}])[0]
                 self._templates[stack_name] = _Deployed(body if isinstance(body, dict) else {}, stack)
             return self._templates[stack_name]
 
@@ -951,19 +955,27 @@ class _Deployed:
     imports decide them (what CloudFormation resolved at deploy time and the live resources
     do not show: the export names it imports, the text of a dynamic reference)."""
 
-    def __init__(self, body: dict, stack: dict):
+    def __init__(self, body: dict, stack: Callable[[], dict]):
         self.resources: dict[str, Any] = body.get("Resources") or {}
         self.conditions: dict[str, Any] = body.get("Conditions") or {}
-        self.params = {p["ParameterKey"]: p.get("ResolvedValue") or p.get("ParameterValue") or ""
-                       for p in stack.get("Parameters") or []}
+        self.parameters: set[str] = set(body.get("Parameters") or {})
+        self._stack = stack
+
+    @functools.cached_property
+    def params(self) -> dict[str, str]:
+        """Parameter values and pseudo parameters (the stack is described only if asked)."""
+        stack = self._stack()
+        params = {p["ParameterKey"]: p.get("ResolvedValue") or p.get("ParameterValue") or ""
+                  for p in stack.get("Parameters") or []}
         arn = (stack.get("StackId") or "").split(":")
         if len(arn) > 4:
-            self.params.update({"AWS::Partition": arn[1], "AWS::Region": arn[3], "AWS::AccountId": arn[4]})
+            params.update({"AWS::Partition": arn[1], "AWS::Region": arn[3], "AWS::AccountId": arn[4]})
         if stack.get("StackName"):
-            self.params["AWS::StackName"] = stack["StackName"]
+            params["AWS::StackName"] = stack["StackName"]
         if stack.get("StackId"):
-            self.params["AWS::StackId"] = stack["StackId"]
-        self.params["AWS::URLSuffix"] = "amazonaws.com"
+            params["AWS::StackId"] = stack["StackId"]
+        params["AWS::URLSuffix"] = "amazonaws.com"
+        return params
 
     def text(self, value: Any, imports: Callable[[], dict[str, str]] | None = None) -> str:
         """The text of a value: parameters, ``Fn::Sub`` variables, ``Fn::Join``, the taken
@@ -978,12 +990,12 @@ class _Deployed:
         if len(value) == 1:
             (fn, arg), = value.items()
             if fn == "Ref":
-                return self.params.get(arg, "${%s}" % arg) if isinstance(arg, str) else ""
+                return self._variable(arg, {}) if isinstance(arg, str) else ""
             if fn == "Fn::Sub":
                 template, variables = (arg[0], arg[1]) if isinstance(arg, list) and len(arg) == 2 else (arg, {})
                 known = {k: self.text(v, imports) for k, v in (variables or {}).items()}
-                return _SUB_VARIABLE.sub(lambda m: known.get(m.group(1)) or self.params.get(m.group(1), m.group(0)),
-                                       template if isinstance(template, str) else "")
+                return _SUB_VARIABLE.sub(lambda m: self._variable(m.group(1), known),
+                                         template if isinstance(template, str) else "")
             if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
                 return str(arg[0]).join(self.text(v, imports) for v in arg[1])
             if fn == "Fn::ImportValue":
@@ -993,6 +1005,15 @@ class _Deployed:
                 if taken is not None:
                     return self.text(arg[1] if taken else arg[2], imports)
         return " ".join(self.text(v, imports) for v in value.values())
+
+    def _variable(self, name: str, known: dict[str, str]) -> str:
+        """An ``Fn::Sub`` variable or ``Ref``: its given value, a (pseudo) parameter's, else
+        (a resource, or ``Logical.Attr``) ``${name}`` as written."""
+        if known.get(name):
+            return known[name]
+        if name in self.parameters or name.startswith("AWS::"):
+            return self.params.get(name) or "${%s}" % name
+        return "${%s}" % name
 
     def holds(self, condition: Any) -> bool | None:
         """A condition's truth from the parameters; None when it cannot be told."""

@@ -257,6 +257,7 @@ def test_an_imported_alarm_topic_is_not_replaced_by_the_stacks_own_decoy_topic()
          ("ParcelEvents", "AWS::SNS::Topic", "arn:aws:sns:us-east-1:1:parcel-events")],
         {"describe_alarms": {"MetricAlarms": [{"AlarmName": "cpu-high", "AlarmActions": [pager]}]},
          "get_template": {"TemplateBody": """
+Parameters: {NetworkStack: {Type: String}}
 Resources:
   CpuHigh:
     Type: AWS::CloudWatch::Alarm
@@ -276,6 +277,7 @@ def test_an_imported_nlb_named_by_the_vpc_link_is_the_nlb_not_the_stacks_own_alb
          ("Link", "AWS::ApiGateway::VpcLink", "link-1")],
         {"get_vpc_link": {"targetArns": [nlb]},
          "get_template": {"TemplateBody": """
+Parameters: {NetworkStack: {Type: String}}
 Resources:
   Link:
     Type: AWS::ApiGateway::VpcLink
