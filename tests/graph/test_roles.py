@@ -90,16 +90,21 @@ def test_alarm_topic_is_what_the_alarms_notify_not_the_trails_topic():
     assert graph.role(inv, "alarm_topic") == "arn:aws:sns:us-east-1:1:pager"
 
 
+def _asg_in_group(asg: str, group: str, vpc: str) -> dict[Any, Any]:
+    """Reads of an ASG whose launch template (lt-1) puts its instances in ``group`` of ``vpc``."""
+    spec = {"AutoScalingGroupName": asg, "LaunchTemplate": {"LaunchTemplateId": "lt-1", "Version": "3"}}
+    return {"describe_auto_scaling_groups": {"AutoScalingGroups": [spec]},
+            "describe_launch_template_versions": {"LaunchTemplateVersions": [
+                {"LaunchTemplateData": {"SecurityGroupIds": [group]}}]},
+            ("describe_security_groups", json.dumps([group])): {"SecurityGroups": [
+                {"GroupId": group, "VpcId": vpc}]}}
+
+
 def test_vpc_passed_as_a_parameter_is_found_through_the_app_security_group():
-    asg = {"AutoScalingGroupName": "workers", "LaunchTemplate": {"LaunchTemplateId": "lt-1", "Version": "3"}}
     inv = Inv([("Workers", "AWS::AutoScaling::AutoScalingGroup", "workers"),
                ("Blueprint", "AWS::EC2::LaunchTemplate", "lt-1"),
                ("Guard", "AWS::EC2::SecurityGroup", "sg-app")],
-              {"describe_auto_scaling_groups": {"AutoScalingGroups": [asg]},
-               "describe_launch_template_versions": {"LaunchTemplateVersions": [
-                   {"LaunchTemplateData": {"SecurityGroupIds": ["sg-app"]}}]},
-               ("describe_security_groups", '["sg-app"]'): {"SecurityGroups": [
-                   {"GroupId": "sg-app", "VpcId": "vpc-from-parameter"}]}})
+              _asg_in_group("workers", "sg-app", "vpc-from-parameter"))
     g = graph.of(inv)
     assert g.role("app_security_group") == "sg-app"
     assert g.role("vpc") == "vpc-from-parameter"
@@ -189,7 +194,6 @@ class ImportingInv(Inv):
 
 
 def _importing_stack() -> ImportingInv:
-    asg = {"AutoScalingGroupName": "fleet", "LaunchTemplate": {"LaunchTemplateId": "lt-1", "Version": "1"}}
     db = {"DBInstanceIdentifier": "ledger", "VpcSecurityGroups": [{"VpcSecurityGroupId": "sg-vault"}],
           "DBSubnetGroup": {"VpcId": "vpc-net"}}
     return ImportingInv(
@@ -198,11 +202,7 @@ def _importing_stack() -> ImportingInv:
          ("Ledger", "AWS::RDS::DBInstance", "ledger"),
          ("CarrierKey", "AWS::SecretsManager::Secret", "arn:aws:secretsmanager:us-east-1:1:secret:carrier-1"),
          ("ScrapeGuard", "AWS::EC2::SecurityGroup", "sg-decoy")],
-        {"describe_auto_scaling_groups": {"AutoScalingGroups": [asg]},
-         "describe_launch_template_versions": {"LaunchTemplateVersions": [
-             {"LaunchTemplateData": {"SecurityGroupIds": ["sg-fleet"]}}]},
-         ("describe_security_groups", '["sg-fleet"]'): {"SecurityGroups": [
-             {"GroupId": "sg-fleet", "VpcId": "vpc-net"}]},
+        {**_asg_in_group("fleet", "sg-fleet", "vpc-net"),
          "describe_db_instances": {"DBInstances": [db]},
          "get_template": {"TemplateBody": APP_TEMPLATE},
          # The region's exports, 2 a page here (100 on AWS): ours end on the second page.
@@ -250,20 +250,21 @@ def test_imports_of_an_untaken_branch_or_a_resource_not_created_are_not_looked_u
                                                         "net-VaultGroup"}
 
 
+def _one_import(logical: str, rtype: str, prop: str, export: str, value: str) -> dict[Any, Any]:
+    """Reads of a template whose resource ``logical`` lists ``net-<export>`` (= ``value``) in ``prop``."""
+    body = {"Parameters": {"NetworkStack": {"Type": "String"}}, "Resources": {logical: {
+        "Type": rtype, "Properties": {prop: [{"Fn::ImportValue": {"Fn::Sub": "${NetworkStack}-" + export}}]}}}}
+    return {"get_template": {"TemplateBody": body},
+            "list_exports": {"Exports": [{"Name": f"net-{export}", "Value": value}]}}
+
+
 def test_an_imported_alarm_topic_is_not_replaced_by_the_stacks_own_decoy_topic():
     pager = "arn:aws:sns:us-east-1:1:net-pager"
     inv = ImportingInv(
         [("CpuHigh", "AWS::CloudWatch::Alarm", "cpu-high"),
          ("ParcelEvents", "AWS::SNS::Topic", "arn:aws:sns:us-east-1:1:parcel-events")],
         {"describe_alarms": {"MetricAlarms": [{"AlarmName": "cpu-high", "AlarmActions": [pager]}]},
-         "get_template": {"TemplateBody": """
-Parameters: {NetworkStack: {Type: String}}
-Resources:
-  CpuHigh:
-    Type: AWS::CloudWatch::Alarm
-    Properties: {AlarmActions: [{"Fn::ImportValue": !Sub "${NetworkStack}-Pager"}]}
-"""},
-         "list_exports": {"Exports": [{"Name": "net-Pager", "Value": pager}]}})
+         **_one_import("CpuHigh", "AWS::CloudWatch::Alarm", "AlarmActions", "Pager", pager)})
     g = graph.of(inv)
     assert g.role("alarm_topic") == pager
     assert not g.node("AWS::SNS::Topic", pager).in_stack
@@ -276,14 +277,7 @@ def test_an_imported_nlb_named_by_the_vpc_link_is_the_nlb_not_the_stacks_own_alb
         [("PublicAlb", "AWS::ElasticLoadBalancingV2::LoadBalancer", alb),
          ("Link", "AWS::ApiGateway::VpcLink", "link-1")],
         {"get_vpc_link": {"targetArns": [nlb]},
-         "get_template": {"TemplateBody": """
-Parameters: {NetworkStack: {Type: String}}
-Resources:
-  Link:
-    Type: AWS::ApiGateway::VpcLink
-    Properties: {TargetArns: [{"Fn::ImportValue": !Sub "${NetworkStack}-SharedNlb"}]}
-"""},
-         "list_exports": {"Exports": [{"Name": "net-SharedNlb", "Value": nlb}]}},
+         **_one_import("Link", "AWS::ApiGateway::VpcLink", "TargetArns", "SharedNlb", nlb)},
         explicit={"vpc_link": "link-1"})
     g = graph.of(inv)
     assert g.role("nlb") == nlb and not g.node("AWS::ElasticLoadBalancingV2::LoadBalancer", nlb).in_stack
