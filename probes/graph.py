@@ -34,11 +34,20 @@ probing. A role nothing in or referenced by the stack plays is ``None``: probes 
 it raise :class:`Absent` (``need``), which the registry turns into a skip naming what was
 followed, or a failure when the environment requires the layer.
 
+Resources of other stacks (a VPC passed as a parameter, subnets, security groups, a secret
+or an NLB imported with ``Fn::ImportValue``) are followed through the live resources' own
+attributes wherever they show them, and are nodes outside the stack. Only what the live
+resources do not show is read from the deployed template: the dynamic reference of a DB
+password, and whether a reference leaving the stack is one the template imports (then it
+is never replaced by the stack's own resource of that type). The values of exactly the
+exports the template imports come from :func:`probes.reads.exports`.
+
 Every read goes through the inventory with the same arguments as :mod:`probes.reads`,
 so the graph costs no read a probe would not make anyway.
 """
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -158,6 +167,10 @@ class Graph:
         self.inv = inv
         self._roles: dict[str, _Resolved] = {}
         self._locks = {role: threading.Lock() for role in ROLES}  # one per role: resolved once
+        self._templates: dict[str, _Deployed] = {}
+        self._templates_lock = threading.Lock()
+        self._imports: dict[str, str] | None = None
+        self._imports_lock = threading.Lock()
 
     # ---- stack resources --------------------------------------------------------------
     def declared(self, rtype: str) -> list[Node]:
@@ -249,19 +262,66 @@ class Graph:
     def _ref(self, role: str, ids: set[str], followed: str, fallback: bool = True) -> _Resolved:
         """Resolve from referenced ids; a reference leaving the stack while the stack declares
         exactly one of the type keeps the stack's own (the mismatch is a finding in its
-        layer). With no reference, entry-point roles fall back to the stack's only one."""
+        layer), unless the template imports it (``Fn::ImportValue``: it leaves the stack on
+        purpose). With no reference, entry-point roles fall back to the stack's only one."""
         rtype = ROLES[role][0]
         ids = {i for i in ids if i}
         declared = self.declared(rtype)
         if ids:
             nodes = [self.node(rtype, i) for i in sorted(ids)]
             inside = [n for n in nodes if n.in_stack]
-            if not inside and len(declared) == 1:
+            if not inside and len(declared) == 1 and not self._all_imported(ids):
                 return _Resolved(declared[0].id, followed + "; the stack's own kept over the reference")
             return self._only(role, inside or nodes, followed)
         if fallback:
             return self._only(role, declared, f"{followed}; else the stack's {ROLES[role][1]}")
         return _Resolved(None, followed)
+
+    # ---- the deployed templates: what they import ------------------------------------
+    def deployed(self, stack_name: str) -> _Deployed:
+        """A stack's (or nested stack's) deployed template with its parameters, read once."""
+        with self._templates_lock:
+            if stack_name not in self._templates:
+                resp = self._call("cloudformation", "get_template", StackName=stack_name)
+                body = (resp or {}).get("TemplateBody")
+                if isinstance(body, str):
+                    try:
+                        body = yaml.load(body, Loader=_TemplateLoader)  # noqa: S506 - safe loader + tags
+                    except yaml.YAMLError:
+                        body = None
+
+                def stack(name: str = stack_name) -> dict:
+                    if name == self.inv.stack_name:
+                        return self.inv.stack()
+                    resp = self._call("cloudformation", "describe_stacks", StackName=name)
+                    return ((resp or {}).get("Stacks") or [{}])[0]
+                self._templates[stack_name] = _Deployed(body if isinstance(body, dict) else {}, stack)
+            return self._templates[stack_name]
+
+    def imported_values(self) -> dict[str, str]:
+        """{export name: value} for every ``Fn::ImportValue`` of the stack's templates (root and
+        nested). Only the names the templates import are looked up (:func:`probes.reads.exports`
+        stops paging once it has them all), so the reads grow with the stack, not the region."""
+        with self._imports_lock:
+            if self._imports is None:
+                from probes.reads import exports  # reads builds on the graph: import late
+                names: set[str] = set()
+                nested = [n.id for n in self.declared("AWS::CloudFormation::Stack")]
+                for stack_name in [self.inv.stack_name, *nested]:
+                    names |= self.deployed(stack_name).import_names()
+                self._imports = exports(self.inv, names) if names else {}
+            return self._imports
+
+    def _all_imported(self, ids: set[str]) -> bool:
+        """Whether every id is the value of an export the stack imports."""
+        values = set(self.imported_values().values())
+        return bool(ids) and all(i in values or any(i in v.split(",") for v in values) for i in ids)
+
+    def _imported_note(self, ids: set[str]) -> str:
+        if not ids or not self._all_imported(ids):
+            return ""
+        names = sorted(n for n, v in self.imported_values().items() if v in ids)
+        return f" (imported: {', '.join(names)})" if names else ""
 
     # ---- reads (same arguments as probes.reads, so they are shared) -------------------
     def _call(self, service: str, op: str, **kw: Any) -> Any:
@@ -752,24 +812,19 @@ class Graph:
         followed = "followed the DB's MasterUserSecret, SecretTargetAttachments and the dynamic " \
                    "reference in its MasterUserPassword"
         refs = {self._secret_arn(i) for i in self._dynamic_secrets(ident)} if ident else set()
-        return self._ref("db_secret", refs, followed, fallback=False)
+        return self._ref("db_secret", refs, followed + self._imported_note(refs), fallback=False)
 
     def _dynamic_secrets(self, db_ident: str) -> set[str]:
         """Secret ids named by ``{{resolve:secretsmanager:...}}`` in the DB's declared
-        MasterUserPassword (``${LogicalId}`` becomes that secret's physical id)."""
+        MasterUserPassword (``${LogicalId}`` becomes that secret's physical id; parameters,
+        ``Fn::Sub`` variables and ``Fn::ImportValue`` are resolved as CloudFormation did)."""
         mine = next((r for r in self.inv.of_type("AWS::RDS::DBInstance")
                      if r["PhysicalResourceId"] == db_ident), None)
         if not mine:
             return set()
-        resp = self._call("cloudformation", "get_template", StackName=mine["StackName"])
-        body = (resp or {}).get("TemplateBody")
-        if isinstance(body, str):
-            try:
-                body = yaml.load(body, Loader=_TemplateLoader)  # noqa: S506 - safe loader + tags
-            except yaml.YAMLError:
-                return set()
-        spec = ((body or {}).get("Resources") or {}).get(mine["LogicalResourceId"]) or {}
-        text = _flatten((spec.get("Properties") or {}).get("MasterUserPassword"))
+        deployed = self.deployed(mine.get("StackName") or self.inv.stack_name)
+        spec = deployed.resources.get(mine["LogicalResourceId"]) or {}
+        text = deployed.text((spec.get("Properties") or {}).get("MasterUserPassword"), self.imported_values)
         secrets = {n.logical: n.id for n in self.declared("AWS::SecretsManager::Secret")}
         out = set()
         for m in _DYNAMIC_SECRET.finditer(text):
@@ -896,6 +951,127 @@ def _asg_template(asg: dict) -> dict:
     return spec
 
 
+_SUB_VARIABLE = re.compile(r"\$\{([A-Za-z0-9_:.]+)\}")
+
+
+class _Deployed:
+    """A deployed template's values as far as its parameters, conditions and the exports it
+    imports decide them (what CloudFormation resolved at deploy time and the live resources
+    do not show: the export names it imports, the text of a dynamic reference)."""
+
+    def __init__(self, body: dict, stack: Callable[[], dict]):
+        self.resources: dict[str, Any] = body.get("Resources") or {}
+        self.conditions: dict[str, Any] = body.get("Conditions") or {}
+        self.parameters: set[str] = set(body.get("Parameters") or {})
+        self._stack = stack
+
+    @functools.cached_property
+    def params(self) -> dict[str, str]:
+        """Parameter values and pseudo parameters (the stack is described only if asked)."""
+        stack = self._stack()
+        params = {p["ParameterKey"]: p.get("ResolvedValue") or p.get("ParameterValue") or ""
+                  for p in stack.get("Parameters") or []}
+        arn = (stack.get("StackId") or "").split(":")
+        if len(arn) > 4:
+            params.update({"AWS::Partition": arn[1], "AWS::Region": arn[3], "AWS::AccountId": arn[4]})
+        if stack.get("StackName"):
+            params["AWS::StackName"] = stack["StackName"]
+        if stack.get("StackId"):
+            params["AWS::StackId"] = stack["StackId"]
+        params["AWS::URLSuffix"] = "amazonaws.com"
+        return params
+
+    def text(self, value: Any, imports: Callable[[], dict[str, str]] | None = None) -> str:
+        """The text of a value: parameters, ``Fn::Sub`` variables, ``Fn::Join``, the taken
+        ``Fn::If`` branch and (given ``imports``) ``Fn::ImportValue`` filled in; a reference
+        to a resource stays ``${LogicalId}`` (as ``Fn::Sub`` writes it)."""
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, list):
+            return "".join(self.text(v, imports) for v in value)
+        if not isinstance(value, dict):
+            return ""
+        if len(value) == 1:
+            (fn, arg), = value.items()
+            if fn == "Ref":
+                return self._variable(arg, {}) if isinstance(arg, str) else ""
+            if fn == "Fn::Sub":
+                template, variables = (arg[0], arg[1]) if isinstance(arg, list) and len(arg) == 2 else (arg, {})
+                known = {k: self.text(v, imports) for k, v in (variables or {}).items()}
+                return _SUB_VARIABLE.sub(lambda m: self._variable(m.group(1), known),
+                                         template if isinstance(template, str) else "")
+            if fn == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
+                return str(arg[0]).join(self.text(v, imports) for v in arg[1])
+            if fn == "Fn::ImportValue":
+                return (imports() if imports else {}).get(self.text(arg), "")
+            if fn == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+                taken = self.holds(arg[0])
+                if taken is not None:
+                    return self.text(arg[1] if taken else arg[2], imports)
+        return " ".join(self.text(v, imports) for v in value.values())
+
+    def _variable(self, name: str, known: dict[str, str]) -> str:
+        """An ``Fn::Sub`` variable or ``Ref``: its given value, a (pseudo) parameter's, else
+        (a resource, or ``Logical.Attr``) ``${name}`` as written."""
+        if known.get(name):
+            return known[name]
+        if name in self.parameters or name.startswith("AWS::"):
+            return self.params.get(name) or "${%s}" % name
+        return "${%s}" % name
+
+    def holds(self, condition: Any) -> bool | None:
+        """A condition's truth from the parameters; None when it cannot be told."""
+        if isinstance(condition, str):
+            return self.holds(self.conditions.get(condition)) if condition in self.conditions else None
+        if not isinstance(condition, dict) or len(condition) != 1:
+            return None
+        (fn, arg), = condition.items()
+        if fn == "Condition":
+            return self.holds(arg)
+        if fn == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
+            left, right = self.text(arg[0]), self.text(arg[1])
+            return None if "${" in left + right else left == right
+        parts = [self.holds(c) for c in arg] if isinstance(arg, list) else [None]
+        if None in parts:
+            return None
+        if fn == "Fn::Not":
+            return not parts[0]
+        if fn == "Fn::And":
+            return all(parts)
+        if fn == "Fn::Or":
+            return any(parts)
+        return None
+
+    def import_names(self) -> set[str]:
+        """The export names the created resources import (resources whose condition is false
+        and ``Fn::If`` branches not taken left out, as CloudFormation does)."""
+        names: set[str] = set()
+
+        def walk(node: Any) -> None:
+            if isinstance(node, list):
+                for item in node:
+                    walk(item)
+            elif isinstance(node, dict):
+                if len(node) == 1 and "Fn::ImportValue" in node:
+                    name = self.text(node["Fn::ImportValue"])
+                    if name and "${" not in name:
+                        names.add(name)
+                    return
+                branches = node.get("Fn::If")
+                if len(node) == 1 and isinstance(branches, list) and len(branches) == 3:
+                    taken = self.holds(branches[0])
+                    if taken is not None:
+                        walk(branches[1] if taken else branches[2])
+                        return
+                for item in node.values():
+                    walk(item)
+        for spec in self.resources.values():
+            if not isinstance(spec, dict) or (spec.get("Condition") and self.holds(spec["Condition"]) is False):
+                continue
+            walk(spec.get("Properties"))
+        return names
+
+
 class _TemplateLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """A template's YAML with CloudFormation's short forms (``!Sub x`` -> ``{"Fn::Sub": x}``);
     libyaml's parser when PyYAML has it (ten times faster on a 50 KB template)."""
@@ -912,19 +1088,6 @@ def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict:
 
 
 _TemplateLoader.add_multi_constructor("!", _short_form)
-
-
-def _flatten(value: Any) -> str:
-    """The text of a template value, ``Ref`` written as ``${Name}`` (as ``Fn::Sub`` does)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        if set(value) == {"Ref"}:
-            return "${%s}" % value["Ref"]
-        return " ".join(_flatten(v) for v in value.values())
-    if isinstance(value, list):
-        return "".join(_flatten(v) for v in value)
-    return ""
 
 
 _GLOCK = threading.Lock()

@@ -522,3 +522,22 @@ def parse_api_policy(raw: str | None) -> dict | None:
             continue
         return json.loads(doc) if isinstance(doc, str) else doc
     return None
+
+
+# ---- cross-stack references -----------------------------------------------------------------
+def exports(inv: Inventory, names: set[str]) -> dict[str, str]:
+    """{name: value} of the CloudFormation exports named. No read answers one export by name
+    (ListImports gives the importers, not the value), so ListExports is paged, each page
+    read once, and paging stops as soon as every name is found: what the stack imports
+    bounds it, not how many exports the region holds (up to the page the last name is on)."""
+    found: dict[str, str] = {}
+    token = None
+    while set(names) - set(found):
+        resp = inv.call("cloudformation", "list_exports", **({"NextToken": token} if token else {}))
+        for e in (resp or {}).get("Exports", []):
+            if e.get("Name") in names:
+                found[e["Name"]] = e.get("Value", "")
+        token = (resp or {}).get("NextToken")
+        if not token:
+            break
+    return found
