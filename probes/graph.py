@@ -262,15 +262,15 @@ class Graph:
     def _ref(self, role: str, ids: set[str], followed: str, fallback: bool = True) -> _Resolved:
         """Resolve from referenced ids; a reference leaving the stack while the stack declares
         exactly one of the type keeps the stack's own (the mismatch is a finding in its
-        layer), unless the template imports it (``Fn::ImportValue``: it leaves the stack on
-        purpose). With no reference, entry-point roles fall back to the stack's only one."""
+        layer), unless the stack was given it (a parameter's value, or an ``Fn::ImportValue``:
+        it leaves the stack on purpose). With no reference, entry-point roles fall back to the stack's only one."""
         rtype = ROLES[role][0]
         ids = {i for i in ids if i}
         declared = self.declared(rtype)
         if ids:
             nodes = [self.node(rtype, i) for i in sorted(ids)]
             inside = [n for n in nodes if n.in_stack]
-            if not inside and len(declared) == 1 and not self._all_imported(ids):
+            if not inside and len(declared) == 1 and not self._passed_in(ids):
                 return _Resolved(declared[0].id, followed + "; the stack's own kept over the reference")
             return self._only(role, inside or nodes, followed)
         if fallback:
@@ -311,6 +311,13 @@ class Graph:
                     names |= self.deployed(stack_name).import_names()
                 self._imports = exports(self.inv, names) if names else {}
             return self._imports
+
+    def _passed_in(self, ids: set[str]) -> bool:
+        """Whether every id came into the stack on purpose: a parameter's value (a
+        ``List<...>`` parameter's item too) or an export the stack imports."""
+        given = [p.get("ParameterValue") or "" for p in (self.inv.stack().get("Parameters") or [])]
+        return bool(ids) and all(any(i in v.split(",") for v in given) for i in ids) \
+            or self._all_imported(ids)
 
     def _all_imported(self, ids: set[str]) -> bool:
         """Whether every id is the value of an export the stack imports."""

@@ -10,7 +10,8 @@ the api layer's (``expectations.api``): public paths and methods, throttling cei
 """
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
 from probes import evaluators, graph, jwt_check, reads
 from probes.inventory import Inventory
@@ -312,17 +313,24 @@ def _stage_name(inv: Inventory, stage: dict) -> str:
     return f"stage {stage.get('StageName')} of {_api_name(inv)}"
 
 
+def _on_stage(check: Callable[[Inventory, Any, dict, str], Finding]) -> Callable[[Inventory, Any], Finding]:
+    """A stage probe: ``check(inv, exp, stage, name)`` once the stage is read; its absence
+    is the finding otherwise."""
+    @functools.wraps(check)
+    def run(inv: Inventory, exp: Any) -> Finding:
+        stage = _stage(inv)
+        return stage if isinstance(stage, Finding) else check(inv, exp, stage, _stage_name(inv, stage))
+    return run
+
+
 @probe(layer="api", component="stage", needs=("http_api",),
        title="The HTTP API stage serves an existing deployment", severity="blocker", gate=True,
        remediation="Turn on automatic deployment (aws apigatewayv2 update-stage --api-id <api> --stage-name "
                    "<stage> --auto-deploy) or deploy the API to the stage (aws apigatewayv2 "
                    "create-deployment --api-id <api> --stage-name <stage>); route changes are not live "
                    "until deployed")
-def http_stage_deployed(inv: Inventory, exp: Any) -> Finding:
-    stage = _stage(inv)
-    if isinstance(stage, Finding):
-        return stage
-    name = _stage_name(inv, stage)
+@_on_stage
+def http_stage_deployed(inv: Inventory, exp: Any, stage: dict, name: str) -> Finding:
     evidence = {"AutoDeploy": bool(stage.get("AutoDeploy")), "DeploymentId": stage.get("DeploymentId")}
     problem = stage_deployment_problem(inv, stage)
     if problem:
@@ -339,11 +347,8 @@ def http_stage_deployed(inv: Inventory, exp: Any) -> Finding:
        title="The HTTP API stage publishes detailed CloudWatch metrics", severity="normal", challenge=10,
        remediation="Enable detailed metrics for the stage's routes (aws apigatewayv2 update-stage --api-id "
                    "<api> --stage-name <stage> --default-route-settings DetailedMetricsEnabled=true)")
-def http_stage_metrics(inv: Inventory, exp: Any) -> Finding:
-    stage = _stage(inv)
-    if isinstance(stage, Finding):
-        return stage
-    name = _stage_name(inv, stage)
+@_on_stage
+def http_stage_metrics(inv: Inventory, exp: Any, stage: dict, name: str) -> Finding:
     settings = stage.get("DefaultRouteSettings") or {}
     if not settings.get("DetailedMetricsEnabled"):
         return failed(name, "has detailed metrics disabled for its default route settings",
@@ -359,11 +364,8 @@ def http_stage_metrics(inv: Inventory, exp: Any) -> Finding:
                    "<api> --stage-name <stage> --default-route-settings ThrottlingBurstLimit=<n>,"
                    "ThrottlingRateLimit=<n>): 0 rejects every request with 429, unset leaves only the "
                    "account limit")
-def http_stage_throttling(inv: Inventory, exp: Any) -> Finding:
-    stage = _stage(inv)
-    if isinstance(stage, Finding):
-        return stage
-    name = _stage_name(inv, stage)
+@_on_stage
+def http_stage_throttling(inv: Inventory, exp: Any, stage: dict, name: str) -> Finding:
     max_burst, max_rate = exp.api.max_throttling_burst_limit, exp.api.max_throttling_rate_limit
     expected = f"0 < burst <= {max_burst} and 0 < rate <= {max_rate:g} req/s for the default route settings"
     settings = stage.get("DefaultRouteSettings") or {}
@@ -383,11 +385,8 @@ def http_stage_throttling(inv: Inventory, exp: Any) -> Finding:
        remediation="Set the stage's access log destination (a CloudWatch log group ARN) and format "
                    "(aws apigatewayv2 update-stage --access-log-settings DestinationArn=<arn>,"
                    "Format=<format>)")
-def http_stage_access_logging(inv: Inventory, exp: Any) -> Finding:
-    stage = _stage(inv)
-    if isinstance(stage, Finding):
-        return stage
-    name = _stage_name(inv, stage)
+@_on_stage
+def http_stage_access_logging(inv: Inventory, exp: Any, stage: dict, name: str) -> Finding:
     settings = stage.get("AccessLogSettings") or {}
     dest, fmt = settings.get("DestinationArn"), settings.get("Format")
     if not dest or not fmt:

@@ -281,3 +281,30 @@ def test_an_imported_nlb_named_by_the_vpc_link_is_the_nlb_not_the_stacks_own_alb
         explicit={"vpc_link": "link-1"})
     g = graph.of(inv)
     assert g.role("nlb") == nlb and not g.node("AWS::ElasticLoadBalancingV2::LoadBalancer", nlb).in_stack
+
+
+class ParameterInv(Inv):
+    """A stack given the shared NLB's ARN as a parameter."""
+
+    def __init__(self, *args: Any, nlb: str, **kw: Any):
+        super().__init__(*args, **kw)
+        self.nlb = nlb
+
+    def stack(self) -> dict:
+        return {"Parameters": [{"ParameterKey": "SharedNlbArn", "ParameterValue": self.nlb}]}
+
+
+def test_a_parameter_passed_nlb_is_the_nlb_not_the_stacks_own_nlb_decoy():
+    """A reference the stack was given (a parameter's value) leaves it on purpose, as an
+    import does; one that matches nothing given keeps the stack's own (drift, a finding)."""
+    shared = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/shared/1"
+    own = "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/spare/2"
+    answers = {"get_vpc_link": {"targetArns": [shared]},
+               ("describe_load_balancers", f'["{own}"]'): {"LoadBalancers": [{"Type": "network"}]},
+               ("describe_load_balancers", f'["{shared}"]'): {"LoadBalancers": [{"Type": "network"}]}}
+    resources = [("SpareNlb", "AWS::ElasticLoadBalancingV2::LoadBalancer", own),
+                 ("Link", "AWS::ApiGateway::VpcLink", "link-1")]
+    given = ParameterInv(resources, answers, explicit={"vpc_link": "link-1"}, nlb=shared)
+    assert graph.of(given).role("nlb") == shared
+    drifted = ParameterInv(resources, answers, explicit={"vpc_link": "link-1"}, nlb="arn:other")
+    assert graph.of(drifted).role("nlb") == own

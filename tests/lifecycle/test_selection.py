@@ -9,58 +9,37 @@ import uuid
 
 from fixtures import stack as stackmod
 from probes.aws import AwsSession
+from tests.reliability.test_readiness import TG_TEMPLATE
 
 from .test_lifecycle import CREDS, _run
 
-VPC = """
-  Vpc:
-    Type: AWS::EC2::VPC
-    Properties: {CidrBlock: 10.78.0.0/16}
-  Subnet:
-    Type: AWS::EC2::Subnet
-    Properties: {VpcId: !Ref Vpc, CidrBlock: 10.78.1.0/24}
+FLEET = """
+  {name}:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    Properties:
+      MinSize: "0"
+      MaxSize: "1"
+      DesiredCapacity: "0"
+      VPCZoneIdentifier: [!Ref Subnet]
+      LaunchTemplate: {{LaunchTemplateId: !Ref Template, Version: !GetAtt Template.LatestVersionNumber}}
 """
-STARTING = """AWSTemplateFormatVersion: "2010-09-09"
-Resources:""" + VPC + """
-  TargetGroup:
-    Type: AWS::ElasticLoadBalancingV2::TargetGroup
-    Properties: {VpcId: !Ref Vpc, Protocol: TCP, Port: 8080, HealthCheckIntervalSeconds: 30,
-                 HealthyThresholdCount: 10}
-Outputs:
-  TargetGroup: {Value: !Ref TargetGroup}
-  Subnet: {Value: !Ref Subnet}
-"""
-TWO_FLEETS = """AWSTemplateFormatVersion: "2010-09-09"
-Resources:""" + VPC + """
-  Template:
+# the readiness tests' target group, healthy 300 s (10 s at the emulator's clock) after its
+# first check, so the stack is still starting when the runs attach
+STARTING = TG_TEMPLATE.replace("HealthCheckIntervalSeconds: 10", "HealthCheckIntervalSeconds: 30") \
+    .replace("HealthyThresholdCount: 3", "HealthyThresholdCount: 10")
+# its VPC and subnet, and two fleets nothing tells apart
+TWO_FLEETS = TG_TEMPLATE.replace("Outputs:", """  Template:
     Type: AWS::EC2::LaunchTemplate
     Properties: {LaunchTemplateData: {ImageId: ami-0d27e0fb3bac4d724, InstanceType: t3.micro}}
-  BlueFleet:
-    Type: AWS::AutoScaling::AutoScalingGroup
-    Properties:
-      MinSize: "0"
-      MaxSize: "1"
-      DesiredCapacity: "0"
-      VPCZoneIdentifier: [!Ref Subnet]
-      LaunchTemplate: {LaunchTemplateId: !Ref Template, Version: !GetAtt Template.LatestVersionNumber}
-  GreenFleet:
-    Type: AWS::AutoScaling::AutoScalingGroup
-    Properties:
-      MinSize: "0"
-      MaxSize: "1"
-      DesiredCapacity: "0"
-      VPCZoneIdentifier: [!Ref Subnet]
-      LaunchTemplate: {LaunchTemplateId: !Ref Template, Version: !GetAtt Template.LatestVersionNumber}
-"""
+""" + FLEET.format(name="BlueFleet") + FLEET.format(name="GreenFleet") + "Outputs:")
 
 
-def _deploy(emulator, tmp_path, body: str, prefix: str) -> tuple[AwsSession, str, dict]:
+def _deploy(emulator, tmp_path, body: str, prefix: str) -> tuple[str, dict]:
     template = tmp_path / f"{prefix}.yaml"
     template.write_text(body)
     name = f"{prefix}-{uuid.uuid4().hex[:6]}"
     s = AwsSession("us-east-1", emulator.endpoint, allow_mutations=True, credentials=CREDS)
-    outputs = stackmod.deploy(s, template, name, {}, timeout=60, out=lambda _: None)
-    return s, name, outputs
+    return name, stackmod.deploy(s, template, name, {}, timeout=60, out=lambda _: None)
 
 
 def _attach(emulator, tmp_path, name: str, *args: str) -> tuple[int, str]:
@@ -70,7 +49,8 @@ def _attach(emulator, tmp_path, name: str, *args: str) -> tuple[int, str]:
 
 
 def test_a_young_stack_is_waited_for_only_by_a_selection_that_judges_what_starts(emulator, tmp_path):
-    s, name, outputs = _deploy(emulator, tmp_path, STARTING, "young")
+    name, outputs = _deploy(emulator, tmp_path, STARTING, "young")
+    s = AwsSession("us-east-1", emulator.endpoint, allow_mutations=True, credentials=CREDS)
     iid = s.client("ec2").run_instances(ImageId="ami-0d27e0fb3bac4d724", MinCount=1, MaxCount=1,
                                         SubnetId=outputs["Subnet"])["Instances"][0]["InstanceId"]
     s.client("elbv2").register_targets(TargetGroupArn=outputs["TargetGroup"], Targets=[{"Id": iid}])
@@ -84,7 +64,7 @@ def test_a_young_stack_is_waited_for_only_by_a_selection_that_judges_what_starts
 
 
 def test_only_the_selections_roles_are_resolved_before_probing(emulator, tmp_path):
-    _, name, _ = _deploy(emulator, tmp_path, TWO_FLEETS, "fleets")
+    name, _ = _deploy(emulator, tmp_path, TWO_FLEETS, "fleets")
 
     code, out = _attach(emulator, tmp_path, name, "-m", "dns")
     assert code == 0, out
