@@ -122,8 +122,8 @@ def test_teardown_survives_a_late_log_file(emulator, monkeypatch):
     statuses = [x["StackStatus"] for x in _all_stacks(s) if x["StackName"] == name]
     assert statuses == ["DELETE_COMPLETE"]
     assert len(calls) == 2
-    retry = [line for line in said if "attempt 1 of" in line]
-    assert retry and "BucketNotEmpty" in retry[0] and "retrying" in retry[0], said
+    retry = [line for line in said if "attempt 2 of" in line]
+    assert retry and "BucketNotEmpty" in retry[0] and "emptying again" in retry[0], said
 
 
 def test_a_delete_that_keeps_failing_names_what_is_left_and_the_command(emulator, monkeypatch):
