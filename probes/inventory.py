@@ -242,6 +242,12 @@ class Inventory:
         if tracked is not None:
             tracked.append(record)
 
+    def answers(self) -> list[tuple[tuple[str, str, str, str], Any]]:
+        """Every answer read so far, by its key (service, region, operation, params): what
+        the benchmark compares run for run."""
+        with self._lock:
+            return list(self._cache.items())
+
     def start_tracking(self) -> None:
         """Record this thread's reads from now on (probes may run on several threads)."""
         self._local.calls = []
