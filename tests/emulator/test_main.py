@@ -66,3 +66,22 @@ def test_standalone_refuses_an_unmodelled_type_through_cloudformation():
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0
+
+
+def test_a_busy_port_is_one_error_and_a_stop_takes_no_poll_interval():
+    import socket
+    import time
+
+    import pytest
+
+    from fixtures.emulator.server import start
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        with pytest.raises(RuntimeError, match="address already in use"):
+            start(port=busy.getsockname()[1])
+    emu = start()
+    began = time.monotonic()
+    emu.stop()
+    assert time.monotonic() - began < 0.3  # moto's own serve_forever polled every 0.5 s
