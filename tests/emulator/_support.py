@@ -146,3 +146,15 @@ def gone(call: Any, *codes: str) -> bool:
         return ("NotFound" in code or "NoSuch" in code or code in codes
                 or "does not exist" in str(exc) or "not found" in str(exc).lower())
     return False
+
+
+def http_default_route(api: str) -> dict[str, Any]:
+    """Template resources: an HTTP_PROXY integration of the HTTP API ``api`` (a logical id)
+    and the ``$default`` route to it (a deployment needs a route)."""
+    return {
+        "Backend": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
+            "ApiId": {"Ref": api}, "IntegrationType": "HTTP_PROXY", "IntegrationMethod": "GET",
+            "IntegrationUri": "https://example.com/"}},
+        "Any": {"Type": "AWS::ApiGatewayV2::Route", "Properties": {
+            "ApiId": {"Ref": api}, "RouteKey": "$default", "Target": {"Fn::Sub": "integrations/${Backend}"}}},
+    }

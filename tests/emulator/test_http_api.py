@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.emulator._support import ACCOUNT, REGION, Aws, create, gone, template, unique
+from tests.emulator._support import ACCOUNT, REGION, Aws, create, gone, http_default_route, template, unique
 from tests.emulator.test_models import _network
 
 
@@ -173,11 +173,7 @@ def test_quick_create_and_explicit_deployment(aws):
         "Quick": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
             "Name": unique("quick"), "ProtocolType": "HTTP", "Target": "https://example.com/backend"}},
         "Manual": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"Name": unique("manual"), "ProtocolType": "HTTP"}},
-        "Backend": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
-            "ApiId": {"Ref": "Manual"}, "IntegrationType": "HTTP_PROXY", "IntegrationMethod": "GET",
-            "IntegrationUri": "https://example.com/"}},
-        "Any": {"Type": "AWS::ApiGatewayV2::Route", "Properties": {
-            "ApiId": {"Ref": "Manual"}, "RouteKey": "$default", "Target": {"Fn::Sub": "integrations/${Backend}"}}},
+        **http_default_route("Manual"),
         "Prod": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {"ApiId": {"Ref": "Manual"}, "StageName": "prod"}},
         "Deploy": {"Type": "AWS::ApiGatewayV2::Deployment", "DependsOn": ["Any", "Prod"], "Properties": {
             "ApiId": {"Ref": "Manual"}, "StageName": "prod"}},

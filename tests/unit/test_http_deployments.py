@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator._support import Aws, create, template, unique
+from tests.emulator._support import Aws, create, http_default_route, template, unique
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +71,7 @@ def test_deployment_api_round_trip_and_refusals(aws):
 def test_cloudformation_deployment_is_served_by_its_stage(aws):
     res = {
         "Api": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"Name": unique("cfn"), "ProtocolType": "HTTP"}},
-        "Backend": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
-            "ApiId": {"Ref": "Api"}, "IntegrationType": "HTTP_PROXY", "IntegrationMethod": "GET",
-            "IntegrationUri": "https://example.com/"}},
-        "Any": {"Type": "AWS::ApiGatewayV2::Route", "Properties": {
-            "ApiId": {"Ref": "Api"}, "RouteKey": "$default", "Target": {"Fn::Sub": "integrations/${Backend}"}}},
+        **http_default_route("Api"),
         "Prod": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {
             "ApiId": {"Ref": "Api"}, "StageName": "prod",
             "DefaultRouteSettings": {"DetailedMetricsEnabled": True}}},
