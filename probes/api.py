@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from probes import graph, iam, reads
 from probes.expectations import Strict, layer_expectations
@@ -79,12 +80,35 @@ def _stage_defaults(stage: dict) -> dict | None:
 
 
 def _app_port(inv: Inventory, exp: Any) -> int | None:
+    """The port the NLB must listen on: the environment's ``api.app_port``, a stack parameter
+    named AppPort, else the one port the REST API's VPC_LINK integrations call (their URI's
+    port: the VPC link sends the request to that port of the NLB)."""
     if exp.api.app_port:
         return exp.api.app_port
     for p in inv.stack().get("Parameters", []):
         if p.get("ParameterKey") == "AppPort" and str(p.get("ParameterValue", "")).isdigit():
             return int(p["ParameterValue"])
-    return None
+    ports = integration_ports(inv)
+    return ports.pop() if len(ports) == 1 else None
+
+
+def integration_ports(inv: Inventory) -> set[int]:
+    """The NLB ports the REST API's VPC_LINK integrations call (a URI without a port calls
+    80, or 443 for https)."""
+    if not reads.rest_api_id(inv):
+        return set()
+    ports = set()
+    for res, verb, method in _methods(inv):
+        integ = _integration(inv, res, verb, method) or {}
+        if integ.get("connectionType") == "VPC_LINK" and integ.get("uri"):
+            ports.add(uri_port(integ["uri"]))
+    return ports
+
+
+def uri_port(uri: str) -> int:
+    """The port an integration URI calls."""
+    u = urlsplit(uri)
+    return u.port or (443 if u.scheme == "https" else 80)
 
 
 def _need_api(inv: Inventory) -> str:
@@ -411,38 +435,33 @@ def vpc_link_targets_nlb(inv: Inventory, exp: Any) -> list[Finding]:
 # The api layer judges the NLB as the back end of the API (REST or HTTP): a stack with a
 # load balancer and no API serves clients from it directly (not applicable here).
 @probe(concern="security", layer="api", component="nlb",
-       title="The NLB behind the VPC link is internal, of type network, in the app subnets",
+       title="The NLB behind the VPC link is internal, of type network, in private subnets",
        severity="critical", gate=True, challenge=2, needs=("rest_api|http_api", "nlb"),
-       remediation="Recreate the load balancer as an internal network load balancer in the "
-                   "private app subnets (scheme and type cannot be changed in place)")
+       remediation="Recreate the load balancer as an internal network load balancer in private "
+                   "subnets (scheme and type cannot be changed in place)")
 def nlb_internal(inv: Inventory, exp: Any) -> Finding:
+    """Private means no default route to an internet gateway: the app subnets, or subnets of
+    the NLB's own (a design of its own, not a fault)."""
     lb = reads.load_balancer(inv)
     if not lb:
         return absent("network load balancer", fix="Deploy the NLB or set resources.nlb")
     name = f"load balancer {lb.get('LoadBalancerName')} ({lb['LoadBalancerArn']})"
     subnets = sorted(z.get("SubnetId") for z in lb.get("AvailabilityZones", []) if z.get("SubnetId"))
-    app_subnets = set(reads.tiers(inv)["app"])
-    evidence = {"Scheme": lb.get("Scheme"), "Type": lb.get("Type"), "subnets": subnets,
-                "app_subnets": sorted(app_subnets)}
+    evidence = {"Scheme": lb.get("Scheme"), "Type": lb.get("Type"), "subnets": subnets}
     problems = []
     if lb.get("Type") != "network":
         problems.append(f"is of type {lb.get('Type')}")
     if lb.get("Scheme") != "internal":
         problems.append(f"is {lb.get('Scheme')}")
-    if app_subnets:
-        outside = [s for s in subnets if s not in app_subnets]
-        if outside:
-            problems.append(f"sits in subnet(s) {', '.join(outside)} outside the app subnets")
-    else:
-        public = [s for s in subnets if _has_internet_route(inv, s)]
-        if public:
-            problems.append(f"sits in public subnet(s) {', '.join(public)} (default route to "
-                            "an internet gateway)")
+    public = [s for s in subnets if _has_internet_route(inv, s)]
+    if public:
+        problems.append(f"sits in public subnet(s) {', '.join(public)} (default route to "
+                        "an internet gateway)")
     if problems:
         return failed(name, " and ".join(problems),
-                      "an internal network load balancer in the private app subnets", **evidence)
-    return passed(name, f"is an internal network load balancer in {', '.join(subnets)}",
-                  **evidence)
+                      "an internal network load balancer in private subnets", **evidence)
+    return passed(name, f"is an internal network load balancer in private subnets "
+                        f"{', '.join(subnets)}", **evidence)
 
 
 def _has_internet_route(inv: Inventory, subnet_id: str) -> bool:

@@ -349,7 +349,7 @@ def _secret_password(inv: Inventory, arn: str | None) -> str | None:
 def no_password_in_plaintext(inv: Inventory, exp: Any) -> list[Finding]:
     _, db = _db(inv)
     try:
-        password = _secret_password(inv, _secret_arn(db or {}))
+        password = _secret_password(inv, _secret_arn(db or {}, inv))
     except Exception:  # reading the value is best-effort; the shapes still apply
         password = None
     findings: list[Finding] = []

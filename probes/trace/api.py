@@ -4,8 +4,6 @@ HTTP API (API Gateway v2), its stage -> routes -> JWT authorizer -> user pool, a
 VPC_LINK integrations -> VPC link (v2) -> a listener of the NLB."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from probes import api as api_probes
 from probes import evaluators, graph, http_api, reads
 from probes.trace.engine import Blocked, Broken, Ctx
@@ -167,8 +165,7 @@ def integration(c: Ctx) -> tuple[str, str, str]:
                          integration=integ)
         # The host in the URI is only the Host header / TLS name (the VPC link decides where
         # the request goes); the port is where the NLB must listen.
-        uri = urlsplit(integ.get("uri") or "")
-        port = uri.port or (443 if uri.scheme == "https" else 80)
+        port = api_probes.uri_port(integ.get("uri") or "")
         if ports and port not in ports:
             raise Broken(f"{name} sends to port {port}", f"a listener port of the NLB {sorted(ports)}",
                          "Set the integration URI port to the listener port")

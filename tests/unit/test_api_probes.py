@@ -111,3 +111,15 @@ def test_throttling_absent_names_the_account_limit():
     inv = _inv(get_stage={"stageName": "prod", "deploymentId": "d1", "methodSettings": {}})
     f = api.stage_throttling(inv, EXP)
     assert not f.ok and "no stage-wide throttling" in f.message
+
+
+def test_nlb_in_private_subnets_of_its_own_passes():
+    """An NLB in dedicated private subnets (not the ASG's) is a design, not a fault."""
+    lb = {"LoadBalancerArn": NLB, "LoadBalancerName": "app", "Type": "network",
+          "Scheme": "internal", "AvailabilityZones": [{"SubnetId": "subnet-lb-a"}, {"SubnetId": "subnet-lb-b"}]}
+    tables = [{"Associations": [{"SubnetId": "subnet-lb-a"}, {"SubnetId": "subnet-lb-b"}],
+               "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1"}]}]
+    inv = _inv(describe_load_balancers={"LoadBalancers": [lb]}, describe_route_tables=tables)
+    inv.roles["vpc"] = "vpc-1"
+    f = api.nlb_internal(inv, EXP)
+    assert f.ok and "private subnets subnet-lb-a, subnet-lb-b" in f.message
