@@ -288,6 +288,14 @@ def cognito_authorizers_in_use(inv: Inventory, exp: Any) -> list[dict]:
     return sorted(in_use or auths, key=lambda a: a.get("name", ""))
 
 
+def cognito_methods(inv: Inventory, exp: Any) -> list[tuple[str, dict]]:
+    """(``VERB /path (resource id)``, method) of every protected method a Cognito authorizer
+    guards: with ``authorizationScopes`` such a method takes only an access token carrying
+    one of them; without, the ID token (or an access token)."""
+    return [(f"{verb} {res.get('path')} ({res.get('id')})", m) for res, verb, m in _methods(inv)
+            if m.get("authorizationType") == COGNITO and not _is_public(res, verb, exp)]
+
+
 def _user_pool_arn(inv: Inventory) -> str | None:
     pool = reads.user_pool(inv)
     return pool.get("Arn") if pool else None

@@ -18,6 +18,7 @@ import secrets
 import uuid
 from typing import Any, Callable, Iterator
 
+from probes import api as api_probes
 from probes import graph, http_api, jwt_check, reads
 from probes.api import cognito_authorizers_in_use
 from probes.expectations import Strict, layer_expectations
@@ -277,23 +278,33 @@ def _checks(inv: Inventory, exp: Any, client_id: str,
     requiring scopes the client may be granted through OAuth is left to that flow; one requiring
     only scopes the client can never be granted is checked, and fails."""
     cognito = [(key, use, "", {"client_id": client_id, "token_use": use}) for use, key in _BOTH_TOKENS]
-    if not http:
-        return cognito, []
     client = reads.user_pool_client(inv) or {}
     grantable = set(client.get("AllowedOAuthScopes") or []) | {SIGNIN_SCOPE}
     checks: list[tuple[str, str, str, dict]] = []
     oauth_only: list[str] = []
+
+    def scoped(scopes: list[str], where: str, rule: dict) -> None:
+        if SIGNIN_SCOPE in scopes or not grantable & set(scopes):
+            checks.append(("AccessToken", "access", f" for {where}", {**rule, "scopes": scopes}))
+        else:
+            oauth_only.append(where)
+
+    if not http:  # REST: a method with authorizationScopes takes only a scoped access token
+        methods = api_probes.cognito_methods(inv, exp)
+        if not methods or any(not m.get("authorizationScopes") for _, m in methods):
+            checks += cognito
+        for where, m in methods:
+            if m.get("authorizationScopes"):
+                scoped(m["authorizationScopes"], f"method {where}", {"client_id": client_id, "token_use": "access"})
+        return checks or cognito, oauth_only
     for aid, a in sorted(http_api.jwt_authorizers_in_use(inv, exp).items()):
         audience = http_api.jwt_audience(a or {})
-        scoped = http_api.scoped_routes(inv, exp, aid)
-        if len(scoped) < len(http_api.protected_jwt_routes(inv, exp, aid)):  # a route takes any token
+        routes = http_api.scoped_routes(inv, exp, aid)
+        if len(routes) < len(http_api.protected_jwt_routes(inv, exp, aid)):  # a route takes any token
             checks += [(key, use, f" by JWT authorizer {aid}", {"audience": audience}) for use, key in _BOTH_TOKENS]
-        for route in scoped:
-            scopes, where = route["AuthorizationScopes"], f"route {route.get('RouteKey')} ({route.get('RouteId')})"
-            if SIGNIN_SCOPE in scopes or not grantable & set(scopes):
-                checks.append(("AccessToken", "access", f" for {where}", {"audience": audience, "scopes": scopes}))
-            else:
-                oauth_only.append(where)
+        for route in routes:
+            scoped(route["AuthorizationScopes"], f"route {route.get('RouteKey')} ({route.get('RouteId')})",
+                   {"audience": audience})
     return checks or cognito, oauth_only
 
 
@@ -374,13 +385,13 @@ def _journey(inv: Inventory, exp: Any, credentials: Credentials) -> Finding:
                           step=exc.step, **evidence)
         expiry[key] = claims.get("exp")
     evidence["expires"] = expiry
-    accepted = "its Cognito authorizer's checks"
+    scoped = ", scopes" if any("scopes" in rule for *_, rule in checks) else ""
+    accepted = f"its Cognito authorizer's checks{' (token use' + scoped + ')' if scoped else ''}"
     if http:
-        accepted = "its JWT authorizer's checks (issuer, audience" + (
-            ", scopes" if any("scopes" in rule for *_, rule in checks) else "") + ")"
-        if oauth_only:
-            accepted += (f"; route(s) {', '.join(oauth_only)} require scopes granted only through the "
-                         "OAuth flow, not checked")
+        accepted = f"its JWT authorizer's checks (issuer, audience{scoped})"
+    if oauth_only:
+        accepted += (f"; {'route' if http else 'method'}(s) {', '.join(oauth_only)} require scopes "
+                     "granted only through the OAuth flow, not checked")
     return passed(name, f"signs in user {username} and gets ID and access tokens signed by a key "
                         f"of {url}, issued by {issuer} for client {client_id}, unexpired, passing "
                         f"{accepted}", **evidence)
@@ -395,8 +406,13 @@ _FIX_BY_STEP = {
     "signature": "The token was not signed by this pool: check auth.jwks_url and the pool id",
     "issuer": "The token's pool is not the stack's pool: use the app client of the stack's pool",
     "audience": "The token was issued to another app client: use the stack's app client id",
-    "token_use": "Send the ID token in the Authorization header (the authorizer has no scopes)",
+    "token_use": "Send the ID token in the Authorization header (a method with authorization scopes "
+                 "takes the access token instead)",
     "expiry": "Refresh the token; check the client's clock and token validity",
+    "scope": "The method requires a scope no token of this app client can carry: allow one of the "
+             "method's authorizationScopes in the client's AllowedOAuthScopes (OAuth flow), or change "
+             "the method's scopes (aws apigateway update-method --patch-operations "
+             "op=replace,path=/authorizationScopes,...) and redeploy",
 }
 # An HTTP API's JWT authorizer takes the ID or the access token alike, by audience and scopes.
 _HTTP_FIX_BY_STEP = {

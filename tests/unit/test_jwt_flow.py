@@ -127,3 +127,37 @@ def test_read_only_journey_without_credentials_names_the_variables(lab, stack, m
     outcome = _run(lab, stack, "auth.jwt_flow", allow_mutations=False)
     assert outcome.status == "skipped", outcome.summary()
     assert "STACKPROBE_TEST_USERNAME and STACKPROBE_TEST_PASSWORD" in outcome.summary()
+
+
+def _scope_protected_methods(stack, scope):
+    """Every Cognito-protected method of the stack's REST API now requires ``scope``
+    (UpdateMethod, as the console does); returns the undo."""
+    apigw, api = stack.client("apigateway"), stack.outputs["RestApiId"]
+    changed = [(r["id"], verb) for r in apigw.get_resources(restApiId=api, embed=["methods"])["items"]
+               for verb, m in (r.get("resourceMethods") or {}).items()
+               if m.get("authorizationType") == "COGNITO_USER_POOLS"]
+    for rid, verb in changed:
+        apigw.update_method(restApiId=api, resourceId=rid, httpMethod=verb,
+                            patchOperations=[{"op": "add", "path": "/authorizationScopes", "value": scope}])
+    assert changed
+    return changed
+
+
+def test_rest_journey_fails_at_the_scope_no_token_of_the_client_can_carry(lab, stack, monkeypatch):
+    """A method with authorizationScopes takes only an access token carrying one: a scope the
+    app client may never be granted fails the journey at the scope, naming the method."""
+    _env_user(stack, monkeypatch)
+    _scope_protected_methods(stack, "orders/write")
+    outcome = _run(lab, stack, "auth.jwt_flow", allow_mutations=False)
+    assert outcome.status == "failed", outcome.summary()
+    text = outcome.summary()
+    assert "scope" in text and "orders/write" in text and "/api/items" in text, text
+    assert "AllowedOAuthScopes" in outcome.findings[0].fix
+
+
+def test_rest_journey_leaves_a_scope_the_client_is_granted_through_oauth_to_that_flow(lab, stack, monkeypatch):
+    _env_user(stack, monkeypatch)
+    _scope_protected_methods(stack, "email")  # in the bundled client's AllowedOAuthScopes
+    outcome = _run(lab, stack, "auth.jwt_flow", allow_mutations=False)
+    assert outcome.status == "passed", outcome.summary()
+    assert "require scopes granted only through the" in outcome.summary()
