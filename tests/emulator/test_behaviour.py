@@ -372,3 +372,41 @@ def test_managed_policies_answer_by_their_fixed_ids_with_their_documented_conten
         got = cf.get_origin_request_policy(Id=pid)["OriginRequestPolicy"]["OriginRequestPolicyConfig"]
         for part in ("Name", "HeadersConfig", "CookiesConfig", "QueryStringsConfig"):
             assert got[part] == want[part], (pid, part)
+
+
+def test_the_front_door_builds_a_services_app_once_and_lists_moto_once():
+    """moto's dispatcher listed its package directory for every request under one global
+    lock; now once, and only a service's first app is built under the lock."""
+    import threading
+
+    from moto import backends
+    from moto.moto_server import werkzeug_app
+
+    from fixtures.emulator import install
+
+    install()
+    assert isinstance(backends.list_of_moto_modules(), frozenset)
+    assert "sts" in backends.list_of_moto_modules()
+    dispatcher = werkzeug_app.DomainDispatcherApplication(werkzeug_app.create_backend_app)
+    built: list[str] = []
+
+    def create_app(backend):  # type: ignore[no-untyped-def]
+        built.append(backend)
+        return f"app of {backend}"
+
+    dispatcher.create_app = create_app
+    environ = {"PATH_INFO": "/", "HTTP_HOST": "sts.us-east-1.amazonaws.com",
+               "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20261129/us-east-1/sts/aws4_request"}
+    start = threading.Barrier(8, timeout=10)
+    got: list[str] = []
+
+    def request() -> None:
+        start.wait()
+        got.append(dispatcher.get_application(dict(environ)))
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and set(got) == {f"app of {built[0]}"}

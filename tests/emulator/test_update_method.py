@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator._support import Aws, aws, emu, unique  # noqa: F401
+from tests.emulator._support import aws, emu, unique  # noqa: F401
 
 
 @pytest.fixture
-def method(aws: Aws):
+def method(aws):  # noqa: F811 - the fixture
     apigw = aws("apigateway")
     api = apigw.create_rest_api(name=unique("upd"))["id"]
     root = apigw.get_resources(restApiId=api)["items"][0]["id"]
@@ -24,7 +24,7 @@ def method(aws: Aws):
 
 def _update(apigw, api, root, *ops):
     return apigw.update_method(restApiId=api, resourceId=root, httpMethod="GET",
-                               patchOperations=[dict(zip(("op", "path", "value"), o)) for o in ops])
+                               patchOperations=[dict(zip(("op", "path", "value"), o, strict=True)) for o in ops])
 
 
 def test_scopes_are_added_and_removed(method):
