@@ -23,7 +23,7 @@ _SECRET_KEYS = re.compile(
 # Keys that look secret by name but only carry identifiers.
 _SAFE_KEYS = re.compile(r"(secret_?arn|secretarn|secret_?id|secretid|token_?use|"
                         r"tokenvalidityunits|.*tokenvalidity|.*_token_validity)$", re.IGNORECASE)
-_PATTERNS = [
+PATTERNS = [
     re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # JWT
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"(?i)(aws_secret_access_key\s*[=:]\s*)\S+"),
@@ -36,15 +36,24 @@ _PATTERNS = [
     re.compile(r"(?i)(X-Amz-Signature=)[0-9a-f]{16,}"),
 ]
 
+# Each pattern above matches only text holding one of these (lower-cased): text without
+# any of them is left to the registered values alone, without running the patterns.
+TRIGGERS = ("eyj", "bearer", "aws_secret_access_key", "password", "authorization",
+             "x-amz-security-token", "signature=")
+
 _lock = threading.Lock()
 _known: set[str] = set()
+_longest_first: list[str] = []  # _known, longest first (a secret holding another is masked whole)
 
 
 def register_secret(value: str | None) -> None:
     """Remember a secret value so it is masked wherever it later appears."""
+    global _longest_first
     if value and len(value) >= 4:
         with _lock:
-            _known.add(value)
+            if value not in _known:
+                _known.add(value)
+                _longest_first = sorted(_known, key=len, reverse=True)
 
 
 def redact(value: Any) -> Any:
@@ -66,12 +75,13 @@ def _is_secret_key(key: Any) -> bool:
 
 
 def _redact_text(text: str) -> str:
-    with _lock:
-        known = sorted(_known, key=len, reverse=True)
-    for secret in known:
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, MASK)
-    for pattern in _PATTERNS:
+    low = text.lower()
+    if not any(t in low for t in TRIGGERS):
+        return text
+    for pattern in PATTERNS:
         if pattern.groups:
             text = pattern.sub(lambda m: m.group(1) + MASK, text)
         else:

@@ -25,3 +25,19 @@ def test_http_credentials_and_escaped_json():
     escaped = '"{\\"username\\": \\"app\\", \\"password\\": \\"s3cr3tValue\\"}"'
     assert "s3cr3tValue" not in redact(escaped)
     assert "X-Amz-Signature=" + MASK in redact("https://b.s3/k?X-Amz-Signature=" + "cd34" * 16)
+
+
+def test_every_pattern_has_a_trigger_that_text_must_hold_to_be_scanned():
+    """Text holding none of the triggers skips the patterns: a pattern added without its
+    trigger would silently never run."""
+    from probes import redact
+
+    for pattern in redact.PATTERNS:
+        assert any(t in pattern.pattern.lower() for t in redact.TRIGGERS), pattern.pattern
+
+
+def test_text_without_triggers_still_loses_registered_secrets():
+    from probes.redact import MASK, redact, register_secret
+
+    register_secret("plain-s3cr3t-value")
+    assert redact("connect with plain-s3cr3t-value now") == f"connect with {MASK} now"
