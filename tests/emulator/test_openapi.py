@@ -295,3 +295,186 @@ def test_graph_follows_an_api_defined_only_by_its_body(aws, emulator):
     assert g.role("nlb") == stack.physical("Nlb") and "targetArns" in g.followed("nlb")
     assert g.role("user_pool") == stack.physical("Pool") and "authorizers" in g.followed("user_pool")
     stack.delete()
+
+
+# ---- HTTP APIs (AWS::ApiGatewayV2::Api Body) ----------------------------------------------
+_PRIVATE = "#/components/x-amazon-apigateway-integrations/private"
+
+
+def _http_openapi() -> dict:
+    return {
+        "openapi": "3.0.1",
+        "info": {"title": "kiosk-http", "description": "kiosk", "version": "2"},
+        "x-amazon-apigateway-cors": {"allowOrigins": ["https://example.com"], "allowMethods": ["GET"]},
+        "components": {
+            "securitySchemes": {
+                "cognito": {"type": "oauth2", "flows": {}, "x-amazon-apigateway-authorizer": {
+                    "type": "jwt", "identitySource": "$request.header.Authorization",
+                    "jwtConfiguration": {
+                        "issuer": {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${Pool}"},
+                        "audience": [{"Ref": "Client"}]}}},
+                "lambda": {"type": "apiKey", "name": "Authorization", "in": "header",
+                           "x-amazon-apigateway-authorizer": {
+                               "type": "request", "identitySource": "$request.header.Auth, $request.querystring.q",
+                               "authorizerUri": _LAMBDA_URI, "authorizerPayloadFormatVersion": "2.0",
+                               "enableSimpleResponses": True}},
+                "iam": {"type": "apiKey", "name": "Authorization", "in": "header",
+                        "x-amazon-apigateway-authtype": "awsSigv4"}},
+            "x-amazon-apigateway-integrations": {"private": {
+                "type": "http_proxy", "httpMethod": "ANY", "connectionType": "VPC_LINK",
+                "connectionId": {"Ref": "Link"}, "uri": {"Ref": "Listener"}, "payloadFormatVersion": "1.0",
+                "timeoutInMillis": 10000}}},
+        "paths": {
+            "/items": {"get": {"security": [{"cognito": ["items/read"]}],
+                               "x-amazon-apigateway-integration": {"$ref": _PRIVATE}}},
+            "/health": {"get": {"x-amazon-apigateway-integration": {"$ref": _PRIVATE}}},
+            "/admin": {"post": {"security": [{"lambda": []}],
+                                "x-amazon-apigateway-integration": {
+                                    "type": "aws_proxy", "httpMethod": "POST", "uri": _LAMBDA,
+                                    "payloadFormatVersion": "2.0"}},
+                       "delete": {"security": [{"iam": []}],
+                                  "x-amazon-apigateway-integration": {"$ref": _PRIVATE}}},
+            "$default": {"x-amazon-apigateway-any-method": {"x-amazon-apigateway-integration": {
+                "type": "http_proxy", "httpMethod": "ANY", "uri": "https://example.com/"}}},
+        },
+    }
+
+
+def _http_resources(body: dict | None = None, **api_props) -> dict:
+    res = _network()
+    res.update({
+        "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+            "GroupDescription": "link", "VpcId": {"Ref": "Vpc"}}},
+        "Nlb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {
+            "Type": "network", "Scheme": "internal", "Subnets": [{"Ref": "Subnet0"}, {"Ref": "Subnet1"}]}},
+        "Tg": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {
+            "Protocol": "TCP", "Port": 8080, "VpcId": {"Ref": "Vpc"}, "TargetType": "instance"}},
+        "Listener": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {
+            "LoadBalancerArn": {"Ref": "Nlb"}, "Protocol": "TCP", "Port": 80,
+            "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": "Tg"}}]}},
+        "Pool": {"Type": "AWS::Cognito::UserPool", "Properties": {}},
+        "Client": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "Pool"}}},
+        "Link": {"Type": "AWS::ApiGatewayV2::VpcLink", "Properties": {
+            "Name": unique("link"), "SubnetIds": [{"Ref": "Subnet0"}, {"Ref": "Subnet1"}],
+            "SecurityGroupIds": [{"Ref": "Sg"}]}},
+        "Http": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
+            "Body": _http_openapi() if body is None else body, **api_props}},
+        "Default": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {
+            "ApiId": {"Ref": "Http"}, "StageName": "$default", "AutoDeploy": True}},
+    })
+    return res
+
+
+_HTTP_OUT = {"Api": {"Ref": "Http"}, "Link": {"Ref": "Link"}, "Listener": {"Ref": "Listener"},
+             "Pool": {"Ref": "Pool"}, "Client": {"Ref": "Client"}}
+
+
+def test_http_api_body_imports_routes_integrations_and_authorizers(aws):
+    stack = create(aws, template(_http_resources(), outputs=_HTTP_OUT))
+    out = stack.outputs
+    v2 = aws("apigatewayv2")
+    api = v2.get_api(ApiId=out["Api"])
+    assert api["ProtocolType"] == "HTTP" and api["Name"] == "kiosk-http" and api["Description"] == "kiosk"
+    assert api["CorsConfiguration"]["AllowOrigins"] == ["https://example.com"]
+    routes = {r["RouteKey"]: r for r in v2.get_routes(ApiId=out["Api"])["Items"]}
+    # (moto 5.2.5 has no GetAuthorizers for HTTP APIs: each route's authorizer is read)
+    auths = {a["Name"]: a for a in (v2.get_authorizer(ApiId=out["Api"], AuthorizerId=r["AuthorizerId"])
+                                    for r in routes.values() if r.get("AuthorizerId"))}
+    jwt = auths["cognito"]
+    assert jwt["AuthorizerType"] == "JWT" and jwt["IdentitySource"] == ["$request.header.Authorization"]
+    assert jwt["JwtConfiguration"] == {
+        "Issuer": f"https://cognito-idp.{REGION}.amazonaws.com/{out['Pool']}", "Audience": [out["Client"]]}
+    lam = auths["lambda"]
+    assert lam["AuthorizerType"] == "REQUEST" and lam["AuthorizerUri"] == _LAMBDA_URI
+    assert lam["IdentitySource"] == ["$request.header.Auth", "$request.querystring.q"]
+    assert lam["AuthorizerPayloadFormatVersion"] == "2.0" and lam["EnableSimpleResponses"] is True
+
+    integs = {i["IntegrationId"]: i for i in v2.get_integrations(ApiId=out["Api"])["Items"]}
+    assert set(routes) == {"GET /items", "GET /health", "POST /admin", "DELETE /admin", "$default"}
+    items = routes["GET /items"]
+    assert items["AuthorizationType"] == "JWT" and items["AuthorizerId"] == jwt["AuthorizerId"]
+    assert items["AuthorizationScopes"] == ["items/read"]
+    private = integs[items["Target"].split("/")[1]]
+    assert private["IntegrationType"] == "HTTP_PROXY" and private["ConnectionType"] == "VPC_LINK"
+    assert private["ConnectionId"] == out["Link"] and private["IntegrationUri"] == out["Listener"]
+    assert private["PayloadFormatVersion"] == "1.0" and private["TimeoutInMillis"] == 10000
+    # one integration per reusable x-amazon-apigateway-integrations entry
+    assert routes["GET /health"]["Target"] == items["Target"] == routes["DELETE /admin"]["Target"]
+    assert routes["GET /health"]["AuthorizationType"] == "NONE"
+    admin = routes["POST /admin"]
+    assert admin["AuthorizationType"] == "CUSTOM" and admin["AuthorizerId"] == lam["AuthorizerId"]
+    assert integs[admin["Target"].split("/")[1]]["IntegrationType"] == "AWS_PROXY"
+    assert routes["DELETE /admin"]["AuthorizationType"] == "AWS_IAM"
+    assert integs[routes["$default"]["Target"].split("/")[1]]["IntegrationUri"] == "https://example.com/"
+    assert len(integs) == 3
+
+    body = _http_openapi()
+    del body["paths"]["/health"]
+    stack.update(template(_http_resources(body=body), outputs=_HTTP_OUT))
+    assert stack.outputs["Api"] == out["Api"]  # reimported in place
+    assert "GET /health" not in {r["RouteKey"] for r in v2.get_routes(ApiId=out["Api"])["Items"]}
+    stack.delete()
+    assert gone(lambda: v2.get_api(ApiId=out["Api"]))
+
+
+def _http_mutated(path: list, value) -> dict:
+    body = _http_openapi()
+    node = body
+    for key in path[:-1]:
+        node = node[key]
+    if value is _DROP:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return body
+
+
+_SCHEMES = ["components", "securitySchemes"]
+_PRIVATE_PATH = ["components", "x-amazon-apigateway-integrations", "private"]
+
+
+@pytest.mark.parametrize("body, reason", [
+    (_http_mutated(["openapi"], _DROP) | {"swagger": "2.0"}, "HTTP APIs import OpenAPI 3.0 definitions"),
+    (_http_mutated([*_SCHEMES, "cognito", "x-amazon-apigateway-authorizer", "jwtConfiguration"], _DROP),
+     "JwtConfiguration with an Issuer is required"),
+    (_http_mutated([*_SCHEMES, "cognito", "x-amazon-apigateway-authorizer", "identitySource"], _DROP),
+     "IdentitySource is required for JWT authorizers"),
+    (_http_mutated([*_SCHEMES, "cognito", "x-amazon-apigateway-authorizer", "type"], "cognito_user_pools"),
+     "Invalid authorizer type 'cognito_user_pools'"),
+    (_http_mutated([*_PRIVATE_PATH, "uri"], "http://internal.example.com/"),
+     "for a private integration"),
+    (_http_mutated([*_PRIVATE_PATH, "connectionId"], "nolink1"), "nolink1"),
+    (_http_mutated([*_PRIVATE_PATH, "type"], "http"), "Integration type HTTP is not supported for HTTP APIs"),
+    (_http_mutated(["paths", "/admin", "post", "security"], [{"lambda": ["x"]}]),
+     "AuthorizationScopes are supported only for JWT authorizers"),
+    (_http_mutated(["paths", "/health", "get", "security"], [{"nobody": []}]),
+     "security scheme 'nobody' is not defined"),
+    (_http_mutated(["paths", "$default", "get"], {}), "the $default path takes only"),
+    (_http_mutated(["x-amazon-apigateway-policy"], {}), "does not import x-amazon-apigateway-policy"),
+], ids=["swagger2", "jwt-no-config", "jwt-no-identity", "authorizer-type", "private-uri", "unknown-link",
+        "rest-only-type", "scopes-not-jwt", "undefined-scheme", "default-verb", "unmodelled-extension"])
+def test_what_the_http_import_refuses_fails_the_api(aws, body, reason):
+    before = [a["ApiId"] for a in aws("apigatewayv2").get_apis()["Items"] if a["Name"] == "kiosk-http"]
+    stack = create(aws, template(_http_resources(body=body)), expect="ROLLBACK_COMPLETE")
+    failure = stack.failure()
+    assert failure.startswith("Http CREATE_FAILED") and reason in failure, failure
+    after = [a["ApiId"] for a in aws("apigatewayv2").get_apis()["Items"] if a["Name"] == "kiosk-http"]
+    assert after == before  # no half-imported API stays behind
+
+
+def test_graph_follows_an_http_api_defined_only_by_its_body(aws, emulator):
+    """The graph follows the imported HTTP API: routes' VPC_LINK integration -> the VPC link and
+    the listener -> the NLB; the JWT authorizer's issuer -> the user pool."""
+    from probes import graph
+    from probes.aws import AwsSession
+    from probes.inventory import Inventory
+    from tests.conftest import CREDS
+
+    stack = create(aws, template(_http_resources(), outputs=_HTTP_OUT))
+    session = AwsSession("us-east-1", emulator.endpoint, allow_mutations=False, credentials=CREDS)
+    g = graph.of(Inventory(session, stack.name))
+    assert g.role("rest_api") is None and g.role("http_api") == stack.outputs["Api"]
+    assert g.role("http_vpc_link") == stack.outputs["Link"]
+    assert g.role("nlb") == stack.physical("Nlb") and "listener ARNs" in g.followed("nlb")
+    assert g.role("user_pool") == stack.outputs["Pool"] and "issuer" in g.followed("user_pool")
+    stack.delete()
