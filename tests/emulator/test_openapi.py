@@ -229,8 +229,9 @@ def test_body_s3_location_and_update_overwrites(aws):
     stack.delete()
 
 
-def _mutated(path: list, value) -> dict:
-    body = _openapi3()
+def _mutated(path: list, value, make=_openapi3) -> dict:
+    """A fresh definition from ``make`` with the value at ``path`` replaced (or dropped)."""
+    body = make()
     node = body
     for key in path[:-1]:
         node = node[key]
@@ -341,22 +342,13 @@ def _http_openapi() -> dict:
 
 
 def _http_resources(body: dict | None = None, **api_props) -> dict:
-    res = _network()
+    """test_http_api's network, NLB listener, user pool + client and VPC link (v2), with an API
+    defined only by its Body and a $default stage."""
+    from tests.emulator.test_http_api import _resources as http_api_resources
+
+    res = {k: v for k, v in http_api_resources().items()
+           if k not in ("Http", "Jwt", "Private", "Items", "Health", "Default", "Logs")}
     res.update({
-        "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
-            "GroupDescription": "link", "VpcId": {"Ref": "Vpc"}}},
-        "Nlb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "Properties": {
-            "Type": "network", "Scheme": "internal", "Subnets": [{"Ref": "Subnet0"}, {"Ref": "Subnet1"}]}},
-        "Tg": {"Type": "AWS::ElasticLoadBalancingV2::TargetGroup", "Properties": {
-            "Protocol": "TCP", "Port": 8080, "VpcId": {"Ref": "Vpc"}, "TargetType": "instance"}},
-        "Listener": {"Type": "AWS::ElasticLoadBalancingV2::Listener", "Properties": {
-            "LoadBalancerArn": {"Ref": "Nlb"}, "Protocol": "TCP", "Port": 80,
-            "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": "Tg"}}]}},
-        "Pool": {"Type": "AWS::Cognito::UserPool", "Properties": {}},
-        "Client": {"Type": "AWS::Cognito::UserPoolClient", "Properties": {"UserPoolId": {"Ref": "Pool"}}},
-        "Link": {"Type": "AWS::ApiGatewayV2::VpcLink", "Properties": {
-            "Name": unique("link"), "SubnetIds": [{"Ref": "Subnet0"}, {"Ref": "Subnet1"}],
-            "SecurityGroupIds": [{"Ref": "Sg"}]}},
         "Http": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
             "Body": _http_openapi() if body is None else body, **api_props}},
         "Default": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {
@@ -418,15 +410,7 @@ def test_http_api_body_imports_routes_integrations_and_authorizers(aws):
 
 
 def _http_mutated(path: list, value) -> dict:
-    body = _http_openapi()
-    node = body
-    for key in path[:-1]:
-        node = node[key]
-    if value is _DROP:
-        del node[path[-1]]
-    else:
-        node[path[-1]] = value
-    return body
+    return _mutated(path, value, _http_openapi)
 
 
 _SCHEMES = ["components", "securitySchemes"]
