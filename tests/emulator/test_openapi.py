@@ -34,6 +34,12 @@ def _openapi3() -> dict:
             "Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke",
             "Resource": {"Fn::Sub": "arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:*"}}]},
         "security": [{"cognito": ["orders/read"]}],
+        "x-amazon-apigateway-request-validators": {
+            "all": {"validateRequestBody": True, "validateRequestParameters": True},
+            "params": {"validateRequestBody": False, "validateRequestParameters": True}},
+        "x-amazon-apigateway-request-validator": "params",
+        "x-amazon-apigateway-gateway-responses": {"DEFAULT_4XX": {
+            "statusCode": 400, "responseTemplates": {"application/json": "{\"message\": $context.error.messageString}"}}},
         "components": {
             "schemas": {"Order": {"type": "object", "properties": {"id": {"type": "string"}}}},
             "securitySchemes": {
@@ -73,7 +79,7 @@ def _openapi3() -> dict:
                         "x-amazon-apigateway-integration": {
                             "type": "http", "httpMethod": "PUT", "uri": "https://example.com/orders",
                             "responses": {"2\\d{2}": {"statusCode": "200"}}}}},
-            "/fn": {"post": {"security": [{"request": []}],
+            "/fn": {"post": {"security": [{"request": []}], "x-amazon-apigateway-request-validator": "all",
                              "x-amazon-apigateway-integration": {
                                  "type": "aws_proxy", "httpMethod": "POST", "uri": _LAMBDA_URI}}},
             "/queue": {"post": {"security": [],
@@ -132,6 +138,11 @@ def test_openapi3_body_imports_paths_integrations_authorizers_and_extensions(aws
     assert auths["request"]["type"] == "REQUEST"
     assert auths["request"]["identitySource"] == "method.request.header.Auth, method.request.querystring.q"
     assert [m["name"] for m in apigw.get_models(restApiId=out["Api"])["items"]] == ["Order"]
+    validators = {v["name"]: v for v in apigw.get_request_validators(restApiId=out["Api"])["items"]}
+    assert validators["all"]["validateRequestBody"] is True
+    assert validators["params"]["validateRequestBody"] is False
+    gw = apigw.get_gateway_response(restApiId=out["Api"], responseType="DEFAULT_4XX")
+    assert gw["statusCode"] == "400" and "messageString" in gw["responseTemplates"]["application/json"]
 
     m = _methods(aws, out["Api"])
     assert set(m) == {"GET /", "GET /orders/{id}", "PUT /orders/{id}", "POST /fn", "POST /queue",
@@ -159,6 +170,8 @@ def test_openapi3_body_imports_paths_integrations_authorizers_and_extensions(aws
     fn = m["POST /fn"]
     assert fn["authorizationType"] == "CUSTOM" and fn["authorizerId"] == auths["request"]["id"]
     assert fn["methodIntegration"]["type"] == "AWS_PROXY" and fn["methodIntegration"]["uri"] == _LAMBDA_URI
+    assert fn["requestValidatorId"] == validators["all"]["id"]  # the method's own validator
+    assert root["requestValidatorId"] == validators["params"]["id"]  # the API-wide one
     queue = m["POST /queue"]  # `security: []` opts out of the API-wide requirement
     assert queue["authorizationType"] == "NONE" and queue["methodIntegration"]["type"] == "AWS"
     assert queue["methodIntegration"]["credentials"] == f"arn:aws:iam::{ACCOUNT}:role/sqs"
@@ -262,11 +275,13 @@ _ORDER = ["paths", "/orders/{id}", "get", "x-amazon-apigateway-integration"]
               _DROP), "providerARNs is required"),
     (_mutated(["openapi"], "1.0"), "Invalid OpenAPI input"),
     (_mutated(["paths", "/{proxy+}", "trace"], {}), "Invalid HTTP method"),
-    (_mutated(["x-amazon-apigateway-gateway-responses"], {}),
-     "does not import x-amazon-apigateway-gateway-responses"),
+    (_mutated(["x-amazon-apigateway-request-validator"], "strict"), "request validator 'strict' is not defined"),
+    (_mutated(["x-amazon-apigateway-gateway-responses"], {"DEFAULT_3XX": {}}),
+     "Invalid gateway response type 'DEFAULT_3XX'"),
+    (_mutated(["x-amazon-apigateway-documentation"], {}), "does not import x-amazon-apigateway-documentation"),
 ], ids=["integration-type", "vpc-link-no-id", "vpc-link-unknown", "passthrough", "mapping", "http-method",
         "timeout", "undefined-scheme", "authorizer-type", "cognito-no-pool", "version", "verb",
-        "unmodelled-extension"])
+        "undefined-validator", "gateway-response-type", "unmodelled-extension"])
 def test_what_the_import_refuses_fails_the_api(aws, body, reason):
     before = len(_named(aws, "orders"))
     stack = create(aws, template(_resources(body=body)), expect="ROLLBACK_COMPLETE")
