@@ -76,6 +76,8 @@ def _openapi3() -> dict:
                             "passthroughBehavior": "when_no_match", "timeoutInMillis": 10000,
                             "requestParameters": {"integration.request.path.id": "method.request.path.id"}}},
                 "put": {"security": [{"token": []}, {"key": []}],
+                        "requestBody": {"content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/Order"}}}},
                         "x-amazon-apigateway-integration": {
                             "type": "http", "httpMethod": "PUT", "uri": "https://example.com/orders",
                             "responses": {"2\\d{2}": {"statusCode": "200"}}}}},
@@ -166,6 +168,7 @@ def test_openapi3_body_imports_paths_integrations_authorizers_and_extensions(aws
     put = m["PUT /orders/{id}"]
     assert put["authorizationType"] == "CUSTOM" and put["authorizerId"] == auths["token"]["id"]
     assert put["apiKeyRequired"] is True and put["methodIntegration"]["type"] == "HTTP"
+    assert put["requestModels"] == {"application/json": "Order"}
     assert put["methodIntegration"]["integrationResponses"]["200"]["selectionPattern"] == "2\\d{2}"
     fn = m["POST /fn"]
     assert fn["authorizationType"] == "CUSTOM" and fn["authorizerId"] == auths["request"]["id"]
@@ -204,6 +207,7 @@ def test_swagger2_body_as_yaml_text_with_name_override(aws):
     body["securityDefinitions"].pop("token")
     body["securityDefinitions"].pop("request")
     body["paths"]["/orders/{id}"].pop("put")
+    body["paths"]["/orders/{id}"]["get"]["responses"]["200"]["schema"] = {"$ref": "#/definitions/Order"}
     res["Api"]["Properties"] = {"Name": "renamed", "Body": {"Fn::Sub": yaml.safe_dump(body)}}
     stack = create(aws, template(res, outputs={"Api": {"Ref": "Api"}, "Link": {"Ref": "Link"},
                                                "Pool": {"Fn::GetAtt": ["Pool", "Arn"]}}))
@@ -213,6 +217,7 @@ def test_swagger2_body_as_yaml_text_with_name_override(aws):
     get = m["GET /orders/{id}"]
     assert get["authorizationType"] == "COGNITO_USER_POOLS"
     assert get["methodIntegration"]["connectionId"] == out["Link"]
+    assert get["methodResponses"]["200"]["responseModels"] == {"application/json": "Order"}
     (auth,) = aws("apigateway").get_authorizers(restApiId=out["Api"])["items"]
     assert auth["providerARNs"] == [out["Pool"]] and get["authorizerId"] == auth["id"]
     stack.delete()
@@ -278,10 +283,12 @@ _ORDER = ["paths", "/orders/{id}", "get", "x-amazon-apigateway-integration"]
     (_mutated(["x-amazon-apigateway-request-validator"], "strict"), "request validator 'strict' is not defined"),
     (_mutated(["x-amazon-apigateway-gateway-responses"], {"DEFAULT_3XX": {}}),
      "Invalid gateway response type 'DEFAULT_3XX'"),
+    (_mutated(["paths", "/orders/{id}", "put", "requestBody", "content", "application/json", "schema"],
+              {"$ref": "#/components/schemas/Missing"}), "Unable to resolve the reference #/components/schemas/Missing"),
     (_mutated(["x-amazon-apigateway-documentation"], {}), "does not import x-amazon-apigateway-documentation"),
 ], ids=["integration-type", "vpc-link-no-id", "vpc-link-unknown", "passthrough", "mapping", "http-method",
         "timeout", "undefined-scheme", "authorizer-type", "cognito-no-pool", "version", "verb",
-        "undefined-validator", "gateway-response-type", "unmodelled-extension"])
+        "undefined-validator", "gateway-response-type", "missing-model", "unmodelled-extension"])
 def test_what_the_import_refuses_fails_the_api(aws, body, reason):
     before = len(_named(aws, "orders"))
     stack = create(aws, template(_resources(body=body)), expect="ROLLBACK_COMPLETE")
