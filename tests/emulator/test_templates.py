@@ -200,6 +200,8 @@ def test_nested_stack_outputs_in_getatt_and_reexport(aws):
     child_id = stack.physical("Child")
     assert child_id.startswith("arn:aws:cloudformation:") and f"stack/{name}-Child-" in child_id  # Ref is the id
     child = aws("cloudformation").describe_stacks(StackName=child_id)["Stacks"][0]
+    assert child["ParentId"] == child["RootId"] == stack.stack_id
+    assert "ParentId" not in stack.describe() and "RootId" not in stack.describe()
     topic = {o["OutputKey"]: o["OutputValue"] for o in child["Outputs"]}["TopicArn"]
     assert stack.outputs == {"Topic": topic, "Port": "8080"}
     exports = {e["Name"]: e["Value"] for e in aws("cloudformation").list_exports()["Exports"]}
