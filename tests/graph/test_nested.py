@@ -112,3 +112,18 @@ def test_a_dynamic_reference_through_a_childs_parameter_is_the_siblings_secret()
     inv = _two_children("orders", APP)
     assert graph.of(inv).role("db_secret") == DATA_SECRET
     assert APP in inv.stacks
+
+
+def test_a_hosted_zone_the_root_gives_its_edge_child_is_the_hosted_zone():
+    """The root has no HostedZoneId parameter: it hands its edge child a zone id of its
+    own. The role is read from the child's parameters, not left unfound in the root."""
+    edge = "arn:aws:cloudformation:us-east-1:1:stack/their-stack-Edge-3/e"
+    inv = NestedInv([], {}, {ROOT: {"Environment": "prod"}, edge: {"HostedZoneId": "Z0123EDGE"}, DATA: {}})
+    assert graph.of(inv).role("hosted_zone") == "Z0123EDGE"
+    assert edge in inv.stacks
+    # The root's own parameter, when it has one, is the answer, with no child read.
+    root_has = NestedInv([], {}, {ROOT: {"HostedZoneId": "Z0ROOT"}, edge: {"HostedZoneId": "Z0123EDGE"}})
+    assert graph.of(root_has).role("hosted_zone") == "Z0ROOT" and not root_has.stacks
+    # Children that disagree name no zone (the stack's own hosted zone, if any, is then taken).
+    split = NestedInv([], {}, {ROOT: {}, edge: {"HostedZoneId": "Z0A"}, DATA: {"HostedZoneId": "Z0B"}})
+    assert graph.of(split).role("hosted_zone") is None
