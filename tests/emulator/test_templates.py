@@ -200,8 +200,6 @@ def test_nested_stack_outputs_in_getatt_and_reexport(aws):
     child_id = stack.physical("Child")
     assert child_id.startswith("arn:aws:cloudformation:") and f"stack/{name}-Child-" in child_id  # Ref is the id
     child = aws("cloudformation").describe_stacks(StackName=child_id)["Stacks"][0]
-    assert child["ParentId"] == child["RootId"] == stack.stack_id
-    assert "ParentId" not in stack.describe() and "RootId" not in stack.describe()
     topic = {o["OutputKey"]: o["OutputValue"] for o in child["Outputs"]}["TopicArn"]
     assert stack.outputs == {"Topic": topic, "Port": "8080"}
     exports = {e["Name"]: e["Value"] for e in aws("cloudformation").list_exports()["Exports"]}
@@ -212,6 +210,24 @@ def test_nested_stack_outputs_in_getatt_and_reexport(aws):
     stack.delete()
     assert _stacks_named(aws, name) == {stack.stack_id: "DELETE_COMPLETE", child_id: "DELETE_COMPLETE"}
     assert export not in {e["Name"] for e in aws("cloudformation").list_exports()["Exports"]}
+
+
+def test_a_nested_stack_names_its_parent_and_its_root(aws):
+    """DescribeStacks of a nested stack shows ParentId (the stack that nests it) and RootId
+    (the top of the tree); a root shows neither."""
+    leaf = _put_template(aws, {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
+    middle = _put_template(aws, {"Resources": {"Leaf": {"Type": "AWS::CloudFormation::Stack",
+                                                        "Properties": {"TemplateURL": leaf}}}})
+    root = create(aws, json.dumps({"Resources": {"Middle": {"Type": "AWS::CloudFormation::Stack",
+                                                            "Properties": {"TemplateURL": middle}}}}))
+    cfn = aws("cloudformation")
+    mid_id = root.physical("Middle")
+    leaf_id = cfn.list_stack_resources(StackName=mid_id)["StackResourceSummaries"][0]["PhysicalResourceId"]
+    described = {sid: cfn.describe_stacks(StackName=sid)["Stacks"][0] for sid in (mid_id, leaf_id)}
+    assert (described[mid_id]["ParentId"], described[mid_id]["RootId"]) == (root.stack_id, root.stack_id)
+    assert (described[leaf_id]["ParentId"], described[leaf_id]["RootId"]) == (mid_id, root.stack_id)
+    assert "ParentId" not in root.describe() and "RootId" not in root.describe()
+    root.delete()
 
 
 UNMODELLED = "AWS::GameLift::Fleet"  # a type AWS has (cfn-lint's registry copy) and the emulator does not
