@@ -230,6 +230,29 @@ def test_a_nested_stack_names_its_parent_and_its_root(aws):
     root.delete()
 
 
+def test_generated_names_fit_their_types_limits_in_a_nested_stack(aws):
+    """A nested stack's name is already ``<root>-<Child>-<SUFFIX>``: the DB identifier and
+    role name CloudFormation generates in it are cut to 63 and 64 characters (RDS and IAM
+    refuse longer ones), keeping the unique suffix, with no trailing or doubled hyphen."""
+    url = _put_template(aws, {"Resources": {
+        "BookingsDatabase": {"Type": "AWS::RDS::DBInstance", "Properties": {
+            "Engine": "postgres", "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "20",
+            "MasterUsername": "harbor", "MasterUserPassword": "not-a-secret-123"}},
+        "FleetInstanceRole": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "ec2.amazonaws.com"}}]}}}}})
+    root = create(aws, json.dumps({"Resources": {"DataTier": {"Type": "AWS::CloudFormation::Stack",
+                                                              "Properties": {"TemplateURL": url}}}}),
+                  name=unique("a-long-root-stack-name-of-a-team"))
+    child = aws("cloudformation").list_stack_resources(StackName=root.physical("DataTier"))
+    names = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in child["StackResourceSummaries"]}
+    for logical, limit in (("BookingsDatabase", 63), ("FleetInstanceRole", 64)):
+        name = names[logical]
+        assert len(name) <= limit and "--" not in name and not name.endswith("-"), name
+    aws("rds").describe_db_instances(DBInstanceIdentifier=names["BookingsDatabase"])
+    root.delete()
+
+
 UNMODELLED = "AWS::GameLift::Fleet"  # a type AWS has (cfn-lint's registry copy) and the emulator does not
 
 
