@@ -290,13 +290,16 @@ class Graph:
                     except yaml.YAMLError:
                         body = None
 
-                def stack(name: str = stack_name) -> dict:
-                    if name == self.inv.stack_name:
-                        return self.inv.stack()
-                    resp = self._call("cloudformation", "describe_stacks", StackName=name)
-                    return ((resp or {}).get("Stacks") or [{}])[0]
-                self._templates[stack_name] = _Deployed(body if isinstance(body, dict) else {}, stack)
+                self._templates[stack_name] = _Deployed(body if isinstance(body, dict) else {},
+                                                        functools.partial(self.described, stack_name))
             return self._templates[stack_name]
+
+    def described(self, stack_name: str) -> dict:
+        """The stack, or one of its nested stacks, as DescribeStacks shows it (read once)."""
+        if stack_name == self.inv.stack_name:
+            return self.inv.stack()
+        resp = self._call("cloudformation", "describe_stacks", StackName=stack_name)
+        return ((resp or {}).get("Stacks") or [{}])[0]
 
     def imported_values(self) -> dict[str, str]:
         """{export name: value} for every ``Fn::ImportValue`` of the stack's templates (root and
@@ -314,10 +317,21 @@ class Graph:
 
     def _passed_in(self, ids: set[str]) -> bool:
         """Whether every id came into the stack on purpose: a parameter's value (a
-        ``List<...>`` parameter's item too) or an export the stack imports."""
-        given = [p.get("ParameterValue") or "" for p in (self.inv.stack().get("Parameters") or [])]
-        return bool(ids) and all(any(i in v.split(",") for v in given) for i in ids) \
-            or self._all_imported(ids)
+        ``List<...>`` parameter's item too) or an export the stack imports. A nested stack's
+        parameters count as the root's do: the root may hand a child a value of its own
+        (a literal ARN) that no root parameter shows; they are read only when asked."""
+        def given(stacks: list[str]) -> list[str]:
+            return [p.get("ParameterValue") or "" for name in stacks
+                    for p in (self.described(name).get("Parameters") or [])]
+
+        def all_given(values: list[str]) -> bool:
+            return all(any(i in v.split(",") for v in values) for i in ids)
+        if not ids:
+            return False
+        if all_given(given([self.inv.stack_name])) or self._all_imported(ids):
+            return True
+        nested = [n.id for n in self.declared("AWS::CloudFormation::Stack")]
+        return bool(nested) and all_given(given([self.inv.stack_name, *nested]))
 
     def _all_imported(self, ids: set[str]) -> bool:
         """Whether every id is the value of an export the stack imports."""
@@ -829,10 +843,15 @@ class Graph:
                      if r["PhysicalResourceId"] == db_ident), None)
         if not mine:
             return set()
-        deployed = self.deployed(mine.get("StackName") or self.inv.stack_name)
+        home = mine.get("StackName") or self.inv.stack_name
+        deployed = self.deployed(home)
         spec = deployed.resources.get(mine["LogicalResourceId"]) or {}
         text = deployed.text((spec.get("Properties") or {}).get("MasterUserPassword"), self.imported_values)
-        secrets = {n.logical: n.id for n in self.declared("AWS::SecretsManager::Secret")}
+        # ``${LogicalId}`` names a resource of the template it is written in: in a nested
+        # stack, the DB's own child (children written apart repeat logical ids).
+        secrets = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                   for r in self.inv.of_type("AWS::SecretsManager::Secret")
+                   if (r.get("StackName") or self.inv.stack_name) == home}
         out = set()
         for m in _DYNAMIC_SECRET.finditer(text):
             sid = m.group("id")

@@ -458,11 +458,21 @@ def scaling_policies(inv: Inventory) -> list[dict]:
 
 # ---- stack parameters / certificates / buckets (dns, edge, and any layer that needs them) --
 def stack_parameter(inv: Inventory, key: str) -> str | None:
-    """A parameter value of the stack as deployed (None if the stack has no such parameter)."""
-    for p in inv.stack().get("Parameters", []):
-        if p.get("ParameterKey") == key:
-            return p.get("ResolvedValue") or p.get("ParameterValue")
-    return None
+    """A parameter value of the stack as deployed. When the root has no such parameter, its
+    nested stacks' (read only then): a root may hand its edge child a DomainName or
+    HostedZoneId of its own; children that disagree tell nothing. None if no stack has it."""
+    def value(stack: dict) -> str | None:
+        for p in stack.get("Parameters", []):
+            if p.get("ParameterKey") == key:
+                return p.get("ResolvedValue") or p.get("ParameterValue")
+        return None
+    own = value(inv.stack())
+    if own is not None:
+        return own
+    g = graph.of(inv)
+    given = {v for v in (value(g.described(n.id)) for n in g.declared("AWS::CloudFormation::Stack"))
+             if v is not None}
+    return given.pop() if len(given) == 1 else None
 
 
 def certificate(inv: Inventory, arn: str) -> dict | None:

@@ -7,7 +7,10 @@ Layout (tests/corpus/):
 - ``independent/<name>.yaml``: stacks of this architecture written apart from the bundled one;
 - ``<dir>/<name>.params.yaml``: ``parameters:`` for the deploy. A value may name another
   corpus stack, deployed first: ``${physical:<name>:<LogicalId>}`` is that resource's
-  physical id, ``${stack:<name>}`` that stack's name (for ``Fn::ImportValue`` prefixes);
+  physical id, ``${stack:<name>}`` that stack's name (for ``Fn::ImportValue`` prefixes).
+  Its ``prerequisites:`` are what the user makes first; ``templates:`` (``<bucket>/<key>``)
+  stages a nested stack's children, the file at ``<dir>/<key>``, where its root's
+  TemplateURLs find them;
 - ``expect/<name>.yaml``: the review. ``template`` (path under tests/corpus), ``layers``
   (the layers the stack has, in it or referenced by it), ``roles`` (role -> the logical
   id that plays it; ``<stack>:<LogicalId>`` for a resource of a stack it borrows from),
@@ -152,6 +155,17 @@ class Entry:
     prerequisites: dict[str, list[str]] = field(default_factory=dict)
 
     @property
+    def children(self) -> dict[str, Path]:
+        """The nested templates the stack's user stages before deploying: the
+        ``templates:`` prerequisite's ``<bucket>/<key>`` objects, each the file at ``<key>``
+        under the stack's folder."""
+        out = {}
+        for path in self.prerequisites.get("templates") or []:
+            key = path.partition("/")[2]
+            out[path] = self.template.parent / key
+        return out
+
+    @property
     def borrowed(self) -> list[str]:
         """Corpus stacks whose resources this one's parameters name (deployed first)."""
         found = []
@@ -181,8 +195,21 @@ def entry(name: str) -> Entry:
 
 @functools.lru_cache(maxsize=None)
 def template(name: str) -> dict[str, Any]:
-    """The parsed template of corpus stack ``name`` (parsed once: callers must not change it)."""
-    return load_template(entry(name).template.read_text())
+    """The parsed template of corpus stack ``name`` (parsed once: callers must not change it).
+    A nested stack's ``Resources`` are its root's and its children's together: a review
+    names a child's resource by its logical id, which is unique across the tree."""
+    item = entry(name)
+    parsed = load_template(item.template.read_text())
+    if not item.children:
+        return parsed
+    resources = dict(parsed.get("Resources") or {})
+    for path in item.children.values():
+        for logical, spec in (load_template(path.read_text()).get("Resources") or {}).items():
+            assert logical not in resources, (
+                f"{name}: logical id {logical} is declared twice in the nested tree; a review "
+                "could not tell which one it names")
+            resources[logical] = spec
+    return dict(parsed, Resources=resources)
 
 
 def names() -> list[str]:
@@ -350,20 +377,25 @@ class Deployer:
                                     "record it under deploy_gap.types in its expectation file")
             pytest.skip(f"emulator gap: {name} uses {', '.join(missing)}, not modelled by the "
                         f"emulator{why}")
-        self.prepare(item.prerequisites)
+        self.prepare(item.prerequisites, item.children)
         stack_name = f"corpus-{name}-{os.getpid()}-{next(_serial)}"[:128]
         self.order.append(stack_name)
         try:
             stackmod.deploy(self.session, item.template, stack_name, params,
                             stackmod.run_tags("corpus"), timeout=120, out=lambda _: None)
             cfn = self.session.client("cloudformation")
-            resources = cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
+            resources = self.resources(stack_name)
             outputs = cfn.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs") or []
         except Exception as exc:  # a refused deploy, or the emulator's HTTP 500 (ResponseParserError)
             text = f"{type(exc).__name__}: {exc}"
             if gap.get("error") and re.search(gap["error"], text):
                 pytest.skip(f"emulator gap: {name} does not deploy{why}: {text[:300]}")
             raise
+        # stackmod.deploy waits for the root's targets and instances only: a nested stack's
+        # fleet sits in a child, whose readiness is waited for the same way.
+        for r in resources:
+            if r["ResourceType"] == "AWS::CloudFormation::Stack" and r.get("PhysicalResourceId"):
+                stackmod.wait_ready(self.session, r["PhysicalResourceId"], timeout=120, out=lambda _: None)
         self.names[name] = stack_name
         self.confirm(item.prerequisites.get("confirm_subscriptions") or [])
         self.outputs[name] = {o["OutputKey"]: o["OutputValue"] for o in outputs}
@@ -371,7 +403,19 @@ class Deployer:
                                for r in resources}
         return stack_name
 
-    def prepare(self, prerequisites: dict[str, list[str]]) -> None:
+    def resources(self, stack_name: str) -> list[dict[str, Any]]:
+        """The stack's resources and, nested stacks followed, its children's."""
+        cfn = self.session.client("cloudformation")
+        out, pending = [], [stack_name]
+        while pending:
+            for page in cfn.get_paginator("list_stack_resources").paginate(StackName=pending.pop(0)):
+                for r in page["StackResourceSummaries"]:
+                    out.append(r)
+                    if r["ResourceType"] == "AWS::CloudFormation::Stack" and r.get("PhysicalResourceId"):
+                        pending.append(r["PhysicalResourceId"])
+        return out
+
+    def prepare(self, prerequisites: dict[str, list[str]], children: dict[str, Path] | None = None) -> None:
         """What the template's user makes before deploying (a key pair, a packaged code object)."""
         ec2 = self.session.client("ec2")
         existing = {k["KeyName"] for k in ec2.describe_key_pairs().get("KeyPairs", [])}
@@ -384,6 +428,11 @@ class Deployer:
             if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
                 s3.create_bucket(Bucket=bucket)
             s3.put_object(Bucket=bucket, Key=key, Body=_placeholder_zip())
+        for path, source in (children or {}).items():
+            bucket, _, key = path.partition("/")
+            if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+                s3.create_bucket(Bucket=bucket)
+            s3.put_object(Bucket=bucket, Key=key, Body=source.read_bytes())
 
     def confirm(self, endpoints: list[str]) -> None:
         """The subscribers click the link SNS mailed them: their pending subscriptions are
@@ -418,6 +467,10 @@ class Deployer:
     def delete_all(self) -> None:
         for stack_name in reversed(self.order):
             try:
+                # stackmod.delete empties the root's buckets only; a child's hold log deliveries.
+                for r in self.resources(stack_name):
+                    if r["ResourceType"] == "AWS::CloudFormation::Stack" and r.get("PhysicalResourceId"):
+                        stackmod.empty_buckets(self.session, r["PhysicalResourceId"])
                 stackmod.delete(self.session, stack_name, timeout=120, out=lambda _: None)
             except Exception:  # noqa: BLE001 - best effort: the emulator goes away with the session
                 pass

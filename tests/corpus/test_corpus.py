@@ -50,10 +50,8 @@ def test_stack_verdicts_match_review(name, deployer):
 @pytest.mark.parametrize("name", corpus.names())
 def test_review_names_real_resources_and_probes(name):
     item = corpus.entry(name)
-    template = load_template(item.template.read_text())
-    logical = set(template.get("Resources") or {})
-    borrowed = {o: set(load_template(corpus.entry(o).template.read_text()).get("Resources") or {})
-                for o in item.borrowed}
+    logical = set(corpus.template(name).get("Resources") or {})  # a nested stack's children too
+    borrowed = {o: set(corpus.template(o).get("Resources") or {}) for o in item.borrowed}
     known_probes = set(registry.load_all())
     assert item.expect.get("template") == str(item.template.relative_to(corpus.HERE)), (
         f"expect/{name}.yaml: template must be {item.template.relative_to(corpus.HERE)}")
@@ -96,4 +94,7 @@ def test_params_files_are_mappings():
     for path in corpus.HERE.glob("*/*.params.yaml"):
         data = yaml.safe_load(path.read_text())
         assert isinstance(data, dict) and isinstance(data.get("parameters"), dict), path
-        assert set(data.get("prerequisites") or {}) <= {"key_pairs", "objects", "confirm_subscriptions"}, path
+        assert set(data.get("prerequisites") or {}) <= {"key_pairs", "objects", "templates",
+                                                        "confirm_subscriptions"}, path
+        for obj in (data.get("prerequisites") or {}).get("templates") or []:
+            assert (path.parent / obj.partition("/")[2]).is_file(), f"{path}: no file for {obj}"

@@ -212,6 +212,47 @@ def test_nested_stack_outputs_in_getatt_and_reexport(aws):
     assert export not in {e["Name"] for e in aws("cloudformation").list_exports()["Exports"]}
 
 
+def test_a_nested_stack_names_its_parent_and_its_root(aws):
+    """DescribeStacks of a nested stack shows ParentId (the stack that nests it) and RootId
+    (the top of the tree); a root shows neither."""
+    leaf = _put_template(aws, {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
+    middle = _put_template(aws, {"Resources": {"Leaf": {"Type": "AWS::CloudFormation::Stack",
+                                                        "Properties": {"TemplateURL": leaf}}}})
+    root = create(aws, json.dumps({"Resources": {"Middle": {"Type": "AWS::CloudFormation::Stack",
+                                                            "Properties": {"TemplateURL": middle}}}}))
+    cfn = aws("cloudformation")
+    mid_id = root.physical("Middle")
+    leaf_id = cfn.list_stack_resources(StackName=mid_id)["StackResourceSummaries"][0]["PhysicalResourceId"]
+    described = {sid: cfn.describe_stacks(StackName=sid)["Stacks"][0] for sid in (mid_id, leaf_id)}
+    assert (described[mid_id]["ParentId"], described[mid_id]["RootId"]) == (root.stack_id, root.stack_id)
+    assert (described[leaf_id]["ParentId"], described[leaf_id]["RootId"]) == (mid_id, root.stack_id)
+    assert "ParentId" not in root.describe() and "RootId" not in root.describe()
+    root.delete()
+
+
+def test_generated_names_fit_their_types_limits_in_a_nested_stack(aws):
+    """A nested stack's name is already ``<root>-<Child>-<SUFFIX>``: the DB identifier and
+    role name CloudFormation generates in it are cut to 63 and 64 characters (RDS and IAM
+    refuse longer ones), keeping the unique suffix, with no trailing or doubled hyphen."""
+    url = _put_template(aws, {"Resources": {
+        "BookingsDatabase": {"Type": "AWS::RDS::DBInstance", "Properties": {
+            "Engine": "postgres", "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "20",
+            "MasterUsername": "harbor", "MasterUserPassword": "not-a-secret-123"}},
+        "FleetInstanceRole": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "ec2.amazonaws.com"}}]}}}}})
+    root = create(aws, json.dumps({"Resources": {"DataTier": {"Type": "AWS::CloudFormation::Stack",
+                                                              "Properties": {"TemplateURL": url}}}}),
+                  name=unique("a-long-root-stack-name-of-a-team"))
+    child = aws("cloudformation").list_stack_resources(StackName=root.physical("DataTier"))
+    names = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in child["StackResourceSummaries"]}
+    for logical, limit in (("BookingsDatabase", 63), ("FleetInstanceRole", 64)):
+        name = names[logical]
+        assert len(name) <= limit and "--" not in name and not name.endswith("-"), name
+    aws("rds").describe_db_instances(DBInstanceIdentifier=names["BookingsDatabase"])
+    root.delete()
+
+
 UNMODELLED = "AWS::GameLift::Fleet"  # a type AWS has (cfn-lint's registry copy) and the emulator does not
 
 
