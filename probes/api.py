@@ -85,9 +85,9 @@ def _app_port(inv: Inventory, exp: Any) -> int | None:
     port: the VPC link sends the request to that port of the NLB)."""
     if exp.api.app_port:
         return exp.api.app_port
-    for p in inv.stack().get("Parameters", []):
-        if p.get("ParameterKey") == "AppPort" and str(p.get("ParameterValue", "")).isdigit():
-            return int(p["ParameterValue"])
+    given = reads.stack_parameter(inv, "AppPort")  # the root's, else its nested stacks'
+    if given and given.isdigit():
+        return int(given)
     ports = integration_ports(inv)
     return ports.pop() if len(ports) == 1 else None
 

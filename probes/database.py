@@ -364,8 +364,15 @@ def no_password_in_plaintext(inv: Inventory, exp: Any) -> list[Finding]:
                    "ASG at it, roll the instances and rotate the DB secret",
                    findings=hits)
             if hits else passed(where, "holds no password"))
-    stack = inv.stack()
-    params = {p["ParameterKey"]: p.get("ParameterValue") or "" for p in stack.get("Parameters", [])}
+    # The root's parameters and outputs, and its nested stacks' (DescribeStacks shows a
+    # child's parameters in clear unless NoEcho, as the root's), named <child>/<key>.
+    g = graph.of(inv)
+    shown = [("", inv.stack())] + [(f"{n.logical or n.id}/", g.described(n.id))
+                                   for n in g.declared("AWS::CloudFormation::Stack")]
+    params = {prefix + p["ParameterKey"]: p.get("ParameterValue") or ""
+              for prefix, st in shown for p in st.get("Parameters", [])}
+    outputs = {prefix + o["OutputKey"]: o.get("OutputValue") or ""
+               for prefix, st in shown for o in st.get("Outputs", [])}
     bad_params = []
     for key, value in params.items():
         if value and password and password in value:
@@ -374,7 +381,6 @@ def no_password_in_plaintext(inv: Inventory, exp: Any) -> list[Finding]:
             bad_params.append(f"{key} (a password parameter without NoEcho)")
         elif _scan(value, None):
             bad_params.append(f"{key} ({_scan(value, None)[0].rsplit(' (line', 1)[0]})")
-    outputs = inv.outputs()
     bad_outputs = []
     for key, value in outputs.items():
         if (password and password in value) or _scan(value, None):

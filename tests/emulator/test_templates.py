@@ -519,3 +519,20 @@ def test_change_sets_create_and_update_like_create_stack(aws):
         cfn.create_change_set(StackName=unique("cs"), ChangeSetName="c", ChangeSetType="CREATE",
                               TemplateBody=template({"Thing": {"Type": "AWS::Made::Up"}}))
     assert "Unrecognized resource types: [AWS::Made::Up]" in str(err.value)
+
+
+def test_first_failure_follows_a_failed_nested_stack_to_its_resource(aws):
+    """The root's event only says the embedded stack was not created: the deploy's one-line
+    reason names the child's failed resource and why."""
+    from fixtures.stack import first_failure
+
+    url = _put_template(aws, {"Resources": {
+        "Net": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.90.0.0/16"}},
+        "BadSubnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Net"},
+                                                                "CidrBlock": "10.91.0.0/24"}}}})
+    stack = create(aws, json.dumps({"Resources": {
+        "Network": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": url}}}}),
+        expect="ROLLBACK_COMPLETE")
+    said = first_failure(aws("cloudformation"), stack.stack_id)
+    assert said.startswith("resource Network (AWS::CloudFormation::Stack) CREATE_FAILED, in it: "), said
+    assert "BadSubnet (AWS::EC2::Subnet) CREATE_FAILED" in said, said

@@ -141,3 +141,31 @@ def test_sweep_deletes_the_final_snapshot_as_a_teardown_does(emulator, tmp_path)
     rds = s.client("rds")
     assert rds.describe_db_snapshots(DBInstanceIdentifier=db, SnapshotType="manual")["DBSnapshots"] == []
     assert any("deleted final snapshot" in line for line in said), said
+
+
+def test_nested_stacks_are_never_swept_on_their_own():
+    """A nested stack inherits its root's stackprobe tags; deleting it apart would leave the
+    root broken. Only the root is an orphan; its delete takes the children."""
+    from datetime import datetime, timezone
+
+    tags = [{"Key": sweepmod.MANAGED_TAG, "Value": "true"}]
+    created = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    stacks = [{"StackName": "run-1", "StackStatus": "CREATE_COMPLETE", "CreationTime": created, "Tags": tags},
+              {"StackName": "run-1-Data-X1", "StackStatus": "CREATE_COMPLETE", "CreationTime": created,
+               "Tags": tags, "ParentId": "arn:aws:cloudformation:us-east-1:1:stack/run-1/a",
+               "RootId": "arn:aws:cloudformation:us-east-1:1:stack/run-1/a"}]
+
+    class Paginator:
+        def paginate(self):
+            return [{"Stacks": stacks}]
+
+    class Cfn:
+        def get_paginator(self, name):
+            assert name == "describe_stacks"
+            return Paginator()
+
+    class Session:
+        def client(self, service):
+            return Cfn()
+
+    assert [o.name for o in sweepmod.find_orphans(Session(), timedelta(0))] == ["run-1"]
