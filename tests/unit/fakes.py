@@ -71,4 +71,5 @@ class FakeInventory:
         return {"StackId": f"arn:aws:cloudformation:{self.session.region}:123456789012:stack/"
                            f"{self.stack_name}/x",
                 "Parameters": [{"ParameterKey": k, "ParameterValue": v}
-                               for k, v in self.parameters.items()]}
+                               for k, v in self.parameters.items()],
+                "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in self._outputs.items()]}

@@ -74,3 +74,19 @@ def test_an_explicit_deny_wins_whichever_policy_holds_it():
     assert decision.verdict == "deny" and not decision.allowed
     assert decide_documents(docs[:1], "secretsmanager:GetSecretValue", ARN).verdict == "allow"
     assert decide_documents([], "secretsmanager:GetSecretValue", ARN).verdict == "none"
+
+
+def test_a_password_handed_to_a_nested_stack_in_clear_is_found():
+    """DescribeStacks shows a child's parameters as the root's: without NoEcho, a password
+    the root hands its data child is readable there."""
+    from probes import database
+    from probes.expectations import build
+    from tests.unit.fakes import FakeInventory
+
+    child = "arn:aws:cloudformation:us-east-1:123456789012:stack/root-Data-1/x"
+    inv = FakeInventory({("describe_stacks", child): {"Stacks": [{"StackName": "root-Data-1", "Parameters": [
+        {"ParameterKey": "MasterPassword", "ParameterValue": "plain-text-pw"}]}]}},
+        declared={"AWS::CloudFormation::Stack": [child]})
+    findings = database.no_password_in_plaintext(inv, build({}))
+    bad = [f for f in findings if not f.ok]
+    assert bad and f"{child}/MasterPassword (a password parameter without NoEcho)" in bad[0].message, findings
