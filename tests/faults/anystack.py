@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from probes import graph
+from probes import graph, reads
 from probes import path as p
 from probes.aws import AwsSession
 from probes.inventory import Inventory
@@ -101,6 +101,55 @@ def _route_table_of(t: Target, subnet: str) -> dict:
 def _nacl_of(t: Target, subnet: str) -> dict:
     return t.client("ec2").describe_network_acls(
         Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"][0]
+
+
+def _igw(t: Target) -> str:
+    """The internet gateway attached to the stack's VPC."""
+    return t.client("ec2").describe_internet_gateways(Filters=[
+        {"Name": "attachment.vpc-id", "Values": [t.role("vpc")]}])["InternetGateways"][0]["InternetGatewayId"]
+
+
+def _nat(t: Target) -> str:
+    """The NAT gateway the app subnets' default route goes through."""
+    table = _route_table_of(t, _app_subnets(t)[0])
+    return next(r["NatGatewayId"] for r in table["Routes"]
+                if r.get("DestinationCidrBlock") == "0.0.0.0/0" and r.get("NatGatewayId"))
+
+
+def _vpc_cidr(t: Target) -> str:
+    return t.client("ec2").describe_vpcs(VpcIds=[t.role("vpc")])["Vpcs"][0]["CidrBlock"]
+
+
+def _db(t: Target) -> dict:
+    return t.client("rds").describe_db_instances(DBInstanceIdentifier=t.role("db_instance"))["DBInstances"][0]
+
+
+def _db_subnets(t: Target) -> list[str]:
+    return [s["SubnetIdentifier"] for s in _db(t)["DBSubnetGroup"]["Subnets"]]
+
+
+def _db_route_tables(t: Target) -> list[str]:
+    """The route tables of the DB subnet group's subnets (each once)."""
+    return list(dict.fromkeys(_route_table_of(t, s)["RouteTableId"] for s in _db_subnets(t)))
+
+
+def _flow_logs(t: Target) -> list[dict]:
+    return t.client("ec2").describe_flow_logs(
+        Filters=[{"Name": "resource-id", "Values": [t.role("vpc")]}])["FlowLogs"]
+
+
+def _cwl_flow_log(t: Target) -> dict:
+    """The VPC's first flow log delivering to CloudWatch Logs."""
+    return next(f for f in _flow_logs(t) if f.get("LogDestinationType", "cloud-watch-logs") == "cloud-watch-logs"
+                and f.get("LogGroupName"))
+
+
+def _irreversible(what: str) -> Callable[[], None]:
+    """The undo of a fault the AWS API cannot take back exactly (a deleted resource comes back
+    with another id): such a fault runs only on a fresh stack (the catalog)."""
+    def undo() -> None:
+        raise NotImplementedError(f"{what} cannot be undone through the AWS API: redeploy the stack")
+    return undo
 
 
 def _rest(t: Target) -> tuple[Any, str]:
@@ -198,11 +247,9 @@ def app_port_closed(t: Target) -> Injected:
 
 def private_route_to_igw(t: Target) -> Injected:
     """The app subnets' default route sent to the internet gateway in place of the NAT."""
-    ec2 = t.client("ec2")
+    ec2, igw = t.client("ec2"), _igw(t)
     table = _route_table_of(t, _app_subnets(t)[0])
     route = next(r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0")
-    igw = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [t.role("vpc")]}])[
-        "InternetGateways"][0]["InternetGatewayId"]
     rtb = table["RouteTableId"]
     ec2.replace_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
     return Injected((igw,), lambda: ec2.replace_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0",
@@ -225,6 +272,145 @@ def nacl_denies_app_port(t: Target) -> Injected:
                                  PortRange={"From": port, "To": port})
     return Injected((acl["NetworkAclId"],), lambda: ec2.delete_network_acl_entry(
         NetworkAclId=acl["NetworkAclId"], RuleNumber=number, Egress=False))
+
+
+def _added_ingress(name: str, role: str, perm: Callable[[Target], dict], doc: str) -> Callable[[Target], Injected]:
+    """A fault that authorizes one ingress rule (``perm(target)``) on the security group playing ``role``."""
+    def inject(t: Target) -> Injected:
+        ec2, gid, rule = t.client("ec2"), t.role(role), perm(t)
+        ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[rule])
+        return Injected((gid,), lambda: ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=[rule]))
+    inject.__name__ = inject.__qualname__ = name
+    inject.__doc__ = doc
+    return inject
+
+
+def _tcp(low: int, high: int | None = None, *, cidr: str = "", cidr6: str = "") -> dict:
+    rule: dict[str, Any] = {"IpProtocol": "tcp", "FromPort": low, "ToPort": low if high is None else high}
+    if cidr:
+        rule["IpRanges"] = [{"CidrIp": cidr}]
+    if cidr6:
+        rule["Ipv6Ranges"] = [{"CidrIpv6": cidr6}]
+    return rule
+
+
+ssh_open_to_world = _added_ingress(
+    "ssh_open_to_world", "app_security_group", lambda t: _tcp(22, cidr="0.0.0.0/0"),
+    "SSH from anywhere on the app security group.")
+ssh_from_inside_vpc = _added_ingress(
+    "ssh_from_inside_vpc", "app_security_group", lambda t: _tcp(22, cidr=_vpc_cidr(t)),
+    "SSH from the whole VPC on the app security group (a bastion rule that stayed).")
+all_ports_from_ipv6_world = _added_ingress(
+    "all_ports_from_ipv6_world", "db_security_group", lambda t: _tcp(0, 65535, cidr6="::/0"),
+    "Every TCP port from any IPv6 address on the DB security group.")
+all_traffic_from_app_sg_to_db = _added_ingress(
+    "all_traffic_from_app_sg_to_db", "db_security_group",
+    lambda t: {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": t.role("app_security_group")}]},
+    "All traffic (every protocol and port) from the app security group on the DB security group.")
+app_port_open_to_world = _added_ingress(
+    "app_port_open_to_world", "app_security_group",
+    lambda t: _tcp(t.expectations.network.app_port, cidr="0.0.0.0/0"),
+    "The app port open to the internet on the app security group.")
+db_port_open_to_cidr = _added_ingress(
+    "db_port_open_to_cidr", "db_security_group",
+    lambda t: _tcp(t.expectations.network.db_port, cidr=_vpc_cidr(t)),
+    "The DB port open to the whole VPC CIDR, not only to the app security group.")
+
+
+def _db_default_route(name: str, gateway: Callable[[Target], dict], doc: str) -> Callable[[Target], Injected]:
+    """A fault that adds 0.0.0.0/0 -> ``gateway(target)`` to every route table of the DB subnets."""
+    def inject(t: Target) -> Injected:
+        ec2, kw, tables = t.client("ec2"), gateway(t), _db_route_tables(t)
+        for rtb in tables:
+            ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", **kw)
+
+        def undo() -> None:
+            for rtb in tables:
+                ec2.delete_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0")
+        return Injected((*tables, *kw.values()), undo)
+    inject.__name__ = inject.__qualname__ = name
+    inject.__doc__ = doc
+    return inject
+
+
+db_route_via_nat = _db_default_route("db_route_via_nat", lambda t: {"NatGatewayId": _nat(t)},
+                                     "The DB subnets given a default route through the app tier's NAT.")
+db_route_via_igw = _db_default_route("db_route_via_igw", lambda t: {"GatewayId": _igw(t)},
+                                     "The DB subnets given a default route to the internet gateway.")
+
+
+def nat_gateway_deleted(t: Target) -> Injected:
+    """The NAT gateway the app subnets route through, deleted (its route stays, blackholed)."""
+    nat = _nat(t)
+    t.client("ec2").delete_nat_gateway(NatGatewayId=nat)
+    return Injected((nat,), _irreversible(f"deleting NAT gateway {nat}"))
+
+
+def public_subnet_deleted(t: Target) -> Injected:
+    """One public subnet (routed to the IGW) that hosts no NAT gateway, deleted: the public
+    tier is left in one AZ."""
+    ec2 = t.client("ec2")
+    nat_subnets = {n["SubnetId"] for n in ec2.describe_nat_gateways(
+        Filters=[{"Name": "vpc-id", "Values": [t.role("vpc")]}])["NatGateways"]}
+    subnets = ec2.describe_subnets(SubnetIds=sorted(reads.public_subnets(t.graph.inv)))["Subnets"]
+    subnet = max((s for s in subnets if s["SubnetId"] not in nat_subnets),
+                 key=lambda s: s["AvailabilityZone"])["SubnetId"]
+    ec2.delete_subnet(SubnetId=subnet)
+    return Injected((subnet,), _irreversible(f"deleting subnet {subnet}"))
+
+
+def flow_logs_deleted(t: Target) -> Injected:
+    """Every flow log of the stack's VPC deleted."""
+    vpc = t.role("vpc")
+    t.client("ec2").delete_flow_logs(FlowLogIds=[f["FlowLogId"] for f in _flow_logs(t)])
+    return Injected((vpc,), _irreversible(f"deleting the flow logs of {vpc}"))
+
+
+def flow_log_reject_only(t: Target) -> Injected:
+    """The VPC's flow logs replaced by one that records only REJECT traffic, into the same
+    log group with the same delivery role."""
+    ec2, vpc, old = t.client("ec2"), t.role("vpc"), _cwl_flow_log(t)
+    ec2.delete_flow_logs(FlowLogIds=[f["FlowLogId"] for f in _flow_logs(t)])
+    ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="REJECT",
+                         LogDestinationType="cloud-watch-logs", LogGroupName=old["LogGroupName"],
+                         DeliverLogsPermissionArn=old["DeliverLogsPermissionArn"])
+    return Injected((vpc,), _irreversible(f"replacing the flow logs of {vpc}"))
+
+
+def flow_log_group_never_expires(t: Target) -> Injected:
+    """The retention policy of the flow logs' log group deleted."""
+    logs, group = t.client("logs"), _cwl_flow_log(t)["LogGroupName"]
+    days = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["retentionInDays"]
+    logs.delete_retention_policy(logGroupName=group)
+    return Injected((group,), lambda: logs.put_retention_policy(logGroupName=group, retentionInDays=days))
+
+
+def flow_log_bucket_no_lifecycle(t: Target) -> Injected:
+    """The lifecycle configuration of the flow-log bucket deleted."""
+    s3, bucket = t.client("s3"), t.role("flow_log_bucket")
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    s3.delete_bucket_lifecycle(Bucket=bucket)
+    return Injected((bucket,), lambda: s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": rules}))
+
+
+def db_subnets_on_empty_nacl(t: Target) -> Injected:
+    """The DB subnets moved to a new network ACL that has no rules yet (everything denied)."""
+    ec2 = t.client("ec2")
+    acl = ec2.create_network_acl(VpcId=t.role("vpc"))["NetworkAcl"]["NetworkAclId"]
+    moved: list[tuple[str, str]] = []  # (new association id, the subnet's former ACL)
+    subnets = _db_subnets(t)
+    for subnet in subnets:
+        before = _nacl_of(t, subnet)
+        current = next(a["NetworkAclAssociationId"] for a in before["Associations"] if a["SubnetId"] == subnet)
+        new = ec2.replace_network_acl_association(AssociationId=current, NetworkAclId=acl)["NewAssociationId"]
+        moved.append((new, before["NetworkAclId"]))
+
+    def undo() -> None:
+        for assoc, old in moved:
+            ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=old)
+        ec2.delete_network_acl(NetworkAclId=acl)
+    return Injected((acl, *subnets), undo)
 
 
 # ---- compute -------------------------------------------------------------------------------
@@ -434,6 +620,30 @@ FAULTS = [
                  also_breaks=("compute.asg_spans_private_subnets",), hop=p.ASG_INSTANCES),
     ForeignFault("net-nacl-denies-app-port", nacl_denies_app_port, ("network.nacls_admit_request_path",),
                  mentions=("DENY",), hop=p.NLB_APP_PORT),
+    ForeignFault("net-ssh-open-to-world", ssh_open_to_world,
+                 ("network.no_ssh_ingress", "network.no_world_open_ingress", "network.app_port_only_from_vpc"),
+                 mentions=("tcp 22 from 0.0.0.0/0",)),
+    ForeignFault("net-ssh-from-inside-vpc", ssh_from_inside_vpc,
+                 ("network.no_ssh_ingress", "network.app_port_only_from_vpc"), mentions=("tcp 22 from",)),
+    ForeignFault("net-all-ports-from-ipv6-world", all_ports_from_ipv6_world,
+                 ("network.no_ssh_ingress", "network.no_world_open_ingress", "network.db_port_only_from_app_sg"),
+                 mentions=("tcp 0-65535 from ::/0",)),
+    ForeignFault("net-all-traffic-from-app-sg-to-db", all_traffic_from_app_sg_to_db,
+                 ("network.no_ssh_ingress", "network.db_port_only_from_app_sg"), mentions=("all traffic from",)),
+    ForeignFault("net-app-port-open-to-world", app_port_open_to_world,
+                 ("network.no_world_open_ingress", "network.app_port_only_from_vpc"), mentions=("from 0.0.0.0/0",)),
+    ForeignFault("net-db-port-open-to-cidr", db_port_open_to_cidr, ("network.db_port_only_from_app_sg",)),
+    ForeignFault("net-db-route-via-nat", db_route_via_nat, ("network.db_subnets_have_no_internet_route",),
+                 mentions=("NAT gateway nat-",)),
+    ForeignFault("net-db-route-via-igw", db_route_via_igw,
+                 ("network.db_subnets_have_no_internet_route", "network.private_subnets_egress_via_nat"),
+                 also_breaks=("database.subnets_without_internet_route",), mentions=("internet gateway igw-",)),
+    ForeignFault("net-flow-log-group-never-expires", flow_log_group_never_expires, ("network.flow_log_retention",),
+                 also_breaks=("observability.log_groups_have_retention",), mentions=("never expires",)),
+    ForeignFault("net-flow-log-bucket-lifecycle-removed", flow_log_bucket_no_lifecycle,
+                 ("network.flow_log_retention",), mentions=("no enabled lifecycle transition",)),
+    ForeignFault("net-db-subnets-on-empty-nacl", db_subnets_on_empty_nacl, ("network.nacls_admit_request_path",),
+                 mentions=("the * rule denies",), hop=p.APP_DB_PORT),
     ForeignFault("cmp-target-group-detached", target_group_detached,
                  ("compute.asg_attached_to_target_group", "compute.targets_healthy"), hop=p.TG_ASG),
     ForeignFault("cmp-scaled-to-zero", scaled_to_zero,
