@@ -7,6 +7,9 @@ from tests.faults.catalog import Fault
 
 N = "network."
 
+# tests/e2e (the trace's and the suite verdict's tests) inject it in the catalog's form
+_delete_nat = any_.on_lab_stack(any_.nat_gateway_deleted)
+
 FAULTS = [
     Fault(id="net-ssh-open-to-world",
           inject=any_.on_lab_stack(any_.ssh_open_to_world),
