@@ -12,6 +12,7 @@ bundled stack through :func:`on_lab_stack` (a fresh stack per fault: no undo).
 """
 from __future__ import annotations
 
+import base64
 import json
 import time
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from probes import path as p
 from probes.aws import AwsSession
 from probes.inventory import Inventory
 from tests.conftest import CREDS
+
+ACCOUNT, REGION = "123456789012", "us-east-1"  # the emulator's (moto's default account)
 
 
 @dataclass
@@ -50,10 +53,22 @@ def on_lab_stack(inject: Callable[[Target], Injected]) -> Callable[[Any], None]:
     """``inject`` in the catalog's form: into a lab stack (:class:`tests.conftest.DeployedStack`)
     with the main job's expectations (the ``local`` environment)."""
     def run(stack: Any) -> None:
-        from fixtures import environment
-        inject(Target(stack.session(), stack.name, environment.load("local").expectations_obj))
+        inject(lab_target(stack))
     run.__name__ = run.__qualname__ = inject.__name__
     return run
+
+
+def lab_target(stack: Any) -> Target:
+    """A lab stack as a :class:`Target`, with the main job's expectations."""
+    from fixtures import environment
+    return Target(stack.session(), stack.name, environment.load("local").expectations_obj)
+
+
+def _named(inject: Callable[[Target], Injected], name: str, doc: str) -> Callable[[Target], Injected]:
+    """``inject`` made by a factory, named as the fault it is (the catalog shows the name)."""
+    inject.__name__ = inject.__qualname__ = name
+    inject.__doc__ = doc
+    return inject
 
 
 @dataclass
@@ -280,9 +295,7 @@ def _added_ingress(name: str, role: str, perm: Callable[[Target], dict], doc: st
         ec2, gid, rule = t.client("ec2"), t.role(role), perm(t)
         ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[rule])
         return Injected((gid,), lambda: ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=[rule]))
-    inject.__name__ = inject.__qualname__ = name
-    inject.__doc__ = doc
-    return inject
+    return _named(inject, name, doc)
 
 
 def _tcp(low: int, high: int | None = None, *, cidr: str = "", cidr6: str = "") -> dict:
@@ -328,9 +341,7 @@ def _db_default_route(name: str, gateway: Callable[[Target], dict], doc: str) ->
             for rtb in tables:
                 ec2.delete_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0")
         return Injected((*tables, *kw.values()), undo)
-    inject.__name__ = inject.__qualname__ = name
-    inject.__doc__ = doc
-    return inject
+    return _named(inject, name, doc)
 
 
 db_route_via_nat = _db_default_route("db_route_via_nat", lambda t: {"NatGatewayId": _nat(t)},
@@ -553,11 +564,179 @@ def db_stopped(t: Target) -> Injected:
     return Injected((db,), lambda: rds.start_db_instance(DBInstanceIdentifier=db))
 
 
-def db_public(t: Target) -> Injected:
-    rds, db = t.client("rds"), t.role("db_instance")
-    rds.modify_db_instance(DBInstanceIdentifier=db, PubliclyAccessible=True, ApplyImmediately=True)
-    return Injected((db,), lambda: rds.modify_db_instance(DBInstanceIdentifier=db, PubliclyAccessible=False,
-                                                       ApplyImmediately=True))
+def _modify_db(t: Target, **changes: Any) -> None:
+    t.client("rds").modify_db_instance(DBInstanceIdentifier=t.role("db_instance"), ApplyImmediately=True,
+                                       **changes)
+
+
+def _db_setting(name: str, key: str, value: Any, doc: str) -> Callable[[Target], Injected]:
+    """A fault that sets one of the DB instance's settings (``key`` as DescribeDBInstances and
+    ModifyDBInstance both spell it) to ``value``; the undo sets the value it had."""
+    def inject(t: Target) -> Injected:
+        before = _db(t)[key]
+        _modify_db(t, **{key: value})
+        return Injected((t.role("db_instance"),), lambda: _modify_db(t, **{key: before}))
+    return _named(inject, name, doc)
+
+
+db_public = _db_setting("db_public", "PubliclyAccessible", True, "The DB instance made publicly accessible.")
+db_backups_off = _db_setting("db_backups_off", "BackupRetentionPeriod", 0, "Automated backups turned off.")
+db_backups_one_day = _db_setting("db_backups_one_day", "BackupRetentionPeriod", 1,
+                                 "Backups kept for one day only.")
+db_multi_az_off = _db_setting("db_multi_az_off", "MultiAZ", False, "The DB instance moved to a single AZ.")
+db_deletion_protection_off = _db_setting("db_deletion_protection_off", "DeletionProtection", False,
+                                         "Deletion protection turned off.")
+
+
+def db_log_exports_removed(t: Target) -> Injected:
+    """Every log type the DB exports to CloudWatch Logs turned off."""
+    enabled = _db(t)["EnabledCloudwatchLogsExports"]
+    _modify_db(t, CloudwatchLogsExportConfiguration={"DisableLogTypes": enabled})
+    return Injected((t.role("db_instance"),), lambda: _modify_db(
+        t, CloudwatchLogsExportConfiguration={"EnableLogTypes": enabled}))
+
+
+def db_password_unmanaged(t: Target) -> Injected:
+    """The master password taken out of Secrets Manager and set by hand (RDS deletes its secret)."""
+    _modify_db(t, ManageMasterUserPassword=False, MasterUserPassword="Chang3-me-now-pls")
+    db = t.role("db_instance")
+    return Injected((db,), _irreversible(f"a managed master secret of {db} (RDS makes a new one)"))
+
+
+def db_storage_unencrypted(t: Target) -> Injected:
+    """Emulator state: the DB's storage unencrypted (RDS has no API to change it in place)."""
+    from moto.rds.models import rds_backends
+    db = rds_backends[ACCOUNT][REGION].databases[t.role("db_instance")]
+    db.storage_encrypted = False
+    return Injected((db.db_instance_identifier,), lambda: setattr(db, "storage_encrypted", True))
+
+
+def _slow_query_setting(t: Target) -> tuple[str, str]:
+    """(parameter, value that turns slow-query logging off) for the DB's engine."""
+    if _db(t)["Engine"].startswith(("mysql", "mariadb", "aurora-mysql")):
+        return "slow_query_log", "0"
+    return "log_min_duration_statement", "-1"
+
+
+def db_slow_query_log_off(t: Target) -> Injected:
+    """Slow-query logging turned off in the DB's parameter group."""
+    rds, group = t.client("rds"), _db(t)["DBParameterGroups"][0]["DBParameterGroupName"]
+    name, off = _slow_query_setting(t)
+    before = next((p.get("ParameterValue") for p in rds.describe_db_parameters(
+        DBParameterGroupName=group)["Parameters"] if p["ParameterName"] == name), None)
+
+    def put(value: str) -> None:
+        rds.modify_db_parameter_group(DBParameterGroupName=group, Parameters=[
+            {"ParameterName": name, "ParameterValue": value, "ApplyMethod": "immediate"}])
+    put(off)
+    return Injected((group,), (lambda: put(before)) if before is not None
+                    else _irreversible(f"parameter {name} of {group} was unset"))
+
+
+def _secret_deleted(name: str, force: bool, doc: str) -> Callable[[Target], Injected]:
+    def inject(t: Target) -> Injected:
+        sm, secret = t.client("secretsmanager"), t.role("db_secret")
+        kwargs = {"ForceDeleteWithoutRecovery": True} if force else {"RecoveryWindowInDays": 7}
+        sm.delete_secret(SecretId=secret, **kwargs)
+        return Injected((secret,), _irreversible(f"deleting secret {secret}") if force
+                        else lambda: sm.restore_secret(SecretId=secret))
+    return _named(inject, name, doc)
+
+
+db_secret_force_deleted = _secret_deleted("db_secret_force_deleted", True,
+                                          "The DB secret deleted without a recovery window.")
+db_secret_scheduled_deletion = _secret_deleted("db_secret_scheduled_deletion", False,
+                                               "The DB secret scheduled for deletion in 7 days.")
+
+
+def _rewrite_secret_grants(t: Target, old: str, new: str) -> Callable[[], None]:
+    """Every inline policy of the instance role that names secret ``old`` made to name ``new``
+    (what a grant kept after the secret was recreated looks like); returns the undo."""
+    iam, role = t.client("iam"), t.role("instance_role")
+    docs = {n: iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]
+            for n in iam.list_role_policies(RoleName=role)["PolicyNames"]}
+    grants = {n: json.dumps(d) for n, d in docs.items() if old in json.dumps(d)}
+    if not grants:
+        raise LookupError(f"no inline policy of role {role} names secret {old}")
+    for n, text in grants.items():
+        iam.put_role_policy(RoleName=role, PolicyName=n, PolicyDocument=text.replace(old, new))
+
+    def undo() -> None:
+        for n, text in grants.items():
+            iam.put_role_policy(RoleName=role, PolicyName=n, PolicyDocument=text)
+    return undo
+
+
+def secret_grant_points_elsewhere(t: Target) -> Injected:
+    """The app role's grant on the DB secret points at another (an old) secret."""
+    secret = t.role("db_secret")
+    undo = _rewrite_secret_grants(t, secret, secret.rsplit(":", 1)[0] + ":rds!db-old-secret-AbCdEf")
+    return Injected((t.role("instance_role"), secret), undo)
+
+
+def secret_denied_by_guardrail(t: Target) -> Injected:
+    """A guardrail policy added to the app role later denies the read; the role's Allow is
+    still there, so a check that looks only for an Allow would call the role fine."""
+    iam, role = t.client("iam"), t.role("instance_role")
+    iam.put_role_policy(RoleName=role, PolicyName="DenySecretsGuardrail", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": t.role("db_secret")}]}))
+    return Injected((role,), lambda: iam.delete_role_policy(RoleName=role, PolicyName="DenySecretsGuardrail"))
+
+
+def password_in_user_data(t: Target) -> Injected:
+    """The "quick fix" when the app cannot reach Secrets Manager: the DB password exported in
+    the user data of a new launch template version, which the ASG is pointed at."""
+    ec2, asg = t.client("ec2"), _asg(t)
+    secret = t.client("secretsmanager").get_secret_value(SecretId=t.role("db_secret"))["SecretString"]
+    lt, spec = t.role("launch_template"), asg["LaunchTemplate"]
+    current = ec2.describe_launch_template_versions(
+        LaunchTemplateId=lt, Versions=[spec.get("Version") or "$Default"])["LaunchTemplateVersions"][0]
+    lines = base64.b64decode(current["LaunchTemplateData"].get("UserData", "")).decode().splitlines() \
+        or ["#!/bin/bash"]
+    lines.insert(1, f"export PGPASSWORD={json.loads(secret)['password']}")
+    # The whole data, as the console's "modify template" does (moto ignores SourceVersion).
+    data = dict(current["LaunchTemplateData"], UserData=base64.b64encode("\n".join(lines).encode()).decode())
+    version = str(ec2.create_launch_template_version(
+        LaunchTemplateId=lt, LaunchTemplateData=data)["LaunchTemplateVersion"]["VersionNumber"])
+    autoscaling = t.client("autoscaling")
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=asg["AutoScalingGroupName"],
+                                          LaunchTemplate={"LaunchTemplateId": lt, "Version": version})
+
+    def undo() -> None:  # AWS's way; the emulator (moto 5.2.5) lacks DeleteLaunchTemplateVersions
+        autoscaling.update_auto_scaling_group(AutoScalingGroupName=asg["AutoScalingGroupName"], LaunchTemplate={
+            "LaunchTemplateId": lt, "Version": spec.get("Version") or "$Default"})
+        ec2.delete_launch_template_versions(LaunchTemplateId=lt, Versions=[version])
+    return Injected((lt,), undo)
+
+
+def secret_to_key(t: Target, key_arn: str) -> str:
+    """RDS re-creates its managed secret under ``key_arn`` (the key of a managed secret cannot
+    be changed in place: ManageMasterUserPassword off, then on with MasterUserSecretKmsKeyId),
+    and the app role's grants follow the new secret; returns the new secret's ARN."""
+    old = t.role("db_secret")
+    for params in ({"ManageMasterUserPassword": False, "MasterUserPassword": "Temp-0nly-for-switch"},
+                   {"ManageMasterUserPassword": True, "MasterUserSecretKmsKeyId": key_arn}):
+        _modify_db(t, **params)
+    new = _db(t)["MasterUserSecret"]["SecretArn"]
+    _rewrite_secret_grants(t, old, new)
+    return new
+
+
+def key_policy(*statements: dict) -> str:
+    """A key policy: the account root (which enables IAM policies for the key) plus ``statements``."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Enable IAM policies", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"},
+        *statements]})
+
+
+def secret_under_cmk_without_role_grant(t: Target) -> Injected:
+    """The DB secret moved to a customer-managed key, but nobody let the app role use the key:
+    its policy enables IAM policies and the role's policies lack kms:Decrypt."""
+    key = t.client("kms").create_key(Description="DB credentials", Policy=key_policy())["KeyMetadata"]["Arn"]
+    secret = secret_to_key(t, key)
+    return Injected((secret, t.role("instance_role")), _irreversible("moving the DB secret to another key"))
 
 
 def secret_policy_denies_app(t: Target) -> Injected:
@@ -673,6 +852,24 @@ FAULTS = [
                  ("database.app_role_reads_master_secret",),
                  also_breaks=("compute.instance_role_reads_db_secret",),  # the same grant, compute view
                  mentions=("the secret's resource policy",), hop=p.APP_SECRETS),
+    ForeignFault("db-subnet-internet-route", db_route_via_igw, ("database.subnets_without_internet_route",),
+                 also_breaks=("network.db_subnets_have_no_internet_route", "network.private_subnets_egress_via_nat"),
+                 mentions=("0.0.0.0/0 -> igw-",)),
+    ForeignFault("db-backups-off", db_backups_off, ("database.backups_retained",),
+                 mentions=("BackupRetentionPeriod=0",)),
+    ForeignFault("db-backups-one-day", db_backups_one_day, ("database.backups_retained",), mentions=("1 day",)),
+    ForeignFault("db-secret-scheduled-deletion", db_secret_scheduled_deletion, ("database.master_secret_exists",),
+                 mentions=("scheduled for deletion",), hop=p.DB_SECRET),
+    ForeignFault("db-secret-not-readable-by-app", secret_grant_points_elsewhere,
+                 ("database.app_role_reads_master_secret",), mentions=("GetSecretValue",),
+                 also_breaks=("compute.instance_role_reads_db_secret", "compute.instance_role_least_privilege"),
+                 hop=p.APP_SECRETS),
+    ForeignFault("db-secret-denied-by-guardrail", secret_denied_by_guardrail,
+                 ("database.app_role_reads_master_secret",),
+                 also_breaks=("compute.instance_role_reads_db_secret",),  # the same role, compute view
+                 mentions=("explicitly denied", "DenySecretsGuardrail"), hop=p.APP_SECRETS),
+    ForeignFault("db-log-exports-removed", db_log_exports_removed, ("database.log_exports_enabled",)),
+    ForeignFault("db-slow-query-log-off", db_slow_query_log_off, ("database.slow_query_logging",)),
     ForeignFault("obs-alarm-actions-removed", alarm_actions_removed,
                  ("observability.alarm_actions_notify_topic",), mentions=("do not include the topic",)),
     ForeignFault("obs-topic-policy-denies-cloudwatch", topic_policy_denies_cloudwatch,

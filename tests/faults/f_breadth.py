@@ -8,9 +8,9 @@ from __future__ import annotations
 import base64
 import json
 
+from tests.faults.anystack import ACCOUNT, REGION
 from tests.faults.catalog import Fault
 from tests.faults.f_compute import _roll_out_version
-from tests.faults.f_database import ACCOUNT, REGION
 
 B = "edge."  # every bucket's hygiene lives in the edge layer, beside the site bucket's
 
