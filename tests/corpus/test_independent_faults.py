@@ -35,7 +35,17 @@ from tests.faults.anystack import FAULTS, ForeignFault, Target
 
 STACKS = ("shop-app", "ledger")
 # (stack, fault id) -> why the fault is not caught as it is on the bundled stack.
-XFAIL: dict[tuple[str, str], str] = {}
+_LITERAL = ("database.no_password_in_plaintext does not recognise the secret's literal value: it reads "
+            "the secret through _secret_arn(db) without the inventory, so a secret attached with "
+            "SecretTargetAttachment (not RDS-managed) is never read")
+XFAIL: dict[tuple[str, str], str] = {
+    ("shop-app", "db-password-in-user-data"): _LITERAL,
+    ("ledger", "db-password-in-user-data"): _LITERAL,
+    ("shop-app", "cmp-asg-single-subnet"): (
+        "api.nlb_internal takes the app tier from the ASG's subnets (the VPC is shop-network's, so no "
+        "subnet of the stack's own widens it): the NLB's second subnet, still private, is then called "
+        "outside the private tiers"),
+}
 # (stack, fault id) -> the resource the fault breaks, which the stack does not have.
 ABSENT: dict[tuple[str, str], str] = {
     ("shop-app", "net-flow-log-bucket-lifecycle-removed"): "its VPC's flow log delivers to CloudWatch Logs, not S3",

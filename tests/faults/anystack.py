@@ -167,6 +167,17 @@ def _irreversible(what: str) -> Callable[[], None]:
     return undo
 
 
+def _role_policy_added(name: str, policy: str, statement: Callable[[Target], dict], doc: str
+                       ) -> Callable[[Target], Injected]:
+    """A fault that puts inline policy ``policy`` (one statement) on the instance role."""
+    def inject(t: Target) -> Injected:
+        iam, role = t.client("iam"), t.role("instance_role")
+        iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [statement(t)]}))
+        return Injected((role,), lambda: iam.delete_role_policy(RoleName=role, PolicyName=policy))
+    return _named(inject, name, doc)
+
+
 def _rest(t: Target) -> tuple[Any, str]:
     return t.client("apigateway"), t.role("rest_api")
 
@@ -437,6 +448,165 @@ def _wait_until_healthy(t: Target, tg: str, count: int, timeout: float = 60) -> 
         time.sleep(0.5)
 
 
+def _launch_data(t: Target) -> dict:
+    """The data of the launch template version the ASG launches."""
+    version = str(_asg(t)["LaunchTemplate"].get("Version") or "$Default")
+    return t.client("ec2").describe_launch_template_versions(
+        LaunchTemplateId=t.role("launch_template"), Versions=[version])["LaunchTemplateVersions"][0][
+        "LaunchTemplateData"]
+
+
+def roll_out(t: Target, **data: Any) -> Callable[[], None]:
+    """A new launch template version with ``data`` over the one the ASG launches, made the
+    default and set on the ASG, as an operator rolling out a change would; returns the
+    rollback (the ASG and the default back on the old version; the new version stays, as
+    versions do on AWS)."""
+    ec2, autoscaling, asg = t.client("ec2"), t.client("autoscaling"), _asg(t)
+    lt, spec = t.role("launch_template"), asg["LaunchTemplate"]
+    default = str(ec2.describe_launch_templates(LaunchTemplateIds=[lt])["LaunchTemplates"][0]["DefaultVersionNumber"])
+    # The current data copied explicitly (what SourceVersion does on AWS; moto ignores it).
+    new = str(ec2.create_launch_template_version(
+        LaunchTemplateId=lt, LaunchTemplateData={**_launch_data(t), **data},
+        VersionDescription="operator change")["LaunchTemplateVersion"]["VersionNumber"])
+
+    def point(version: str, asg_version: str) -> None:
+        ec2.modify_launch_template(LaunchTemplateId=lt, DefaultVersion=version)
+        autoscaling.update_auto_scaling_group(AutoScalingGroupName=asg["AutoScalingGroupName"],
+                                              LaunchTemplate={"LaunchTemplateId": lt, "Version": asg_version})
+    point(new, new)
+    return lambda: point(default, str(spec.get("Version") or "$Default"))
+
+
+def launch_template_ssh_key(t: Target) -> Injected:
+    """A key pair added to the launch template (SSH "just for debugging")."""
+    ec2, name = t.client("ec2"), f"{t.stack_name}-ops"
+    ec2.create_key_pair(KeyName=name)
+    rollback = roll_out(t, KeyName=name)
+
+    def undo() -> None:
+        rollback()
+        ec2.delete_key_pair(KeyName=name)
+    return Injected((t.role("launch_template"),), undo)
+
+
+def imdsv1_and_bigger(t: Target) -> Injected:
+    """A bigger instance type and IMDSv1 allowed again, rolled out."""
+    return Injected((t.role("launch_template"),), roll_out(
+        t, InstanceType="t3.large", MetadataOptions={"HttpTokens": "optional", "HttpEndpoint": "enabled"}))
+
+
+def custom_ami_deregistered(t: Target) -> Injected:
+    """An AMI baked from a running instance rolled out, then deregistered (Challenge 8: the
+    template points at an AMI that no longer exists in the region)."""
+    ec2 = t.client("ec2")
+    ami = ec2.create_image(InstanceId=_asg(t)["Instances"][0]["InstanceId"], Name=f"{t.stack_name}-baked")["ImageId"]
+    rollback = roll_out(t, ImageId=ami)
+    ec2.deregister_image(ImageId=ami)
+    return Injected((t.role("launch_template"), ami), rollback)
+
+
+SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+
+def ssm_policy_detached(t: Target) -> Injected:
+    iam, role = t.client("iam"), t.role("instance_role")
+    iam.detach_role_policy(RoleName=role, PolicyArn=SSM_CORE)
+    return Injected((role,), lambda: iam.attach_role_policy(RoleName=role, PolicyArn=SSM_CORE))
+
+
+def admin_attached(t: Target) -> Injected:
+    """An operator's home-made admin policy ("just make it work"). The AWS-managed
+    AdministratorAccess is caught by name too (unit-tested): the emulator does not load it."""
+    iam, role = t.client("iam"), t.role("instance_role")
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    arn = iam.create_policy(PolicyName=f"{t.stack_name}-OpsAdmin", PolicyDocument=json.dumps(doc))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+
+    def undo() -> None:
+        iam.detach_role_policy(RoleName=role, PolicyArn=arn)
+        iam.delete_policy(PolicyArn=arn)
+    return Injected((role,), undo)
+
+
+any_secret_readable = _role_policy_added(
+    "any_secret_readable", "ReadAnySecret",
+    lambda t: {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+    "The app role allowed to read every secret of the account.")
+
+
+def db_secret_policy_removed(t: Target) -> Injected:
+    """The app role's inline policies that grant the DB secret deleted."""
+    iam, role = t.client("iam"), t.role("instance_role")
+    grants = _secret_grants(t, t.role("db_secret"))
+    for name in grants:
+        iam.delete_role_policy(RoleName=role, PolicyName=name)
+    return Injected((role,), lambda: _put_role_policies(t, grants))
+
+
+def _first_instance(t: Target) -> str:
+    return _asg(t)["Instances"][0]["InstanceId"]
+
+
+def instance_unhealthy(t: Target) -> Injected:
+    autoscaling, iid = t.client("autoscaling"), _first_instance(t)
+    autoscaling.set_instance_health(InstanceId=iid, HealthStatus="Unhealthy", ShouldRespectGracePeriod=False)
+    return Injected((t.role("auto_scaling_group"), iid), lambda: autoscaling.set_instance_health(
+        InstanceId=iid, HealthStatus="Healthy", ShouldRespectGracePeriod=False))
+
+
+def target_deregistered(t: Target) -> Injected:
+    elbv2, tg, iid = t.client("elbv2"), t.role("target_group"), _first_instance(t)
+    count = len(_asg(t)["Instances"])
+    elbv2.deregister_targets(TargetGroupArn=tg, Targets=[{"Id": iid}])
+
+    def undo() -> None:
+        elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": iid}])
+        _wait_until_healthy(t, tg, count)
+    return Injected((tg, iid), undo)
+
+
+def health_check_port_closed(t: Target) -> Injected:
+    """The health check sent to a port where nothing listens: on AWS (and the emulator) the
+    targets turn unhealthy after UnhealthyThresholdCount failed checks."""
+    elbv2, tg = t.client("elbv2"), t.role("target_group")
+    count = len(_asg(t)["Instances"])
+    before = elbv2.describe_target_groups(TargetGroupArns=[tg])["TargetGroups"][0]["HealthCheckPort"]
+    elbv2.modify_target_group(TargetGroupArn=tg, HealthCheckPort="9999")
+
+    def undo() -> None:
+        elbv2.modify_target_group(TargetGroupArn=tg, HealthCheckPort=before)
+        _wait_until_healthy(t, tg, count)
+    return Injected((tg,), undo)
+
+
+def instance_stopped(t: Target) -> Injected:
+    ec2, tg, iid = t.client("ec2"), t.role("target_group"), _first_instance(t)
+    count = len(_asg(t)["Instances"])
+    ec2.stop_instances(InstanceIds=[iid])
+
+    def undo() -> None:
+        ec2.start_instances(InstanceIds=[iid])
+        _wait_until_healthy(t, tg, count)
+    return Injected((iid,), undo)
+
+
+def scaling_policy_deleted(t: Target) -> Injected:
+    """Every scaling policy of the ASG deleted (a policy comes back only with a new ARN)."""
+    autoscaling, name = t.client("autoscaling"), t.role("auto_scaling_group")
+    for pol in autoscaling.describe_policies(AutoScalingGroupName=name)["ScalingPolicies"]:
+        autoscaling.delete_policy(AutoScalingGroupName=name, PolicyName=pol["PolicyName"])
+    return Injected((name,), _irreversible(f"deleting the scaling policies of {name}"))
+
+
+def asg_single_subnet(t: Target) -> Injected:
+    """The ASG shrunk to the first of its subnets (one AZ)."""
+    autoscaling, name = t.client("autoscaling"), t.role("auto_scaling_group")
+    subnets = _asg(t)["VPCZoneIdentifier"]
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=name, VPCZoneIdentifier=subnets.split(",")[0])
+    return Injected((name,), lambda: autoscaling.update_auto_scaling_group(
+        AutoScalingGroupName=name, VPCZoneIdentifier=subnets))
+
+
 def target_group_detached(t: Target) -> Injected:
     asg, name, tg = t.client("autoscaling"), t.role("auto_scaling_group"), t.role("target_group")
     count = len(_asg(t)["Instances"])
@@ -649,22 +819,29 @@ db_secret_scheduled_deletion = _secret_deleted("db_secret_scheduled_deletion", F
                                                "The DB secret scheduled for deletion in 7 days.")
 
 
+def _secret_grants(t: Target, secret: str) -> dict[str, str]:
+    """{name: document} of the instance role's inline policies that name ``secret``."""
+    iam, role = t.client("iam"), t.role("instance_role")
+    docs = {n: json.dumps(iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"])
+            for n in iam.list_role_policies(RoleName=role)["PolicyNames"]}
+    grants = {n: d for n, d in docs.items() if secret in d}
+    if not grants:
+        raise LookupError(f"no inline policy of role {role} names secret {secret}")
+    return grants
+
+
+def _put_role_policies(t: Target, docs: dict[str, str]) -> None:
+    iam, role = t.client("iam"), t.role("instance_role")
+    for name, doc in docs.items():
+        iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=doc)
+
+
 def _rewrite_secret_grants(t: Target, old: str, new: str) -> Callable[[], None]:
     """Every inline policy of the instance role that names secret ``old`` made to name ``new``
     (what a grant kept after the secret was recreated looks like); returns the undo."""
-    iam, role = t.client("iam"), t.role("instance_role")
-    docs = {n: iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]
-            for n in iam.list_role_policies(RoleName=role)["PolicyNames"]}
-    grants = {n: json.dumps(d) for n, d in docs.items() if old in json.dumps(d)}
-    if not grants:
-        raise LookupError(f"no inline policy of role {role} names secret {old}")
-    for n, text in grants.items():
-        iam.put_role_policy(RoleName=role, PolicyName=n, PolicyDocument=text.replace(old, new))
-
-    def undo() -> None:
-        for n, text in grants.items():
-            iam.put_role_policy(RoleName=role, PolicyName=n, PolicyDocument=text)
-    return undo
+    grants = _secret_grants(t, old)
+    _put_role_policies(t, {n: d.replace(old, new) for n, d in grants.items()})
+    return lambda: _put_role_policies(t, grants)
 
 
 def secret_grant_points_elsewhere(t: Target) -> Injected:
@@ -674,40 +851,21 @@ def secret_grant_points_elsewhere(t: Target) -> Injected:
     return Injected((t.role("instance_role"), secret), undo)
 
 
-def secret_denied_by_guardrail(t: Target) -> Injected:
-    """A guardrail policy added to the app role later denies the read; the role's Allow is
-    still there, so a check that looks only for an Allow would call the role fine."""
-    iam, role = t.client("iam"), t.role("instance_role")
-    iam.put_role_policy(RoleName=role, PolicyName="DenySecretsGuardrail", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{
-            "Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": t.role("db_secret")}]}))
-    return Injected((role,), lambda: iam.delete_role_policy(RoleName=role, PolicyName="DenySecretsGuardrail"))
+secret_denied_by_guardrail = _role_policy_added(
+    "secret_denied_by_guardrail", "DenySecretsGuardrail",
+    lambda t: {"Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": t.role("db_secret")},
+    "A guardrail policy added to the app role later denies the read; the role's Allow is still "
+    "there, so a check that looks only for an Allow would call the role fine.")
 
 
 def password_in_user_data(t: Target) -> Injected:
     """The "quick fix" when the app cannot reach Secrets Manager: the DB password exported in
-    the user data of a new launch template version, which the ASG is pointed at."""
-    ec2, asg = t.client("ec2"), _asg(t)
+    the user data of a new launch template version, rolled out to the ASG."""
     secret = t.client("secretsmanager").get_secret_value(SecretId=t.role("db_secret"))["SecretString"]
-    lt, spec = t.role("launch_template"), asg["LaunchTemplate"]
-    current = ec2.describe_launch_template_versions(
-        LaunchTemplateId=lt, Versions=[spec.get("Version") or "$Default"])["LaunchTemplateVersions"][0]
-    lines = base64.b64decode(current["LaunchTemplateData"].get("UserData", "")).decode().splitlines() \
-        or ["#!/bin/bash"]
+    lines = base64.b64decode(_launch_data(t).get("UserData", "")).decode().splitlines() or ["#!/bin/bash"]
     lines.insert(1, f"export PGPASSWORD={json.loads(secret)['password']}")
-    # The whole data, as the console's "modify template" does (moto ignores SourceVersion).
-    data = dict(current["LaunchTemplateData"], UserData=base64.b64encode("\n".join(lines).encode()).decode())
-    version = str(ec2.create_launch_template_version(
-        LaunchTemplateId=lt, LaunchTemplateData=data)["LaunchTemplateVersion"]["VersionNumber"])
-    autoscaling = t.client("autoscaling")
-    autoscaling.update_auto_scaling_group(AutoScalingGroupName=asg["AutoScalingGroupName"],
-                                          LaunchTemplate={"LaunchTemplateId": lt, "Version": version})
-
-    def undo() -> None:  # AWS's way; the emulator (moto 5.2.5) lacks DeleteLaunchTemplateVersions
-        autoscaling.update_auto_scaling_group(AutoScalingGroupName=asg["AutoScalingGroupName"], LaunchTemplate={
-            "LaunchTemplateId": lt, "Version": spec.get("Version") or "$Default"})
-        ec2.delete_launch_template_versions(LaunchTemplateId=lt, Versions=[version])
-    return Injected((lt,), undo)
+    return Injected((t.role("launch_template"),), roll_out(t, UserData=base64.b64encode(
+        "\n".join(lines).encode()).decode()))
 
 
 def secret_to_key(t: Target, key_arn: str) -> str:
@@ -825,6 +983,32 @@ FAULTS = [
                  mentions=("the * rule denies",), hop=p.APP_DB_PORT),
     ForeignFault("cmp-target-group-detached", target_group_detached,
                  ("compute.asg_attached_to_target_group", "compute.targets_healthy"), hop=p.TG_ASG),
+    ForeignFault("cmp-launch-template-ssh-key", launch_template_ssh_key, ("compute.launch_template_no_key_pair",),
+                 mentions=("key pair",)),
+    ForeignFault("cmp-launch-template-imdsv1-wrong-type", imdsv1_and_bigger, ("compute.launch_template_settings",),
+                 mentions=("t3.large", "HttpTokens=optional")),
+    ForeignFault("cmp-ami-deregistered", custom_ami_deregistered, ("compute.launch_template_ami_available",),
+                 mentions=("ami-",)),
+    ForeignFault("cmp-ssm-policy-detached", ssm_policy_detached, ("compute.instance_role_allows_ssm",),
+                 mentions=("ssm:UpdateInstanceInformation",)),
+    ForeignFault("cmp-admin-attached", admin_attached, ("compute.instance_role_least_privilege",),
+                 mentions=("OpsAdmin", "allows action * on *")),
+    ForeignFault("cmp-any-secret-readable", any_secret_readable, ("compute.instance_role_least_privilege",),
+                 mentions=("ReadAnySecret", "on *")),
+    ForeignFault("cmp-db-secret-policy-removed", db_secret_policy_removed, ("compute.instance_role_reads_db_secret",),
+                 also_breaks=("database.app_role_reads_master_secret",),  # the same grant, DB view
+                 mentions=("secretsmanager:GetSecretValue",), hop=p.APP_SECRETS),
+    ForeignFault("cmp-instance-unhealthy", instance_unhealthy, ("compute.asg_capacity_in_service",),
+                 mentions=("Unhealthy",)),
+    ForeignFault("cmp-target-deregistered", target_deregistered, ("compute.targets_healthy",),
+                 mentions=("not registered",)),
+    ForeignFault("cmp-health-check-port-closed", health_check_port_closed, ("compute.targets_healthy",),
+                 also_breaks=("e2e.request_path",), mentions=("unhealthy", "Target.FailedHealthChecks")),
+    ForeignFault("cmp-instance-stopped", instance_stopped,
+                 ("compute.targets_healthy", "compute.instances_managed_by_ssm")),
+    ForeignFault("cmp-asg-single-subnet", asg_single_subnet, ("compute.asg_spans_private_subnets",),
+                 # where the ASG's subnets are the whole app tier (the VPC is another stack's)
+                 also_breaks=("network.subnet_tiers_span_azs",)),
     ForeignFault("cmp-scaled-to-zero", scaled_to_zero,
                  ("compute.asg_capacity_in_service", "compute.targets_healthy",
                   "compute.instances_managed_by_ssm"), hop=p.ASG_INSTANCES),
@@ -868,6 +1052,8 @@ FAULTS = [
                  ("database.app_role_reads_master_secret",),
                  also_breaks=("compute.instance_role_reads_db_secret",),  # the same role, compute view
                  mentions=("explicitly denied", "DenySecretsGuardrail"), hop=p.APP_SECRETS),
+    ForeignFault("db-password-in-user-data", password_in_user_data, ("database.no_password_in_plaintext",),
+                 mentions=("PGPASSWORD", "secret's literal value")),
     ForeignFault("db-log-exports-removed", db_log_exports_removed, ("database.log_exports_enabled",)),
     ForeignFault("db-slow-query-log-off", db_slow_query_log_off, ("database.slow_query_logging",)),
     ForeignFault("obs-alarm-actions-removed", alarm_actions_removed,
