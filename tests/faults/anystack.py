@@ -922,13 +922,185 @@ _ALARM_KEYS = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "
                "ComparisonOperator", "TreatMissingData")
 
 
+def _retuned(t: Target, alarm: dict, **changes: Any) -> Injected:
+    """put-metric-alarm over ``alarm`` with ``changes``, as an operator "tuning" it would;
+    the undo puts the alarm's settings back."""
+    cw = t.client("cloudwatch")
+    params = {k: alarm[k] for k in _ALARM_KEYS if alarm.get(k) is not None}
+    cw.put_metric_alarm(**{**params, **changes})
+    return Injected((alarm["AlarmName"],), lambda: cw.put_metric_alarm(**params))
+
+
+def _alarm_on(t: Target, namespace: str, metric: str, dimension: str, role: str) -> dict:
+    """The stack's alarm on ``namespace``/``metric`` of the resource playing ``role``."""
+    value = t.role(role)
+    return next(a for a in t.graph.alarms() if a.get("Namespace") == namespace and a.get("MetricName") == metric
+                and {"Name": dimension, "Value": value} in (a.get("Dimensions") or []))
+
+
+def _cpu_alarm(t: Target) -> dict:
+    return _alarm_on(t, "AWS/EC2", "CPUUtilization", "AutoScalingGroupName", "auto_scaling_group")
+
+
+def _alarm_retuned(name: str, alarm: Callable[[Target], dict], changes: dict, doc: str
+                   ) -> Callable[[Target], Injected]:
+    return _named(lambda t: _retuned(t, alarm(t), **changes), name, doc)
+
+
+alarm_cpu_threshold_95 = _alarm_retuned("alarm_cpu_threshold_95", _cpu_alarm, {"Threshold": 95.0},
+                                        "The ASG's CPU alarm raised to 95 %.")
+
+
+def alarm_cpu_period_changed(t: Target) -> Injected:
+    """The ASG's CPU alarm's period made five times longer (60 s -> 300 s: a 5-minute window
+    becomes 25 minutes)."""
+    alarm = _cpu_alarm(t)
+    return _retuned(t, alarm, Period=alarm["Period"] * 5)
+
+
+alarm_connections_threshold_max = _alarm_retuned(
+    "alarm_connections_threshold_max",
+    lambda t: _alarm_on(t, "AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", "db_instance"),
+    {"Threshold": 80.0}, "The DB connections alarm set to 80 connections.")
+alarm_storage_wrong_comparison = _alarm_retuned(
+    "alarm_storage_wrong_comparison",
+    lambda t: _alarm_on(t, "AWS/RDS", "FreeStorageSpace", "DBInstanceIdentifier", "db_instance"),
+    {"ComparisonOperator": "GreaterThanThreshold"}, "The DB free-storage alarm's comparison turned around.")
+
+
 def alarm_actions_removed(t: Target) -> Injected:
     """put-metric-alarm over one of the stack's alarms that page the alarm topic, without actions."""
-    cw, topic = t.client("cloudwatch"), t.role("alarm_topic")
-    alarm = next(a for a in t.graph.alarms() if topic in a.get("AlarmActions", []))
-    params = {k: alarm[k] for k in _ALARM_KEYS if alarm.get(k) is not None}
-    cw.put_metric_alarm(**{**params, "AlarmActions": []})
-    return Injected((alarm["AlarmName"],), lambda: cw.put_metric_alarm(**params))
+    topic = t.role("alarm_topic")
+    return _retuned(t, next(a for a in t.graph.alarms() if topic in a.get("AlarmActions", [])), AlarmActions=[])
+
+
+def alarm_actions_disabled(t: Target) -> Injected:
+    cw, name = t.client("cloudwatch"), _cpu_alarm(t)["AlarmName"]
+    cw.disable_alarm_actions(AlarmNames=[name])
+    return Injected((name,), lambda: cw.enable_alarm_actions(AlarmNames=[name]))
+
+
+def _topic_subscriptions(t: Target) -> list[dict]:
+    return t.client("sns").list_subscriptions_by_topic(TopicArn=t.role("alarm_topic"))["Subscriptions"]
+
+
+def alarm_topic_unsubscribed(t: Target) -> Injected:
+    """Every confirmed subscription of the alarm topic removed; a pending one stays (AWS lets
+    nobody unsubscribe a pending subscription: it expires after three days)."""
+    sns = t.client("sns")
+    for sub in _topic_subscriptions(t):
+        if sub["SubscriptionArn"].startswith("arn:"):
+            sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+    topic = t.role("alarm_topic")
+    return Injected((topic,), _irreversible(f"unsubscribing from {topic} (a new subscription has another ARN)"))
+
+
+def alarm_subscription_pending(t: Target) -> Injected:
+    """Emulator state: the queue's subscription waits for its confirmation, as a subscription
+    of a queue in another account does until the queue's owner confirms it (Challenge 6)."""
+    from moto.sns.models import sns_backends
+    backend = sns_backends[ACCOUNT][REGION]
+    subs = [s["SubscriptionArn"] for s in _topic_subscriptions(t) if s["Protocol"] == "sqs"]
+
+    def mark(pending: str) -> None:
+        for arn in subs:
+            backend.subscriptions[arn].attributes["PendingConfirmation"] = pending
+    mark("true")
+    return Injected((t.role("alarm_topic"),), lambda: mark("false"))
+
+
+def _trail_setting(name: str, key: str, value: bool, doc: str) -> Callable[[Target], Injected]:
+    """A fault that sets one of the trail's settings (``key`` as UpdateTrail spells it)."""
+    shown = {"EnableLogFileValidation": "LogFileValidationEnabled"}.get(key, key)
+
+    def inject(t: Target) -> Injected:
+        ct, trail = t.client("cloudtrail"), t.role("trail")
+        before = ct.get_trail(Name=trail)["Trail"][shown]
+        ct.update_trail(Name=trail, **{key: value})
+        return Injected((trail,), lambda: ct.update_trail(Name=trail, **{key: before}))
+    return _named(inject, name, doc)
+
+
+trail_validation_off = _trail_setting("trail_validation_off", "EnableLogFileValidation", False,
+                                      "Log file validation turned off on the trail.")
+trail_single_region = _trail_setting("trail_single_region", "IsMultiRegionTrail", False,
+                                     "The trail made single-region.")
+
+
+def db_log_group_retention_removed(t: Target) -> Injected:
+    """The retention policy of the DB's exported-log group (``/aws/rds/instance/<db>/...``) deleted."""
+    logs = t.client("logs")
+    group = next(g for g in logs.describe_log_groups(
+        logGroupNamePrefix=f"/aws/rds/instance/{t.role('db_instance')}/")["logGroups"] if g.get("retentionInDays"))
+    logs.delete_retention_policy(logGroupName=group["logGroupName"])
+    return Injected((group["logGroupName"],), lambda: logs.put_retention_policy(
+        logGroupName=group["logGroupName"], retentionInDays=group["retentionInDays"]))
+
+
+def _dashboard_without(name: str, namespace: str, doc: str) -> Callable[[Target], Injected]:
+    """A fault that drops the dashboard's widgets showing metrics of ``namespace``."""
+    def inject(t: Target) -> Injected:
+        cw, dashboard = t.client("cloudwatch"), t.role("dashboard")
+        text = cw.get_dashboard(DashboardName=dashboard)["DashboardBody"]
+        body = json.loads(text)
+        body["widgets"] = [w for w in body["widgets"]
+                           if not any(isinstance(r, list) and r and r[0] == namespace
+                                      for r in w.get("properties", {}).get("metrics", []))]
+        cw.put_dashboard(DashboardName=dashboard, DashboardBody=json.dumps(body))
+        return Injected((dashboard,), lambda: cw.put_dashboard(DashboardName=dashboard, DashboardBody=text))
+    return _named(inject, name, doc)
+
+
+dashboard_database_widgets_removed = _dashboard_without(
+    "dashboard_database_widgets_removed", "AWS/RDS", "The dashboard's database (AWS/RDS) widgets removed.")
+
+
+def _trail_bucket(t: Target) -> str:
+    return t.client("cloudtrail").get_trail(Name=t.role("trail"))["Trail"]["S3BucketName"]
+
+
+def trail_bucket_policy_removed(t: Target) -> Injected:
+    s3, bucket = t.client("s3"), _trail_bucket(t)
+    policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    s3.delete_bucket_policy(Bucket=bucket)
+    return Injected((bucket,), lambda: s3.put_bucket_policy(Bucket=bucket, Policy=policy))
+
+
+def _topic_key(name: str, key_of: Callable[[Target], str], doc: str) -> Callable[[Target], Injected]:
+    """A fault that encrypts the alarm topic with ``key_of(target)`` (a compliance ticket's
+    "encrypt every topic")."""
+    def inject(t: Target) -> Injected:
+        sns, topic = t.client("sns"), t.role("alarm_topic")
+        before = sns.get_topic_attributes(TopicArn=topic)["Attributes"].get("KmsMasterKeyId", "")
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="KmsMasterKeyId", AttributeValue=key_of(t))
+        return Injected((topic,), lambda: sns.set_topic_attributes(
+            TopicArn=topic, AttributeName="KmsMasterKeyId", AttributeValue=before))
+    return _named(inject, name, doc)
+
+
+topic_cmk_denies_cloudwatch = _topic_key(
+    "topic_cmk_denies_cloudwatch",
+    lambda t: t.client("kms").create_key(Description="alarm topic", Policy=key_policy())["KeyMetadata"]["KeyId"],
+    "The alarm topic encrypted with a customer-managed key whose policy names only the account root.")
+topic_aws_managed_key = _topic_key("topic_aws_managed_key", lambda t: "alias/aws/sns",
+                                   "The alarm topic encrypted with the AWS-managed SNS key (CloudWatch may not use it).")
+
+
+def trail_key_policy_drops_cloudtrail(t: Target) -> Injected:
+    """The trail encrypts with a key CloudTrail was allowed to use (CloudTrail refuses any
+    other), then the key policy was replaced by the default one, dropping CloudTrail."""
+    kms, ct, trail = t.client("kms"), t.client("cloudtrail"), t.role("trail")
+    described = ct.get_trail(Name=trail)["Trail"]
+    cloudtrail = {"Sid": "Allow CloudTrail to encrypt logs", "Effect": "Allow",
+                  "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                  "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
+                  "Condition": {"StringEquals": {"aws:SourceArn": described["TrailARN"]},
+                                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn":
+                                               f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"}}}
+    key = kms.create_key(Description="trail logs", Policy=key_policy(cloudtrail))["KeyMetadata"]["KeyId"]
+    ct.update_trail(Name=trail, KmsKeyId=key)
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=key_policy())
+    return Injected((trail, key), lambda: ct.update_trail(Name=trail, KmsKeyId=described.get("KmsKeyId", "")))
 
 
 def topic_policy_denies_cloudwatch(t: Target) -> Injected:
@@ -1058,6 +1230,33 @@ FAULTS = [
     ForeignFault("db-slow-query-log-off", db_slow_query_log_off, ("database.slow_query_logging",)),
     ForeignFault("obs-alarm-actions-removed", alarm_actions_removed,
                  ("observability.alarm_actions_notify_topic",), mentions=("do not include the topic",)),
+    ForeignFault("alarm-cpu-threshold-95", alarm_cpu_threshold_95, ("observability.alarms_configured",),
+                 mentions=("threshold 95",)),
+    ForeignFault("alarm-cpu-period-changed", alarm_cpu_period_changed, ("observability.alarms_configured",)),
+    ForeignFault("alarm-connections-threshold-max", alarm_connections_threshold_max,
+                 ("observability.alarms_configured",)),
+    ForeignFault("alarm-storage-wrong-comparison", alarm_storage_wrong_comparison,
+                 ("observability.alarms_configured",), mentions=("LessThanThreshold",)),
+    ForeignFault("alarm-actions-disabled", alarm_actions_disabled, ("observability.alarm_actions_notify_topic",),
+                 mentions=("ActionsEnabled=false",)),
+    ForeignFault("trail-validation-off", trail_validation_off, ("observability.cloudtrail_log_file_validation",),
+                 mentions=("validation off",)),
+    ForeignFault("trail-single-region", trail_single_region, ("observability.cloudtrail_multi_region",),
+                 mentions=("IsMultiRegionTrail=false",)),
+    ForeignFault("dashboard-database-widgets-removed", dashboard_database_widgets_removed,
+                 ("observability.dashboard_covers_layers",), mentions=("database",)),
+    ForeignFault("obs-trail-bucket-policy-removed", trail_bucket_policy_removed,
+                 ("observability.trail_bucket_allows_delivery",),
+                 also_breaks=("edge.buckets_deny_insecure_transport",),  # a TLS-only Deny goes with it
+                 mentions=("no bucket policy",)),
+    ForeignFault("obs-topic-cmk-denies-cloudwatch", topic_cmk_denies_cloudwatch,
+                 ("observability.alarm_topic_key_allows_cloudwatch",),
+                 mentions=("no statement allowing cloudwatch.amazonaws.com", "kms:GenerateDataKey*")),
+    ForeignFault("obs-topic-aws-managed-key", topic_aws_managed_key, ("observability.alarm_topic_key_allows_cloudwatch",),
+                 mentions=("AWS-managed key", "customer-managed key")),
+    ForeignFault("obs-trail-key-policy-drops-cloudtrail", trail_key_policy_drops_cloudtrail,
+                 ("observability.trail_key_allows_cloudtrail",),
+                 mentions=("no statement allowing cloudtrail.amazonaws.com",)),
     ForeignFault("obs-topic-policy-denies-cloudwatch", topic_policy_denies_cloudwatch,
                  ("observability.alarm_topic_policy_allows_cloudwatch",), mentions=("denies sns:Publish",)),
     ForeignFault("obs-trail-stopped", trail_stopped, ("observability.cloudtrail_logging",),

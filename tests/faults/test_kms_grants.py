@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 
 from probes import graph, kms
+from tests.faults.anystack import ACCOUNT
 from tests.faults.f_database import (
     _key_policy,
     _secret_arn,
     _secret_under_cmk_without_role_grant,
     move_secret_to_key,
 )
-from tests.faults.f_observability import ACCOUNT, _trail
+from tests.faults.f_observability import _trail
 
 PROBES = ("database.app_role_decrypts_secret_key", "observability.alarm_topic_key_allows_cloudwatch",
           "observability.trail_key_allows_cloudtrail")
