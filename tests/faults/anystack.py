@@ -15,7 +15,9 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Callable
 
 from probes import graph, reads
@@ -679,25 +681,173 @@ def _s3_origin(cfg: dict) -> dict:
     return next(o for o in cfg["Origins"]["Items"] if graph.s3_origin_bucket(o["DomainName"]))
 
 
-def oac_removed(t: Target) -> Injected:
-    undo = _update_distribution(t, lambda cfg: _s3_origin(cfg).__setitem__("OriginAccessControlId", ""))
-    return Injected((t.role("distribution"),), undo)
+def _api_behaviour(cfg: dict) -> dict:
+    """The cache behaviour that routes to the distribution's API Gateway origin."""
+    apis = {o["Id"] for o in cfg["Origins"]["Items"] if graph.api_origin(o["DomainName"])}
+    return next(b for b in cfg["CacheBehaviors"]["Items"] if b["TargetOriginId"] in apis)
+
+
+def _distribution_change(name: str, change: Callable[[Target, dict], None], doc: str
+                         ) -> Callable[[Target], Injected]:
+    """A fault that changes the distribution's config (``change(target, config)`` in place);
+    the undo writes the old config back."""
+    def inject(t: Target) -> Injected:
+        return Injected((t.role("distribution"),), _update_distribution(t, lambda cfg: change(t, cfg)))
+    return _named(inject, name, doc)
+
+
+oac_removed = _distribution_change(
+    "oac_removed", lambda t, cfg: _s3_origin(cfg).__setitem__("OriginAccessControlId", ""),
+    "The S3 origin's Origin Access Control removed.")
+distribution_disabled = _distribution_change(
+    "distribution_disabled", lambda t, cfg: cfg.__setitem__("Enabled", False), "The distribution disabled.")
+viewer_allow_all = _distribution_change(
+    "viewer_allow_all", lambda t, cfg: cfg["DefaultCacheBehavior"].__setitem__("ViewerProtocolPolicy", "allow-all"),
+    "The default behaviour serves plain HTTP.")
+tls_v1 = _distribution_change(
+    "tls_v1", lambda t, cfg: cfg["ViewerCertificate"].__setitem__("MinimumProtocolVersion", "TLSv1"),
+    "The viewer certificate's minimum protocol lowered to TLSv1.")
+alias_removed = _distribution_change(
+    "alias_removed", lambda t, cfg: cfg.__setitem__("Aliases", {"Quantity": 0, "Items": []}),
+    "The distribution's domain aliases removed (the certificate's domain no longer served).")
+logging_off = _distribution_change(
+    "logging_off", lambda t, cfg: cfg["Logging"].__setitem__("Enabled", False), "Access logging turned off.")
+api_to_site = _distribution_change(
+    "api_to_site",
+    lambda t, cfg: _api_behaviour(cfg).__setitem__("TargetOriginId", cfg["DefaultCacheBehavior"]["TargetOriginId"]),
+    "The API behaviour routed to the default (site) origin.")
+
+
+def origin_uses_oai(t: Target) -> Injected:
+    """Back to the legacy OAI: an identity is created and the S3 origin switched to it."""
+    from botocore.exceptions import ClientError
+
+    cf = t.client("cloudfront")
+    try:
+        oai_id = cf.create_cloud_front_origin_access_identity(CloudFrontOriginAccessIdentityConfig={
+            "CallerReference": uuid.uuid4().hex, "Comment": "legacy"})["CloudFrontOriginAccessIdentity"]["Id"]
+    except ClientError as exc:  # moto 5.2.5 has no OAI API (404): an id it will not check
+        if exc.response["ResponseMetadata"]["HTTPStatusCode"] != 404:
+            raise
+        oai_id = "E2LEGACYOAI01"
+
+    def change(cfg: dict) -> None:
+        origin = _s3_origin(cfg)
+        origin["OriginAccessControlId"] = ""
+        origin["S3OriginConfig"] = {"OriginAccessIdentity": f"origin-access-identity/cloudfront/{oai_id}"}
+    return Injected((t.role("distribution"),), _update_distribution(t, change))
+
+
+def oac_signing_never(t: Target) -> Injected:
+    """The S3 origin's Origin Access Control set to sign nothing."""
+    cf = t.client("cloudfront")
+    oac_id = _s3_origin(cf.get_distribution_config(Id=t.role("distribution"))["DistributionConfig"])[
+        "OriginAccessControlId"]
+
+    def put(change: Callable[[dict], Any]) -> None:
+        cur = cf.get_origin_access_control(Id=oac_id)
+        config = cur["OriginAccessControl"]["OriginAccessControlConfig"]
+        change(config)
+        cf.update_origin_access_control(Id=oac_id, IfMatch=cur["ETag"], OriginAccessControlConfig=config)
+    before = cf.get_origin_access_control(Id=oac_id)["OriginAccessControl"]["OriginAccessControlConfig"]
+    put(lambda cfg: cfg.__setitem__("SigningBehavior", "never"))
+    return Injected((t.role("distribution"), oac_id), lambda: put(lambda cfg: cfg.update(before)))
+
+
+def _api_cache_policy_fault(name: str, ttl: int, headers: list[str], max_ttl: int | None, doc: str
+                            ) -> Callable[[Target], Injected]:
+    """A fault that gives the API behaviour a new cache policy (``ttl`` seconds, ``headers``
+    in the cache key); the undo puts the old policy back and deletes the new one."""
+    def inject(t: Target) -> Injected:
+        cf = t.client("cloudfront")
+        hc: dict[str, Any] = {"HeaderBehavior": "whitelist" if headers else "none"}
+        if headers:
+            hc["Headers"] = {"Quantity": len(headers), "Items": headers}
+        pid = cf.create_cache_policy(CachePolicyConfig={
+            "Name": f"{name}-{uuid.uuid4().hex[:8]}", "MinTTL": 0, "DefaultTTL": ttl,
+            "MaxTTL": max_ttl if max_ttl is not None else max(ttl, 1) if headers else ttl,
+            "ParametersInCacheKeyAndForwardedToOrigin": {
+                "EnableAcceptEncodingGzip": True, "HeadersConfig": hc,
+                "QueryStringsConfig": {"QueryStringBehavior": "all"},
+                "CookiesConfig": {"CookieBehavior": "none"}}})["CachePolicy"]["Id"]
+        restore = _update_distribution(t, lambda cfg: _api_behaviour(cfg).__setitem__("CachePolicyId", pid))
+
+        def undo() -> None:
+            restore()
+            cf.delete_cache_policy(Id=pid, IfMatch=cf.get_cache_policy(Id=pid)["ETag"])
+        return Injected((t.role("distribution"),), undo)
+    return _named(inject, name, doc)
+
+
+api_cached = _api_cache_policy_fault(
+    "api_cached", 86400, ["Authorization"], None,
+    "Someone \"speeds up\" the API: a day of caching (Authorization still in the key).")
+authorization_dropped = _api_cache_policy_fault(
+    "authorization_dropped", 0, [], 1,
+    "A cache policy without Authorization in the key, caching allowed (MaxTTL 1): CloudFront strips "
+    "the header; the AllViewerExceptHostHeader origin request policy would forward it only with "
+    "caching off (TTLs all 0).")
+
+
+def invalidation_stuck(t: Target) -> Injected:
+    """Emulator state: an invalidation held InProgress for 45 minutes (moto completes every
+    invalidation at once)."""
+    from moto.cloudfront.models import cloudfront_backends
+    from moto.core.utils import utcnow
+
+    did = t.role("distribution")
+    inv_id = t.client("cloudfront").create_invalidation(DistributionId=did, InvalidationBatch={
+        "Paths": {"Quantity": 1, "Items": ["/index.html"]}, "CallerReference": uuid.uuid4().hex})[
+        "Invalidation"]["Id"]
+    items = [i for backend in cloudfront_backends[ACCOUNT].values() for i in backend.invalidations.get(did, [])
+             if i.id == inv_id]
+    for item in items:
+        item.status, item.create_time = "InProgress", utcnow() - timedelta(minutes=45)
+
+    def undo() -> None:
+        for item in items:
+            item.status = "Completed"
+    return Injected((did,), undo)
+
+
+def _site_bucket_policy(t: Target, change: Callable[[dict], None]) -> Injected:
+    """Read-modify-write the site bucket's policy; the undo writes the old one back."""
+    s3, bucket = t.client("s3"), t.role("site_bucket")
+    text = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    policy = json.loads(text)
+    change(policy)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    return Injected((bucket,), lambda: s3.put_bucket_policy(Bucket=bucket, Policy=text))
+
+
+def site_public_access_block_off(t: Target) -> Injected:
+    s3, bucket = t.client("s3"), t.role("site_bucket")
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    s3.delete_public_access_block(Bucket=bucket)
+    return Injected((bucket,), lambda: s3.put_public_access_block(
+        Bucket=bucket, PublicAccessBlockConfiguration=block))
+
+
+def site_policy_any_distribution(t: Target) -> Injected:
+    """The CloudFront grant loses its AWS:SourceArn condition: any distribution may read."""
+    def change(policy: dict) -> None:
+        for st in policy["Statement"]:
+            if st.get("Effect") == "Allow":
+                st.pop("Condition", None)
+    return _site_bucket_policy(t, change)
 
 
 def site_bucket_public(t: Target) -> Injected:
     """The "make it work" fix: the public access block off and s3:GetObject for everyone."""
-    s3, bucket = t.client("s3"), t.role("site_bucket")
-    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    text = s3.get_bucket_policy(Bucket=bucket)["Policy"]
-    policy = json.loads(text)
-    s3.delete_public_access_block(Bucket=bucket)
-    policy["Statement"].append({"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
-                                "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    block = site_public_access_block_off(t)
+    bucket = t.role("site_bucket")
+    policy = _site_bucket_policy(t, lambda p: p["Statement"].append({
+        "Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}))
 
     def undo() -> None:
-        s3.put_bucket_policy(Bucket=bucket, Policy=text)
-        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=block)
+        policy.undo()
+        block.undo()
     return Injected((bucket,), undo)
 
 
@@ -1194,6 +1344,23 @@ FAULTS = [
                  also_breaks=("auth.jwt_flow",), mentions=("cognito-staging",), hop=p.AUTHORIZER_POOL),
     ForeignFault("edge-oac-removed", oac_removed, ("edge.s3_origin_uses_oac",),
                  mentions=("no Origin Access Control",), hop=p.DISTRIBUTION_SITE),
+    ForeignFault("edge-distribution-disabled", distribution_disabled, ("edge.distribution_enabled",),
+                 mentions=("disabled",), hop=p.VIEWER_DISTRIBUTION),
+    ForeignFault("edge-viewer-protocol-allow-all", viewer_allow_all, ("edge.viewer_https_only",),
+                 mentions=("allow-all",)),
+    ForeignFault("edge-access-logging-off", logging_off, ("edge.access_logging",), mentions=("logging off",)),
+    ForeignFault("edge-oac-signing-never", oac_signing_never, ("edge.s3_origin_uses_oac",),
+                 mentions=("SigningBehavior never",), hop=p.DISTRIBUTION_SITE),
+    ForeignFault("edge-site-public-access-block-off", site_public_access_block_off,
+                 ("edge.site_bucket_public_access_blocked",), mentions=("public access block",)),
+    ForeignFault("edge-site-policy-any-distribution", site_policy_any_distribution,
+                 ("edge.site_bucket_policy_cloudfront_only",), also_breaks=("e2e.request_path",),
+                 mentions=("AWS:SourceArn",)),
+    ForeignFault("edge-api-behaviour-to-site", api_to_site, ("edge.behaviours_route_to_origins",),
+                 hop=p.DISTRIBUTION_API),
+    ForeignFault("edge-api-cached", api_cached, ("edge.api_not_cached",), mentions=("86400",)),
+    ForeignFault("edge-api-authorization-not-forwarded", authorization_dropped,
+                 ("edge.api_forwards_authorization",), mentions=("Authorization",), hop=p.DISTRIBUTION_API),
     ForeignFault("edge-site-bucket-public", site_bucket_public,
                  ("edge.site_bucket_public_access_blocked", "edge.site_bucket_policy_cloudfront_only")),
     ForeignFault("waf-rule-blocks-everyone", rule_blocks_everyone, ("waf.no_rule_blocks_everyone",),
