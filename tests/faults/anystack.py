@@ -302,10 +302,13 @@ def nacl_denies_app_port(t: Target) -> Injected:
         NetworkAclId=acl["NetworkAclId"], RuleNumber=number, Egress=False))
 
 
-def _added_ingress(name: str, role: str, perm: Callable[[Target], dict], doc: str) -> Callable[[Target], Injected]:
-    """A fault that authorizes one ingress rule (``perm(target)``) on the security group playing ``role``."""
+def _added_ingress(name: str, group: str | Callable[[Target], str], perm: Callable[[Target], dict], doc: str
+                   ) -> Callable[[Target], Injected]:
+    """A fault that authorizes one ingress rule (``perm(target)``) on a security group: the one
+    playing role ``group``, or ``group(target)``."""
     def inject(t: Target) -> Injected:
-        ec2, gid, rule = t.client("ec2"), t.role(role), perm(t)
+        ec2, rule = t.client("ec2"), perm(t)
+        gid = group(t) if callable(group) else t.role(group)
         ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[rule])
         return Injected((gid,), lambda: ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=[rule]))
     return _named(inject, name, doc)
@@ -940,17 +943,7 @@ def _slow_query_setting(t: Target) -> tuple[str, str]:
 
 def db_slow_query_log_off(t: Target) -> Injected:
     """Slow-query logging turned off in the DB's parameter group."""
-    rds, group = t.client("rds"), _db(t)["DBParameterGroups"][0]["DBParameterGroupName"]
-    name, off = _slow_query_setting(t)
-    before = next((p.get("ParameterValue") for p in rds.describe_db_parameters(
-        DBParameterGroupName=group)["Parameters"] if p["ParameterName"] == name), None)
-
-    def put(value: str) -> None:
-        rds.modify_db_parameter_group(DBParameterGroupName=group, Parameters=[
-            {"ParameterName": name, "ParameterValue": value, "ApplyMethod": "immediate"}])
-    put(off)
-    return Injected((group,), (lambda: put(before)) if before is not None
-                    else _irreversible(f"parameter {name} of {group} was unset"))
+    return _db_parameter_set(t, *_slow_query_setting(t), "immediate")
 
 
 def _secret_deleted(name: str, force: bool, doc: str) -> Callable[[Target], Injected]:
@@ -1008,14 +1001,20 @@ secret_denied_by_guardrail = _role_policy_added(
     "there, so a check that looks only for an Allow would call the role fine.")
 
 
+def _user_data_line(t: Target, line: str) -> Injected:
+    """``line`` added to the user data (after its first line) in a new launch template
+    version, rolled out to the ASG."""
+    lines = base64.b64decode(_launch_data(t).get("UserData", "")).decode().splitlines() or ["#!/bin/bash"]
+    lines.insert(1, line)
+    return Injected((t.role("launch_template"),), roll_out(t, UserData=base64.b64encode(
+        "\n".join(lines).encode()).decode()))
+
+
 def password_in_user_data(t: Target) -> Injected:
     """The "quick fix" when the app cannot reach Secrets Manager: the DB password exported in
     the user data of a new launch template version, rolled out to the ASG."""
     secret = t.client("secretsmanager").get_secret_value(SecretId=t.role("db_secret"))["SecretString"]
-    lines = base64.b64decode(_launch_data(t).get("UserData", "")).decode().splitlines() or ["#!/bin/bash"]
-    lines.insert(1, f"export PGPASSWORD={json.loads(secret)['password']}")
-    return Injected((t.role("launch_template"),), roll_out(t, UserData=base64.b64encode(
-        "\n".join(lines).encode()).decode()))
+    return _user_data_line(t, f"export PGPASSWORD={json.loads(secret)['password']}")
 
 
 def secret_to_key(t: Target, key_arn: str) -> str:
@@ -1270,6 +1269,208 @@ def trail_stopped(t: Target) -> Injected:
     return Injected((trail,), lambda: ct.start_logging(Name=trail))
 
 
+# ---- breadth: hygiene every resource owes whatever its role ---------------------------------
+def _bucket_fault(name: str, bucket: Callable[[Target], str], change: Callable[[Any, str], Callable[[], None]],
+                  doc: str) -> Callable[[Target], Injected]:
+    """A fault on the bucket ``bucket(target)``: ``change(s3, bucket)`` breaks it and returns the undo."""
+    def inject(t: Target) -> Injected:
+        name_ = bucket(t)
+        return Injected((name_,), change(t.client("s3"), name_))
+    return _named(inject, name, doc)
+
+
+def _public_access_block_deleted(s3: Any, bucket: str) -> Callable[[], None]:
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    s3.delete_public_access_block(Bucket=bucket)
+    return lambda: s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=block)
+
+
+def _tls_deny_dropped(s3: Any, bucket: str) -> Callable[[], None]:
+    text = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    policy = json.loads(text)
+    policy["Statement"] = [st for st in policy["Statement"] if st.get("Effect") != "Deny"]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    return lambda: s3.put_bucket_policy(Bucket=bucket, Policy=text)
+
+
+def _encryption_deleted(s3: Any, bucket: str) -> Callable[[], None]:
+    config = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    s3.delete_bucket_encryption(Bucket=bucket)
+    return lambda: s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=config)
+
+
+def _acls_enabled(s3: Any, bucket: str) -> Callable[[], None]:
+    from botocore.exceptions import ClientError
+    try:
+        before = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    except ClientError:  # OwnershipControlsNotFoundError: the bucket never set it
+        before = None
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    return (lambda: s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls=before)) if before \
+        else (lambda: s3.delete_bucket_ownership_controls(Bucket=bucket))
+
+
+def _versioning_suspended(s3: Any, bucket: str) -> Callable[[], None]:
+    status = s3.get_bucket_versioning(Bucket=bucket).get("Status", "Suspended")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    return lambda: s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status})
+
+
+flow_log_bucket_public_access_block_removed = _bucket_fault(
+    "flow_log_bucket_public_access_block_removed", lambda t: t.role("flow_log_bucket"),
+    _public_access_block_deleted, "The flow-log bucket's public access block deleted.")
+trail_bucket_admits_plain_http = _bucket_fault(
+    "trail_bucket_admits_plain_http", _trail_bucket, _tls_deny_dropped,
+    "The trail bucket's policy loses its Deny statements (the TLS-only Deny among them).")
+log_bucket_encryption_removed = _bucket_fault(
+    "log_bucket_encryption_removed", lambda t: t.role("log_bucket"), _encryption_deleted,
+    "The access-log bucket's default encryption deleted.")
+flow_log_bucket_acls_enabled = _bucket_fault(
+    "flow_log_bucket_acls_enabled", lambda t: t.role("flow_log_bucket"), _acls_enabled,
+    "ACLs enabled again on the flow-log bucket (object ownership ObjectWriter).")
+site_bucket_versioning_suspended = _bucket_fault(
+    "site_bucket_versioning_suspended", lambda t: t.role("site_bucket"), _versioning_suspended,
+    "Versioning suspended on the site bucket.")
+
+
+def api_resource_policy_removed(t: Target) -> Injected:
+    """The REST API's resource policy (what keeps callers from going around CloudFront) removed."""
+    apigw, api = _rest(t)
+    before = apigw.get_rest_api(restApiId=api).get("policy") or ""
+
+    def put(policy: str) -> None:
+        apigw.update_rest_api(restApiId=api, patchOperations=[{"op": "replace", "path": "/policy", "value": policy}])
+    put("")
+    return Injected((api,), lambda: put(before))
+
+
+_POOL_KEYS = ("Policies", "AutoVerifiedAttributes", "MfaConfiguration", "AdminCreateUserConfig",
+              "AccountRecoverySetting")
+
+
+def _pool_updated(name: str, changes: dict, doc: str) -> Callable[[Target], Injected]:
+    """A fault that updates the user pool with its current settings and ``changes`` (AWS
+    resets what an update does not carry); the undo updates it with the old settings."""
+    def inject(t: Target) -> Injected:
+        idp, pool_id = t.client("cognito-idp"), t.role("user_pool")
+        pool = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+        keep = {k: pool[k] for k in _POOL_KEYS if k in pool}
+        idp.update_user_pool(UserPoolId=pool_id, **{**keep, **changes})
+        return Injected((pool_id,), lambda: idp.update_user_pool(UserPoolId=pool_id, **keep))
+    return _named(inject, name, doc)
+
+
+pool_password_policy_weakened = _pool_updated(
+    "pool_password_policy_weakened", {"Policies": {"PasswordPolicy": {
+        "MinimumLength": 8, "RequireLowercase": True, "RequireUppercase": False, "RequireNumbers": True,
+        "RequireSymbols": False, "TemporaryPasswordValidityDays": 3}}},
+    "The user pool's password policy weakened to 8 characters, no uppercase, no symbols.")
+pool_self_sign_up_opened = _pool_updated(
+    "pool_self_sign_up_opened", {"AdminCreateUserConfig": {"AllowAdminCreateUserOnly": False}},
+    "Anyone may sign up to the user pool.")
+
+
+def pool_mfa_off(t: Target) -> Injected:
+    idp, pool_id = t.client("cognito-idp"), t.role("user_pool")
+    before = idp.get_user_pool_mfa_config(UserPoolId=pool_id)
+    idp.set_user_pool_mfa_config(UserPoolId=pool_id, MfaConfiguration="OFF")
+    keys = ("SmsMfaConfiguration", "SoftwareTokenMfaConfiguration", "MfaConfiguration")
+    return Injected((pool_id,), lambda: idp.set_user_pool_mfa_config(
+        UserPoolId=pool_id, **{k: before[k] for k in keys if k in before}))
+
+
+def _db_parameter_set(t: Target, name: str, value: str, apply: str) -> Injected:
+    """DB parameter ``name`` set to ``value`` in the DB's parameter group; the undo sets the
+    value it had, or resets the parameter the group left unset (ResetDBParameterGroup: moto
+    5.2.5 lacks it, so on the emulator only a set parameter comes back)."""
+    rds, group = t.client("rds"), _db(t)["DBParameterGroups"][0]["DBParameterGroupName"]
+    before = next((p.get("ParameterValue") for p in rds.describe_db_parameters(
+        DBParameterGroupName=group)["Parameters"] if p["ParameterName"] == name), None)
+
+    def put(v: str) -> None:
+        rds.modify_db_parameter_group(DBParameterGroupName=group, Parameters=[
+            {"ParameterName": name, "ParameterValue": v, "ApplyMethod": apply}])
+    put(value)
+    return Injected((group,), (lambda: put(before)) if before is not None else lambda: rds.reset_db_parameter_group(
+        DBParameterGroupName=group, Parameters=[{"ParameterName": name, "ApplyMethod": apply}]))
+
+
+def db_tls_not_forced(t: Target) -> Injected:
+    """The DB accepts connections without TLS (rds.force_ssl=0 on PostgreSQL,
+    require_secure_transport=0 on MySQL)."""
+    mysql = _db(t)["Engine"].startswith(("mysql", "mariadb", "aurora-mysql"))
+    return _db_parameter_set(t, "require_secure_transport" if mysql else "rds.force_ssl", "0", "pending-reboot")
+
+
+db_minor_upgrades_off = _db_setting("db_minor_upgrades_off", "AutoMinorVersionUpgrade", False,
+                                    "Automatic minor-version upgrades turned off.")
+
+
+def token_in_user_data(t: Target) -> Injected:
+    """A payments API token exported in the user data, rolled out."""
+    return _user_data_line(t, "export PAYMENTS_API_TOKEN=tok_live_4f9a8b7c6d5e")
+
+
+def launch_template_volume_unencrypted(t: Target) -> Injected:
+    return Injected((t.role("launch_template"),), roll_out(t, BlockDeviceMappings=[
+        {"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": False, "VolumeType": "gp3"}}]))
+
+
+def trail_to_deleted_log_group(t: Target) -> Injected:
+    """The trail sent to a CloudWatch Logs group that was deleted afterwards."""
+    logs, iam, ct, trail = t.client("logs"), t.client("iam"), t.client("cloudtrail"), t.role("trail")
+    before = ct.get_trail(Name=trail)["Trail"]
+    group = f"{t.stack_name}-trail-events"
+    logs.create_log_group(logGroupName=group)
+    arn = next(g["arn"] for g in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"])
+    role = iam.create_role(RoleName=f"{t.stack_name}-trail-cwl", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                 "Principal": {"Service": "cloudtrail.amazonaws.com"}}]}))["Role"]
+    ct.update_trail(Name=trail, CloudWatchLogsLogGroupArn=arn, CloudWatchLogsRoleArn=role["Arn"])
+    logs.delete_log_group(logGroupName=group)
+
+    def undo() -> None:
+        ct.update_trail(Name=trail, CloudWatchLogsLogGroupArn=before.get("CloudWatchLogsLogGroupArn", ""),
+                        CloudWatchLogsRoleArn=before.get("CloudWatchLogsRoleArn", ""))
+        iam.delete_role(RoleName=role["RoleName"])
+    return Injected((trail,), undo)
+
+
+def _default_group(t: Target) -> str:
+    return t.client("ec2").describe_security_groups(Filters=[
+        {"Name": "vpc-id", "Values": [t.role("vpc")]},
+        {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
+
+
+default_sg_admits_vpc_https = _added_ingress(
+    "default_sg_admits_vpc_https", _default_group, lambda t: _tcp(443, cidr=_vpc_cidr(t)),
+    "The VPC's default security group admits HTTPS from the VPC.")
+
+
+def db_engine_version_deprecated(t: Target) -> Injected:
+    """Emulator state: the DB on postgres 16.1, which the emulator's version table deprecates."""
+    from moto.rds.models import rds_backends
+    db = rds_backends[ACCOUNT][REGION].databases[t.role("db_instance")]
+    before, db.engine_version = db.engine_version, "16.1"
+    return Injected((db.db_instance_identifier,), lambda: setattr(db, "engine_version", before))
+
+
+def nacl_ssh_deny_deleted(t: Target) -> Injected:
+    """Someone deletes the default ACL's inbound DENY for port 22 "to debug"."""
+    ec2 = t.client("ec2")
+    acl = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [t.role("vpc")]},
+                                             {"Name": "default", "Values": ["true"]}])["NetworkAcls"][0]
+    entry = next(e for e in sorted(acl["Entries"], key=lambda e: e["RuleNumber"])
+                 if not e["Egress"] and e["RuleAction"] == "deny" and e.get("CidrBlock")
+                 and e.get("PortRange", {}).get("From", 0) <= 22 <= e.get("PortRange", {}).get("To", 65535))
+    aid = acl["NetworkAclId"]
+    ec2.delete_network_acl_entry(NetworkAclId=aid, RuleNumber=entry["RuleNumber"], Egress=False)
+    keep = {k: entry[k] for k in ("RuleNumber", "Protocol", "RuleAction", "Egress", "CidrBlock", "PortRange")
+            if k in entry}
+    return Injected((aid,), lambda: ec2.create_network_acl_entry(NetworkAclId=aid, **keep))
+
+
 FAULTS = [
     ForeignFault("net-app-port-closed", app_port_closed, ("network.app_port_only_from_vpc",),
                  hop=p.NLB_APP_PORT),
@@ -1424,6 +1625,37 @@ FAULTS = [
     ForeignFault("obs-trail-key-policy-drops-cloudtrail", trail_key_policy_drops_cloudtrail,
                  ("observability.trail_key_allows_cloudtrail",),
                  mentions=("no statement allowing cloudtrail.amazonaws.com",)),
+    ForeignFault("bucket-flow-log-public-access-block-removed", flow_log_bucket_public_access_block_removed,
+                 ("edge.buckets_block_public_access",), mentions=("(the flow log bucket) has no public access block",)),
+    ForeignFault("bucket-trail-admits-plain-http", trail_bucket_admits_plain_http,
+                 ("edge.buckets_deny_insecure_transport",), mentions=("does not deny requests without TLS",)),
+    ForeignFault("bucket-log-encryption-removed", log_bucket_encryption_removed,
+                 ("edge.buckets_encrypted_by_default",), mentions=("(the log bucket) has no default encryption",)),
+    ForeignFault("bucket-flow-log-acls-enabled", flow_log_bucket_acls_enabled, ("edge.buckets_acls_disabled",),
+                 mentions=("object ownership ObjectWriter",)),
+    ForeignFault("bucket-site-versioning-suspended", site_bucket_versioning_suspended,
+                 ("edge.buckets_versioned_as_expected",), mentions=("(the site bucket) has versioning Suspended",)),
+    ForeignFault("waf-api-resource-policy-removed", api_resource_policy_removed,
+                 ("waf.api_not_reachable_around_waf",),
+                 mentions=("can be called around CloudFront's web ACL", "execute-api"), hop=p.API_BYPASS),
+    ForeignFault("auth-pool-password-policy-weakened", pool_password_policy_weakened,
+                 ("auth.user_pool_password_policy",), mentions=("minimum length 8 < 12",)),
+    ForeignFault("auth-pool-self-sign-up-opened", pool_self_sign_up_opened,
+                 ("auth.user_pool_sign_up_and_deletion",), mentions=("lets anyone sign up",)),
+    ForeignFault("db-tls-not-forced", db_tls_not_forced, ("database.db_tls_forced",),
+                 mentions=("accepts connections without TLS",)),
+    ForeignFault("db-minor-upgrades-off", db_minor_upgrades_off, ("database.db_operations_as_expected",),
+                 mentions=("automatic minor-version upgrades off",)),
+    ForeignFault("cmp-token-in-user-data", token_in_user_data, ("compute.user_data_has_no_secrets",),
+                 mentions=("secret environment literal PAYMENTS_API_TOKEN",)),
+    ForeignFault("stack-launch-template-volume-unencrypted", launch_template_volume_unencrypted,
+                 ("observability.encryption_at_rest_as_expected",), mentions=("is not encrypted",)),
+    ForeignFault("obs-trail-delivers-to-deleted-log-group", trail_to_deleted_log_group,
+                 ("observability.troubleshooting_logs_as_expected",), mentions=("does not exist: nothing arrives",)),
+    ForeignFault("net-default-sg-admits-vpc-https", default_sg_admits_vpc_https,
+                 ("network.default_security_group_admits_nothing",), mentions=("admits tcp 443 from",)),
+    ForeignFault("net-nacl-admits-ssh-from-anywhere", nacl_ssh_deny_deleted, ("network.nacls_close_admin_ports",),
+                 mentions=("admits TCP 22 (SSH) from 0.0.0.0/0",)),
     ForeignFault("obs-topic-policy-denies-cloudwatch", topic_policy_denies_cloudwatch,
                  ("observability.alarm_topic_policy_allows_cloudwatch",), mentions=("denies sns:Publish",)),
     ForeignFault("obs-trail-stopped", trail_stopped, ("observability.cloudtrail_logging",),

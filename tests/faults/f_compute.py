@@ -8,11 +8,6 @@ from tests.faults.catalog import Fault
 C = "compute."
 
 
-def _roll_out_version(stack, **data) -> None:
-    """:func:`anystack.roll_out` in the catalog's form (f_breadth's launch template faults)."""
-    any_.roll_out(any_.lab_target(stack), **data)
-
-
 FAULTS = [
     Fault(id="cmp-launch-template-ssh-key", inject=any_.on_lab_stack(any_.launch_template_ssh_key),
           breaks=(C + "launch_template_no_key_pair",), challenge=5, mentions=("key pair",)),
