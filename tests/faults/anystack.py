@@ -210,11 +210,7 @@ def _put_method(t: Target, rid: str, verb: str, method: dict, integration: dict,
     args = {k: v for k, v in args.items() if v is not None}
     apigw.delete_method(restApiId=api, resourceId=rid, httpMethod=verb)
     apigw.put_method(restApiId=api, resourceId=rid, httpMethod=verb, **args)
-    integ = {arg: integration[k] for k, arg in _INTEGRATION_ARGS.items()
-             if integration.get(k) not in (None, "", {})}
-    if "timeoutInMillis" in integ:
-        integ["timeoutInMillis"] = int(integ["timeoutInMillis"])
-    apigw.put_integration(restApiId=api, resourceId=rid, httpMethod=verb, **integ)
+    _put_integration(t, rid, verb, integration)
 
 
 def _recreated_method(t: Target, **changes: Any) -> Injected:
@@ -651,15 +647,176 @@ def method_public(t: Target) -> Injected:
     return _recreated_method(t, authorizationType="NONE", authorizerId=None, authorizationScopes=None)
 
 
-def throttled_to_zero(t: Target) -> Injected:
+def _stage_patched(name: str, changes: list[tuple[str, str, Callable[[dict], Any]]], doc: str
+                   ) -> Callable[[Target], Injected]:
+    """A fault that replaces stage settings: ``(path, value, read)`` each, ``read(stage)``
+    giving the value the undo puts back."""
+    def inject(t: Target) -> Injected:
+        apigw, api = _rest(t)
+        stage = t.role("api_stage")
+        described = apigw.get_stage(restApiId=api, stageName=stage)
+        before = [(path, read(described)) for path, _, read in changes]
+
+        def patch(values: list[tuple[str, Any]]) -> None:
+            apigw.update_stage(restApiId=api, stageName=stage, patchOperations=[
+                {"op": "replace", "path": path, "value": str(v).lower() if isinstance(v, bool) else str(v)}
+                for path, v in values])
+        patch([(path, value) for path, value, _ in changes])
+        return Injected((f"stage {stage}",), lambda: patch(before))
+    return _named(inject, name, doc)
+
+
+def _all_methods(key: str) -> Callable[[dict], Any]:
+    """Reads setting ``key`` of the stage's ``*/*`` method settings."""
+    return lambda stage: ((stage.get("methodSettings") or {}).get("*/*") or {}).get(key)
+
+
+throttled_to_zero = _stage_patched(
+    "throttled_to_zero", [("/*/*/throttling/rateLimit", "0", _all_methods("throttlingRateLimit"))],
+    "The stage's rate limit set to 0: every request is throttled.")
+metrics_disabled = _stage_patched(
+    "metrics_disabled", [("/*/*/metrics/enabled", "false", _all_methods("metricsEnabled"))],
+    "The stage's CloudWatch metrics turned off.")
+throttling_loosened = _stage_patched(
+    "throttling_loosened", [("/*/*/throttling/burstLimit", "5000", _all_methods("throttlingBurstLimit")),
+                            ("/*/*/throttling/rateLimit", "10000", _all_methods("throttlingRateLimit"))],
+    "The stage's throttling loosened to burst 5000, rate 10000.")
+
+
+def access_logging_removed(t: Target) -> Injected:
     apigw, api = _rest(t)
     stage = t.role("api_stage")
-    settings = apigw.get_stage(restApiId=api, stageName=stage).get("methodSettings") or {}
-    before = (settings.get("*/*") or {}).get("throttlingRateLimit")
-    apigw.update_stage(restApiId=api, stageName=stage, patchOperations=[
-        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "0"}])
+    before = apigw.get_stage(restApiId=api, stageName=stage)["accessLogSettings"]
+    apigw.update_stage(restApiId=api, stageName=stage, patchOperations=[{"op": "remove", "path": "/accessLogSettings"}])
     return Injected((f"stage {stage}",), lambda: apigw.update_stage(restApiId=api, stageName=stage, patchOperations=[
-        {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(before)}]))
+        {"op": "replace", "path": f"/accessLogSettings/{k}", "value": v} for k, v in before.items()]))
+
+
+def stage_deleted(t: Target) -> Injected:
+    apigw, api = _rest(t)
+    stage = t.role("api_stage")
+    apigw.delete_stage(restApiId=api, stageName=stage)
+    return Injected((stage,), _irreversible(f"deleting stage {stage} (its settings and history go with it)"))
+
+
+def identity_source_changed(t: Target) -> Injected:
+    """The Cognito authorizer made to read the token from another header."""
+    apigw, api = _rest(t)
+    authorizer = next(a for a in apigw.get_authorizers(restApiId=api)["items"] if a["type"] == "COGNITO_USER_POOLS")
+
+    def patch(value: str) -> None:
+        apigw.update_authorizer(restApiId=api, authorizerId=authorizer["id"], patchOperations=[
+            {"op": "replace", "path": "/identitySource", "value": value}])
+    patch("method.request.header.X-Id-Token")
+    return Injected((api,), lambda: patch(authorizer["identitySource"]))
+
+
+def _vpc_link_methods(t: Target) -> list[tuple[str, str, dict, dict]]:
+    """(resource id, verb, method, integration) of every method integrated over a VPC link."""
+    apigw, api = _rest(t)
+    out = []
+    for res in apigw.get_resources(restApiId=api, embed=["methods"])["items"]:
+        for verb, method in sorted((res.get("resourceMethods") or {}).items()):
+            integ = apigw.get_integration(restApiId=api, resourceId=res["id"], httpMethod=verb)
+            if integ.get("connectionType") == "VPC_LINK":
+                out.append((res["id"], verb, method, integ))
+    return out
+
+
+def _put_integration(t: Target, rid: str, verb: str, integration: dict, **overrides: Any) -> None:
+    apigw, api = _rest(t)
+    args = {arg: integration[k] for k, arg in _INTEGRATION_ARGS.items() if integration.get(k) not in (None, "", {})}
+    if "timeoutInMillis" in args:
+        args["timeoutInMillis"] = int(args["timeoutInMillis"])
+    args = {k: v for k, v in {**args, **overrides}.items() if v is not None}
+    apigw.put_integration(restApiId=api, resourceId=rid, httpMethod=verb, **args)
+
+
+def _integration_changed(t: Target, methods: list[tuple[str, str, dict, dict]], **overrides: Any) -> Injected:
+    """The integrations of ``methods`` re-put with ``overrides``; the undo puts them back."""
+    for rid, verb, _, integ in methods:
+        _put_integration(t, rid, verb, integ, **overrides)
+
+    def undo() -> None:
+        for rid, verb, _, integ in methods:
+            _put_integration(t, rid, verb, integ)
+    return Injected((t.role("rest_api"),), undo)
+
+
+def integration_over_internet(t: Target) -> Injected:
+    """The guarded method's integration switched from the VPC link to the internet."""
+    rid, verb, _ = _authorized_method(t)
+    method = next(m for m in _vpc_link_methods(t) if m[:2] == (rid, verb))
+    return _integration_changed(t, [method], connectionType="INTERNET", connectionId=None)
+
+
+def integration_not_proxy(t: Target) -> Injected:
+    """A public method's VPC-link integration changed from HTTP_PROXY to HTTP."""
+    method = next(m for m in _vpc_link_methods(t) if m[2].get("authorizationType", "NONE") == "NONE")
+    return _integration_changed(t, [method], type="HTTP")
+
+
+def vpc_link_other_nlb(t: Target) -> Injected:
+    """Target ARNs of a VPC link are immutable: the operator created a second link (to a
+    second internal NLB) and pointed the integrations at it."""
+    elbv2, apigw = t.client("elbv2"), t.client("apigateway")
+    other = elbv2.create_load_balancer(Name=f"other-{t.stack_name}"[-32:], Type="network", Scheme="internal",
+                                       Subnets=_app_subnets(t))["LoadBalancers"][0]["LoadBalancerArn"]
+    link = apigw.create_vpc_link(name=f"{t.stack_name}-other", targetArns=[other])["id"]
+    injected = _integration_changed(t, _vpc_link_methods(t), connectionId=link)
+
+    def undo() -> None:
+        injected.undo()
+        apigw.delete_vpc_link(vpcLinkId=link)
+        elbv2.delete_load_balancer(LoadBalancerArn=other)
+    return Injected((t.role("vpc_link"), link, other), undo)
+
+
+def vpc_link_failed(t: Target) -> Injected:
+    """Emulator state: the VPC link FAILED (API Gateway sets a link's status itself)."""
+    from moto.apigateway.models import apigateway_backends
+    link = apigateway_backends[ACCOUNT][REGION].vpc_links[t.role("vpc_link")]
+    before = (link.status, getattr(link, "status_message", None))
+
+    def set_status(status: str, message: str) -> None:
+        link.status, link.status_message = status, message
+    set_status("FAILED", "NLB ARN is malformed or target group has no healthy targets")
+    return Injected((link.id,), lambda: set_status(*before))
+
+
+def nlb_internet_facing(t: Target) -> Injected:
+    """Emulator state: the NLB internet-facing (a scheme is fixed at creation)."""
+    from moto.elbv2.models import elbv2_backends
+    nlb = elbv2_backends[ACCOUNT][REGION].load_balancers[t.role("nlb")]
+    before, nlb.scheme = nlb.scheme, "internet-facing"
+    return Injected((t.role("nlb"),), lambda: setattr(nlb, "scheme", before))
+
+
+def listener_wrong_port(t: Target) -> Injected:
+    """The NLB's listener moved to port 9090 (the integrations still call the old port)."""
+    elbv2 = t.client("elbv2")
+    listener = elbv2.describe_listeners(LoadBalancerArn=t.role("nlb"))["Listeners"][0]
+    elbv2.modify_listener(ListenerArn=listener["ListenerArn"], Port=9090)
+    return Injected((t.role("nlb"), listener["ListenerArn"]), lambda: elbv2.modify_listener(
+        ListenerArn=listener["ListenerArn"], Port=listener["Port"]))
+
+
+def origin_secret_rotated_in_policy_only(t: Target) -> Injected:
+    """The API policy's CloudFront-only Referer secret rotated, CloudFront's origin header not:
+    the policy now refuses CloudFront's own requests (and still every direct call)."""
+    apigw, api = _rest(t)
+    text = apigw.get_rest_api(restApiId=api)["policy"]
+    policy = json.loads(text.replace('\\"', '"'))
+    for st in policy["Statement"]:
+        for op in (st.get("Condition") or {}).values():
+            for key in list(op):
+                if key.lower() == "aws:referer":
+                    op[key] = "rotated-on-one-side-only"
+
+    def put(value: str) -> None:
+        apigw.update_rest_api(restApiId=api, patchOperations=[{"op": "replace", "path": "/policy", "value": value}])
+    put(json.dumps(policy))
+    return Injected((api,), lambda: put(text))
 
 
 def authorizer_other_pool(t: Target) -> Injected:
@@ -1541,6 +1698,21 @@ FAULTS = [
                  mentions=("authorization NONE",), hop=p.METHOD_AUTHORIZER),
     ForeignFault("api-throttled-to-zero", throttled_to_zero, ("api.stage_throttling",),
                  mentions=("rate 0",), hop=p.API_STAGE),
+    ForeignFault("api-access-logging-removed", access_logging_removed, ("api.stage_access_logging",),
+                 mentions=("no access logging",)),
+    ForeignFault("api-metrics-disabled", metrics_disabled, ("api.stage_metrics_enabled",),
+                 mentions=("metrics disabled",)),
+    ForeignFault("api-throttling-loosened", throttling_loosened, ("api.stage_throttling",), mentions=("burst 5000",)),
+    ForeignFault("api-identity-source-changed", identity_source_changed, ("api.authorizer_identity_source",),
+                 mentions=("X-Id-Token",), hop=p.METHOD_AUTHORIZER),
+    ForeignFault("api-integration-over-internet", integration_over_internet, ("api.integrations_via_vpc_link",),
+                 mentions=("over INTERNET",), hop=p.METHOD_VPC_LINK),
+    ForeignFault("api-integration-not-proxy", integration_not_proxy, ("api.integrations_via_vpc_link",),
+                 mentions=("is HTTP over VPC_LINK",)),
+    ForeignFault("api-vpc-link-other-nlb", vpc_link_other_nlb, ("api.vpc_link_targets_nlb",),
+                 mentions=("targets arn:",), hop=p.VPC_LINK_NLB),
+    ForeignFault("api-listener-wrong-port", listener_wrong_port, ("api.nlb_listener_forwards",),
+                 mentions=("TCP:9090",), hop=p.METHOD_VPC_LINK),
     ForeignFault("api-authorizer-other-pool", authorizer_other_pool, ("api.authorizer_trusts_stack_pool",),
                  also_breaks=("auth.jwt_flow",), mentions=("cognito-staging",), hop=p.AUTHORIZER_POOL),
     ForeignFault("edge-oac-removed", oac_removed, ("edge.s3_origin_uses_oac",),
