@@ -1032,9 +1032,127 @@ def rule_blocks_everyone(t: Target) -> Injected:
     return Injected((t.role("web_acl"),), undo)
 
 
+def _acl_changed(name: str, change: Callable[[dict], None], doc: str) -> Callable[[Target], Injected]:
+    """A fault that read-modify-writes the web ACL (``change(acl)`` in place; its lock token
+    guards the write); the undo writes the old rules, default action and visibility back."""
+    def inject(t: Target) -> Injected:
+        waf, acl_name, acl_id = _web_acl(t)
+        acl = waf.get_web_acl(Name=acl_name, Id=acl_id, Scope="CLOUDFRONT")["WebACL"]
+        before = json.loads(json.dumps(acl))
+        change(acl)
+        _put_acl(t, acl["Rules"], acl)
+        return Injected((t.role("web_acl"),), lambda: _put_acl(t, before["Rules"], before))
+    return _named(inject, name, doc)
+
+
+def _rate_rule(acl: dict) -> dict:
+    return next(r for r in acl["Rules"] if "RateBasedStatement" in r["Statement"])
+
+
+def _group_rule(acl: dict, group: str) -> dict:
+    return next(r for r in acl["Rules"] if r["Statement"].get("ManagedRuleGroupStatement", {}).get("Name") == group)
+
+
+def _metrics_off(acl: dict) -> None:
+    _group_rule(acl, "AWSManagedRulesSQLiRuleSet")["VisibilityConfig"]["CloudWatchMetricsEnabled"] = False
+    acl["VisibilityConfig"]["SampledRequestsEnabled"] = False
+
+
+waf_rate_rule_deleted = _acl_changed("waf_rate_rule_deleted", lambda acl: acl["Rules"].remove(_rate_rule(acl)),
+                                     "The web ACL's rate-based rule deleted.")
+waf_rate_limit_raised = _acl_changed(
+    "waf_rate_limit_raised", lambda acl: _rate_rule(acl)["Statement"]["RateBasedStatement"].__setitem__(
+        "Limit", 100000), "The rate-based rule's limit raised to 100000.")
+waf_rate_rule_count = _acl_changed(
+    "waf_rate_rule_count", lambda acl: _rate_rule(acl).__setitem__("Action", {"Count": {}}),
+    "The rate-based rule set to Count only.")
+waf_sqli_dropped = _acl_changed(
+    "waf_sqli_dropped", lambda acl: acl["Rules"].remove(_group_rule(acl, "AWSManagedRulesSQLiRuleSet")),
+    "The SQL-injection managed rule group removed.")
+waf_common_count = _acl_changed(
+    "waf_common_count", lambda acl: _group_rule(acl, "AWSManagedRulesCommonRuleSet").__setitem__(
+        "OverrideAction", {"Count": {}}), "The common managed rule group overridden to Count.")
+waf_default_block = _acl_changed(
+    "waf_default_block", lambda acl: acl.__setitem__("DefaultAction", {"Block": {}}),
+    "The web ACL's default action set to Block.")
+waf_metrics_off = _acl_changed("waf_metrics_off", _metrics_off,
+                               "CloudWatch metrics off on the SQLi rule, sampled requests off on the web ACL.")
+
+
+def waf_logging_deleted(t: Target) -> Injected:
+    waf, name, acl_id = _web_acl(t)
+    arn = waf.get_web_acl(Name=name, Id=acl_id, Scope="CLOUDFRONT")["WebACL"]["ARN"]
+    config = waf.get_logging_configuration(ResourceArn=arn)["LoggingConfiguration"]
+    waf.delete_logging_configuration(ResourceArn=arn)
+    return Injected((t.role("web_acl"),), lambda: waf.put_logging_configuration(LoggingConfiguration=config))
+
+
 def web_acl_disassociated(t: Target) -> Injected:
     undo = _update_distribution(t, lambda cfg: cfg.__setitem__("WebACLId", ""))
     return Injected((t.role("distribution"),), undo)
+
+
+# ---- auth ----------------------------------------------------------------------------------
+# Fields describe_user_pool_client returns that update_user_pool_client accepts.
+CLIENT_UPDATABLE = (
+    "ClientName", "RefreshTokenValidity", "AccessTokenValidity", "IdTokenValidity",
+    "TokenValidityUnits", "ReadAttributes", "WriteAttributes", "ExplicitAuthFlows",
+    "SupportedIdentityProviders", "CallbackURLs", "LogoutURLs", "DefaultRedirectURI",
+    "AllowedOAuthFlows", "AllowedOAuthScopes", "AllowedOAuthFlowsUserPoolClient",
+    "PreventUserExistenceErrors", "EnableTokenRevocation",
+    "EnablePropagateAdditionalUserContextData", "AuthSessionValidity",
+)
+
+
+def client_config(t: Target) -> dict:
+    """The app client's settings update_user_pool_client takes."""
+    desc = t.client("cognito-idp").describe_user_pool_client(UserPoolId=t.role("user_pool"),
+                                                             ClientId=t.role("user_pool_client"))
+    return {k: v for k, v in desc["UserPoolClient"].items() if k in CLIENT_UPDATABLE}
+
+
+def _client_updated(name: str, change: Callable[[dict], dict], doc: str) -> Callable[[Target], Injected]:
+    """A fault that updates the app client with its full current settings and ``change(settings)``
+    (``update_user_pool_client`` resets every field the call omits); the undo puts them back."""
+    def inject(t: Target) -> Injected:
+        idp, pool, client = t.client("cognito-idp"), t.role("user_pool"), t.role("user_pool_client")
+        before = client_config(t)
+        idp.update_user_pool_client(UserPoolId=pool, ClientId=client, **{**before, **change(before)})
+        return Injected((client,), lambda: idp.update_user_pool_client(UserPoolId=pool, ClientId=client, **before))
+    return _named(inject, name, doc)
+
+
+def _flows_plus(flow: str) -> Callable[[dict], dict]:
+    return lambda c: {"ExplicitAuthFlows": sorted(set(c.get("ExplicitAuthFlows", [])) | {flow})}
+
+
+admin_password_flow_allowed = _client_updated("admin_password_flow_allowed", _flows_plus("ALLOW_ADMIN_USER_PASSWORD_AUTH"),
+                                              "The app client allows the admin password flow.")
+custom_auth_allowed = _client_updated("custom_auth_allowed", _flows_plus("ALLOW_CUSTOM_AUTH"),
+                                      "The app client allows custom authentication.")
+implicit_flow_allowed = _client_updated("implicit_flow_allowed", lambda c: {"AllowedOAuthFlows": ["code", "implicit"]},
+                                        "The app client allows the OAuth implicit flow.")
+http_callback_url = _client_updated(
+    "http_callback_url", lambda c: {"CallbackURLs": [*c.get("CallbackURLs", []), "http://app.example.com/callback"]},
+    "A plain-HTTP callback URL added to the app client.")
+access_token_24h = _client_updated(
+    "access_token_24h", lambda c: {"AccessTokenValidity": 24, "TokenValidityUnits": {
+        **c.get("TokenValidityUnits", {}), "AccessToken": "hours"}},
+    "Access tokens valid for 24 hours.")
+
+
+def client_deleted(t: Target) -> Injected:
+    client = t.role("user_pool_client")
+    t.client("cognito-idp").delete_user_pool_client(UserPoolId=t.role("user_pool"), ClientId=client)
+    return Injected((client,), _irreversible(f"deleting app client {client} (a new client has another id)"))
+
+
+def dashboard_deleted(t: Target) -> Injected:
+    """The dashboard deleted out of band (drift); the undo puts it back under its name."""
+    cw, name = t.client("cloudwatch"), t.role("dashboard")
+    body = cw.get_dashboard(DashboardName=name)["DashboardBody"]
+    cw.delete_dashboards(DashboardNames=[name])
+    return Injected((name,), lambda: cw.put_dashboard(DashboardName=name, DashboardBody=body))
 
 
 # ---- database ------------------------------------------------------------------------------
@@ -1740,6 +1858,33 @@ FAULTS = [
                  mentions=("EmergencyBlock",), hop=p.DISTRIBUTION_WAF),
     ForeignFault("waf-web-acl-disassociated", web_acl_disassociated, ("waf.web_acl_associated",),
                  mentions=("has no web ACL",), hop=p.DISTRIBUTION_WAF),
+    ForeignFault("waf-rate-rule-deleted", waf_rate_rule_deleted, ("waf.rate_limit_rule",),
+                 mentions=("rate-based rule",)),
+    ForeignFault("waf-rate-limit-100000", waf_rate_limit_raised, ("waf.rate_limit_rule",), mentions=("100000",)),
+    ForeignFault("waf-rate-rule-count-only", waf_rate_rule_count, ("waf.rate_limit_rule",),
+                 mentions=("action count",)),
+    ForeignFault("waf-sqli-group-dropped", waf_sqli_dropped, ("waf.managed_rule_groups",),
+                 mentions=("AWSManagedRulesSQLiRuleSet",)),
+    ForeignFault("waf-common-group-count-only", waf_common_count, ("waf.managed_rule_groups",),
+                 mentions=("OverrideAction Count",)),
+    ForeignFault("waf-default-action-block", waf_default_block, ("waf.default_action",),
+                 mentions=("default action block",), hop=p.DISTRIBUTION_WAF),
+    ForeignFault("waf-metrics-off", waf_metrics_off, ("waf.visibility_metrics",),
+                 mentions=("the web ACL",)),  # rules go by the stack's names, not the group's
+    ForeignFault("waf-logging-deleted", waf_logging_deleted, ("waf.logging_enabled",),
+                 mentions=("no logging configuration",)),
+    ForeignFault("auth-admin-password-flow-allowed", admin_password_flow_allowed, ("auth.client_auth_flows",),
+                 mentions=("also allows ALLOW_ADMIN_USER_PASSWORD_AUTH",)),
+    ForeignFault("auth-custom-auth-allowed", custom_auth_allowed, ("auth.client_auth_flows",),
+                 mentions=("ALLOW_CUSTOM_AUTH",)),
+    ForeignFault("auth-implicit-flow-allowed", implicit_flow_allowed, ("auth.client_oauth_flows",),
+                 mentions=("implicit",)),
+    ForeignFault("auth-http-callback-url", http_callback_url, ("auth.client_callback_urls_https",),
+                 mentions=("http://app.example.com/callback",)),
+    ForeignFault("auth-access-token-24h", access_token_24h, ("auth.client_token_validity",),
+                 mentions=("AccessToken 24 hours",)),
+    ForeignFault("dashboard-deleted-out-of-band", dashboard_deleted, ("stack.resources_exist",),
+                 also_breaks=("observability.dashboard_covers_layers",)),
     ForeignFault("db-stopped", db_stopped, ("database.instance_available",), mentions=("stopped",),
                  hop=p.DB_INSTANCE),
     ForeignFault("db-publicly-accessible", db_public, ("database.not_publicly_accessible",),
