@@ -35,7 +35,7 @@ def test_keys_that_let_their_principal_in_pass(lab):
     assert blocked and "leaves kms:Decrypt to IAM" in blocked
     key = stack.client("secretsmanager").describe_secret(SecretId=secret)["KmsKeyId"]
     stack.client("iam").put_role_policy(
-        RoleName=stack.outputs["InstanceRoleName"], PolicyName="DecryptDbSecret",
+        RoleName=role, PolicyName="DecryptDbSecret",
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key,
             "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}}]}))
@@ -45,7 +45,7 @@ def test_keys_that_let_their_principal_in_pass(lab):
                   "Principal": {"Service": "cloudwatch.amazonaws.com"},
                   "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}
     topic_key = stack.client("kms").create_key(Policy=_key_policy(cloudwatch))["KeyMetadata"]["Arn"]
-    stack.client("sns").set_topic_attributes(TopicArn=stack.physical("AlarmTopic"),
+    stack.client("sns").set_topic_attributes(TopicArn=graph.role(inv, "alarm_topic"),
                                              AttributeName="KmsMasterKeyId", AttributeValue=topic_key)
     # Trail under a key with AWS's documented CloudTrail statement.
     trail = stack.client("cloudtrail")
