@@ -9,6 +9,11 @@ and returns an :class:`Injected`: the ids of the resources it broke (each failur
 one) and an ``undo`` that puts the stack back, so one deploy serves every fault of a stack
 (tests/corpus/test_independent_faults.py). The catalog uses the same functions on the
 bundled stack through :func:`on_lab_stack` (a fresh stack per fault: no undo).
+
+Some faults have no exact undo through the AWS API (a deleted NAT gateway, subnet, secret or
+scaling policy comes back with another id): their undo raises (:func:`_irreversible`), and
+they stay out of ``FAULTS``, the independent stacks' ledger. Neither are the few that edit
+the emulator's state where no API can express the fault (the catalog's ``via``).
 """
 from __future__ import annotations
 
@@ -1942,6 +1947,11 @@ FAULTS = [
     ForeignFault("obs-trail-key-policy-drops-cloudtrail", trail_key_policy_drops_cloudtrail,
                  ("observability.trail_key_allows_cloudtrail",),
                  mentions=("no statement allowing cloudtrail.amazonaws.com",)),
+    ForeignFault("obs-topic-policy-denies-cloudwatch", topic_policy_denies_cloudwatch,
+                 ("observability.alarm_topic_policy_allows_cloudwatch",), mentions=("denies sns:Publish",)),
+    ForeignFault("obs-trail-stopped", trail_stopped, ("observability.cloudtrail_logging",),
+                 mentions=("IsLogging=false",)),
+    # breadth: hygiene every resource owes whatever its role
     ForeignFault("bucket-flow-log-public-access-block-removed", flow_log_bucket_public_access_block_removed,
                  ("edge.buckets_block_public_access",), mentions=("(the flow log bucket) has no public access block",)),
     ForeignFault("bucket-trail-admits-plain-http", trail_bucket_admits_plain_http,
@@ -1973,8 +1983,4 @@ FAULTS = [
                  ("network.default_security_group_admits_nothing",), mentions=("admits tcp 443 from",)),
     ForeignFault("net-nacl-admits-ssh-from-anywhere", nacl_ssh_deny_deleted, ("network.nacls_close_admin_ports",),
                  mentions=("admits TCP 22 (SSH) from 0.0.0.0/0",)),
-    ForeignFault("obs-topic-policy-denies-cloudwatch", topic_policy_denies_cloudwatch,
-                 ("observability.alarm_topic_policy_allows_cloudwatch",), mentions=("denies sns:Publish",)),
-    ForeignFault("obs-trail-stopped", trail_stopped, ("observability.cloudtrail_logging",),
-                 mentions=("IsLogging=false",)),
 ]
