@@ -35,7 +35,39 @@ from tests.faults.anystack import FAULTS, ForeignFault, Target
 
 STACKS = ("shop-app", "ledger")
 # (stack, fault id) -> why the fault is not caught as it is on the bundled stack.
-XFAIL: dict[tuple[str, str], str] = {}
+_LITERAL = ("database.no_password_in_plaintext does not recognise the secret's literal value: it reads "
+            "the secret through _secret_arn(db) without the inventory, so a secret attached with "
+            "SecretTargetAttachment (not RDS-managed) is never read")
+_APP_PORT = ("api.nlb_listener_forwards takes the app port from expectations.api.app_port or a stack "
+             "parameter named AppPort; the independent stacks have neither, so a listener on any port that "
+             "forwards to the target group passes")
+XFAIL: dict[tuple[str, str], str] = {
+    ("shop-app", "api-listener-wrong-port"): _APP_PORT,
+    ("ledger", "api-listener-wrong-port"): _APP_PORT,
+    ("shop-app", "db-password-in-user-data"): _LITERAL,
+    ("ledger", "db-password-in-user-data"): _LITERAL,
+    ("shop-app", "cmp-asg-single-subnet"): (
+        "api.nlb_internal takes the app tier from the ASG's subnets (the VPC is shop-network's, so no "
+        "subnet of the stack's own widens it): the NLB's second subnet, still private, is then called "
+        "outside the private tiers"),
+}
+# (stack, fault id) -> why the fault does not apply to the stack (it lacks the resource the
+# fault breaks, or has it broken already: a reviewed finding).
+NOT_APPLICABLE: dict[tuple[str, str], str] = {
+    ("shop-app", "net-flow-log-bucket-lifecycle-removed"): "its VPC's flow log delivers to CloudWatch Logs, not S3",
+    ("ledger", "net-flow-log-group-never-expires"): "its VPC's flow log delivers to S3, not CloudWatch Logs",
+    ("ledger", "trail-single-region"): "LedgerTrail is single-region already (a reviewed finding)",
+    ("shop-app", "bucket-flow-log-public-access-block-removed"): "its VPC's flow log delivers to CloudWatch Logs",
+    ("shop-app", "bucket-flow-log-acls-enabled"): "its VPC's flow log delivers to CloudWatch Logs",
+    ("shop-app", "bucket-trail-admits-plain-http"): "AuditArchive has no TLS-only Deny already (a reviewed finding)",
+    ("shop-app", "waf-api-resource-policy-removed"): "OrdersApi has no resource policy already (a reviewed finding)",
+    ("shop-app", "auth-pool-self-sign-up-opened"): "Customers sign themselves up by design (its expectations)",
+    ("ledger", "db-tls-not-forced"): "LedgerDb does not require TLS already (a reviewed finding)",
+    ("ledger", "api-access-logging-removed"): "ProdStage has no access logging already (a reviewed finding)",
+    ("shop-app", "db-tls-not-forced"): "OrdersDbSettings leaves rds.force_ssl to the engine default, and the "
+                                       "emulator has no ResetDBParameterGroup to leave it unset again",
+    ("shop-app", "net-nacl-admits-ssh-from-anywhere"): "shop-network's default ACL admits SSH already (a reviewed finding)",
+}
 
 
 @dataclass
@@ -103,6 +135,8 @@ def _cases() -> list[Any]:
     for name in STACKS:
         for fault in FAULTS:
             marks = [pytest.mark.xdist_group(f"independent-faults-{name}")]
+            if (name, fault.id) in NOT_APPLICABLE:
+                marks.append(pytest.mark.skip(reason=f"not applicable to {name}: {NOT_APPLICABLE[(name, fault.id)]}"))
             if (name, fault.id) in XFAIL:
                 marks.append(pytest.mark.xfail(strict=True, reason=XFAIL[(name, fault.id)]))
             cases.append(pytest.param(name, fault, marks=marks, id=f"{name}-{fault.id}"))
@@ -116,7 +150,11 @@ def test_fault_is_caught_in_its_layer(stacks, name: str, fault: ForeignFault):
     try:
         outcomes = stack.run()
     finally:
-        injected.undo()
+        try:
+            injected.undo()
+        except Exception:
+            stack.dirty = True  # redeployed for the next fault
+            raise
     restored = _restored(stack, fault)
 
     errors = [f"{pid}: {f.message}" for pid, o in outcomes.items() for f in o.findings if f.status == ERROR]

@@ -2,15 +2,15 @@
 catch it. Each layer's faults live in ``tests/faults/f_<layer>.py`` as ``FAULTS``.
 
 A fault's ``inject(stack)`` changes a freshly deployed stack through AWS APIs (the
-stack's :class:`tests.conftest.DeployedStack` gives clients and physical ids). Where the
-emulator cannot express the fault through the API, ``via`` says "emulator-state" and
-``why`` says why; the injection then edits moto's backend state directly.
+stack's :class:`tests.conftest.DeployedStack` gives clients). Where the emulator cannot
+express the fault through the API, ``via`` says "emulator-state" and ``why`` says why; the
+injection then edits moto's backend state directly.
 
-Faults written in ``tests/faults/anystack.py`` find their resources through the resource
-graph (``probes.graph`` roles) rather than the bundled stack's logical ids and Outputs, so
-the same functions inject into any stack of this architecture (the corpus's independent
+The injections live in ``tests/faults/anystack.py``: they find their resources through the
+resource graph (``probes.graph`` roles), never the bundled stack's logical ids or Outputs,
+so the same functions inject into any stack of this architecture (the corpus's independent
 stacks: tests/corpus/test_independent_faults.py); the catalog takes them through
-``anystack.on_lab_stack``. New faults should be written there when they can be.
+``anystack.on_lab_stack``. New faults are written there.
 """
 from __future__ import annotations
 
@@ -41,16 +41,6 @@ class Fault:
 
     def __str__(self) -> str:
         return self.id
-
-
-def listed_physical(stack: Any, logical_id: str) -> str:
-    """A resource's physical id from ListStackResources, not ``stack.physical()``: moto's
-    DescribeStackResource fails (500) on the emulator's extension types (e.g. an alarm)."""
-    for r in stack.client("cloudformation").list_stack_resources(
-            StackName=stack.name)["StackResourceSummaries"]:
-        if r["LogicalResourceId"] == logical_id:
-            return r["PhysicalResourceId"]
-    raise KeyError(logical_id)
 
 
 def all_faults() -> list[Fault]:

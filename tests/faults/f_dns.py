@@ -10,6 +10,7 @@ import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from tests.faults import anystack as any_
 from tests.faults.catalog import Fault
 
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
@@ -39,10 +40,15 @@ def with_domain(stack: Any) -> str:
     return domain
 
 
+def _role(stack: Any, name: str) -> str:
+    """The resource playing ``name`` in the (domain) stack, found through the graph."""
+    return any_.lab_target(stack).role(name)
+
+
 def update_distribution(stack: Any, change) -> None:
     """Read-modify-write the distribution's config, as the console and CLI do."""
     cf = stack.client("cloudfront")
-    did = stack.outputs["DistributionId"]
+    did = _role(stack, "distribution")
     cur = cf.get_distribution_config(Id=did)
     config = cur["DistributionConfig"]
     change(config)
@@ -61,7 +67,7 @@ def _change_records(stack: Any, changes: list[dict]) -> None:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.route53.models import route53_backends
 
-    zone_id = stack.outputs["HostedZoneIdOut"]
+    zone_id = _role(stack, "hosted_zone")
     zone = route53_backends[DEFAULT_ACCOUNT_ID]["global"].get_hosted_zone(zone_id)
     r53 = stack.client("route53")
     for change in changes:
@@ -81,7 +87,7 @@ def _change_records(stack: Any, changes: list[dict]) -> None:
 
 
 def _records(stack: Any, domain: str) -> list[dict]:
-    zone = stack.outputs["HostedZoneIdOut"]
+    zone = _role(stack, "hosted_zone")
     resp = stack.client("route53").list_resource_record_sets(HostedZoneId=zone)
     return [r for r in resp["ResourceRecordSets"] if r["Name"].rstrip(".") == domain]
 
@@ -89,7 +95,7 @@ def _records(stack: Any, domain: str) -> list[dict]:
 # ---- injections -------------------------------------------------------------------------
 def zone_deleted(stack: Any) -> None:
     domain = with_domain(stack)
-    r53, zone = stack.client("route53"), stack.outputs["HostedZoneIdOut"]
+    r53, zone = stack.client("route53"), _role(stack, "hosted_zone")
     records = [r for r in r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
                if r["Type"] not in ("SOA", "NS") or r["Name"].rstrip(".") != domain.split(".", 1)[1]]
     _change_records(stack, [{"Action": "DELETE", "ResourceRecordSet": r} for r in records])
@@ -137,7 +143,7 @@ def certificate_near_expiry(stack: Any) -> None:
     from moto.acm.models import acm_backends
 
     domain = with_domain(stack)
-    arn = stack.outputs["CertificateArn"]
+    arn = _role(stack, "certificate")
     bundle = acm_backends[arn.split(":")[4]][arn.split(":")[3]]._certificates[arn]
     key = bundle._key
     now = datetime.now(timezone.utc)

@@ -1,10 +1,7 @@
 """Faults for the smoke suite: drift (a resource deleted outside CloudFormation) and a
 stack whose outputs are incomplete."""
+from tests.faults import anystack as any_
 from tests.faults.catalog import Fault
-
-
-def _delete_dashboard(stack):
-    stack.client("cloudwatch").delete_dashboards(DashboardNames=[stack.physical("Dashboard")])
 
 
 def _blank_output(stack):
@@ -17,7 +14,7 @@ def _blank_output(stack):
 
 
 FAULTS = [
-    Fault("dashboard-deleted-out-of-band", _delete_dashboard, ("stack.resources_exist",),
+    Fault("dashboard-deleted-out-of-band", any_.on_lab_stack(any_.dashboard_deleted), ("stack.resources_exist",),
           challenge=10, mentions=("Dashboard",),
           also_breaks=("observability.dashboard_covers_layers",)),
     Fault("output-empty", _blank_output, ("stack.outputs_present",), via="emulator-state",

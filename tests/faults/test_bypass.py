@@ -3,6 +3,7 @@ resource policy that CloudFront itself cannot satisfy."""
 from __future__ import annotations
 
 from probes.bypass import api_bypass_closed
+from tests.faults.anystack import lab_target
 from tests.faults.f_dns import update_distribution
 
 
@@ -14,7 +15,7 @@ def test_the_bundled_stack_is_closed_by_its_resource_policy(healthy):
 def test_a_private_endpoint_closes_it(lab):
     stack = lab.deploy()
     stack.client("apigateway").update_rest_api(
-        restApiId=stack.physical("RestApi"),
+        restApiId=lab_target(stack).role("rest_api"),
         patchOperations=[{"op": "replace", "path": "/policy", "value": ""},
                          {"op": "replace", "path": "/endpointConfiguration/types/REGIONAL",
                           "value": "PRIVATE"}])

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 
 from probes import graph, kms
+from tests.faults.anystack import ACCOUNT
 from tests.faults.f_database import (
     _key_policy,
     _secret_arn,
     _secret_under_cmk_without_role_grant,
     move_secret_to_key,
 )
-from tests.faults.f_observability import ACCOUNT, _trail
+from tests.faults.f_observability import _trail
 
 PROBES = ("database.app_role_decrypts_secret_key", "observability.alarm_topic_key_allows_cloudwatch",
           "observability.trail_key_allows_cloudtrail")
@@ -34,7 +35,7 @@ def test_keys_that_let_their_principal_in_pass(lab):
     assert blocked and "leaves kms:Decrypt to IAM" in blocked
     key = stack.client("secretsmanager").describe_secret(SecretId=secret)["KmsKeyId"]
     stack.client("iam").put_role_policy(
-        RoleName=stack.outputs["InstanceRoleName"], PolicyName="DecryptDbSecret",
+        RoleName=role, PolicyName="DecryptDbSecret",
         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key,
             "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}}]}))
@@ -44,7 +45,7 @@ def test_keys_that_let_their_principal_in_pass(lab):
                   "Principal": {"Service": "cloudwatch.amazonaws.com"},
                   "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}
     topic_key = stack.client("kms").create_key(Policy=_key_policy(cloudwatch))["KeyMetadata"]["Arn"]
-    stack.client("sns").set_topic_attributes(TopicArn=stack.physical("AlarmTopic"),
+    stack.client("sns").set_topic_attributes(TopicArn=graph.role(inv, "alarm_topic"),
                                              AttributeName="KmsMasterKeyId", AttributeValue=topic_key)
     # Trail under a key with AWS's documented CloudTrail statement.
     trail = stack.client("cloudtrail")
