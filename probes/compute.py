@@ -7,8 +7,9 @@ instances really get), found through the resource graph.
 """
 from __future__ import annotations
 
+import functools
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Callable
 
 from probes import evaluators, graph, iam, reads
 from probes.expectations import Strict, layer_expectations
@@ -47,6 +48,18 @@ def _lt_label(lt_id: str, data: dict | None, inv: Inventory) -> str:
 def _no_lt() -> Finding:
     return absent("the launch template", "an AWS::EC2::LaunchTemplate used by the ASG",
                   "Deploy the stack or set resources.launch_template")
+
+
+def _on_launch_template(check: Callable[[Inventory, Any, dict, str], Finding]) -> Callable[[Inventory, Any], Finding]:
+    """A launch-template probe: ``check(inv, exp, data, label)`` on the version the ASG uses,
+    once read; its absence is the finding otherwise."""
+    @functools.wraps(check)
+    def run(inv: Inventory, exp: Any) -> Finding:
+        lt_id, data = reads.launch_template_data(inv)
+        if not lt_id or data is None:
+            return _no_lt()
+        return check(inv, exp, data, _lt_label(lt_id, data, inv))
+    return run
 
 
 def _no_asg() -> Finding:
@@ -114,11 +127,8 @@ def _in_service(asg: dict) -> list[dict]:
        remediation="Point the launch template at an available AMI in this region (the public "
                    "SSM parameter /aws/service/ami-amazon-linux-latest/... resolves one), create "
                    "a new version and set it on the Auto Scaling group")
-def launch_template_ami_available(inv: Inventory, exp: Any) -> Finding:
-    lt_id, data = reads.launch_template_data(inv)
-    if not lt_id or data is None:
-        return _no_lt()
-    label = _lt_label(lt_id, data, inv)
+@_on_launch_template
+def launch_template_ami_available(inv: Inventory, exp: Any, data: dict, label: str) -> Finding:
     ami = data.get("ImageId")
     if not ami:
         return failed(label, "names no AMI (ImageId)", "an available AMI in this region")
@@ -136,11 +146,8 @@ def launch_template_ami_available(inv: Inventory, exp: Any) -> Finding:
        remediation="Create a launch template version with the instance profile, the app "
                    "security group, the expected instance type, the user data and "
                    "MetadataOptions HttpTokens=required; make it the ASG's version")
-def launch_template_settings(inv: Inventory, exp: Any) -> Finding:
-    lt_id, data = reads.launch_template_data(inv)
-    if not lt_id or data is None:
-        return _no_lt()
-    label = _lt_label(lt_id, data, inv)
+@_on_launch_template
+def launch_template_settings(inv: Inventory, exp: Any, data: dict, label: str) -> Finding:
     problems = []
     profile = data.get("IamInstanceProfile") or {}
     if not graph.instance_profile_name(data):
@@ -173,11 +180,8 @@ def launch_template_settings(inv: Inventory, exp: Any) -> Finding:
        severity="critical", gate=True, challenge=5,
        remediation="Create a launch template version without KeyName, make it the default and "
                    "the ASG's version; operate instances through SSM")
-def launch_template_no_key_pair(inv: Inventory, exp: Any) -> Finding:
-    lt_id, data = reads.launch_template_data(inv)
-    if not lt_id or data is None:
-        return _no_lt()
-    label = _lt_label(lt_id, data, inv)
+@_on_launch_template
+def launch_template_no_key_pair(inv: Inventory, exp: Any, data: dict, label: str) -> Finding:
     key = data.get("KeyName")
     if key:
         return failed(label, f"sets SSH key pair {key}", "no key pair (SSM Session Manager "
