@@ -449,7 +449,8 @@ def vpc_link_targets_nlb(inv: Inventory, exp: Any) -> list[Finding]:
                    "subnets (scheme and type cannot be changed in place)")
 def nlb_internal(inv: Inventory, exp: Any) -> Finding:
     """Private means no default route to an internet gateway: the app subnets, or subnets of
-    the NLB's own (a design of its own, not a fault)."""
+    the NLB's own (a design of its own, not a fault). App subnets that route to the internet
+    are the app tier's finding (compute), not the NLB's."""
     lb = reads.load_balancer(inv)
     if not lb:
         return absent("network load balancer", fix="Deploy the NLB or set resources.nlb")
@@ -461,7 +462,8 @@ def nlb_internal(inv: Inventory, exp: Any) -> Finding:
         problems.append(f"is of type {lb.get('Type')}")
     if lb.get("Scheme") != "internal":
         problems.append(f"is {lb.get('Scheme')}")
-    public = [s for s in subnets if _has_internet_route(inv, s)]
+    app = set(reads.tiers(inv)["app"])
+    public = [s for s in subnets if s not in app and _has_internet_route(inv, s)]
     if public:
         problems.append(f"sits in public subnet(s) {', '.join(public)} (default route to "
                         "an internet gateway)")
