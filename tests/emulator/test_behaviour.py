@@ -410,3 +410,17 @@ def test_the_front_door_builds_a_services_app_once_and_lists_moto_once():
     for t in threads:
         t.join()
     assert len(built) == 1 and set(got) == {f"app of {built[0]}"}
+
+
+def test_an_emulator_model_without_its_hooks_is_refused_when_its_class_is_made():
+    """A model that could not create or delete its resource fails at import, naming what it
+    lacks, not when a stack first deploys it."""
+    import pytest
+
+    from fixtures.emulator.models._base import Model
+    from fixtures.emulator.models.cloudfront import _Policy
+
+    with pytest.raises(TypeError, match=r"Half \(AWS::Test::Half\) must define _delete, _create or _put"):
+        type("Half", (Model,), {"TYPE": "AWS::Test::Half"})
+    with pytest.raises(TypeError, match=r"must define _config"):
+        type("NoConfig", (_Policy,), {"TYPE": "AWS::Test::NoConfig", "_delete": lambda self: None})

@@ -166,11 +166,16 @@ def _cwl_flow_log(t: Target) -> dict:
                 and f.get("LogGroupName"))
 
 
+class NoExactUndo(RuntimeError):
+    """The fault cannot be taken back exactly through the AWS API (a deleted resource comes
+    back with another id): the stack must be deployed again."""
+
+
 def _irreversible(what: str) -> Callable[[], None]:
-    """The undo of a fault the AWS API cannot take back exactly (a deleted resource comes back
-    with another id): such a fault runs only on a fresh stack (the catalog)."""
+    """The undo of such a fault: it runs only on a fresh stack (the catalog), and a ledger
+    that calls it redeploys the stack."""
     def undo() -> None:
-        raise NotImplementedError(f"{what} cannot be undone through the AWS API: redeploy the stack")
+        raise NoExactUndo(f"{what} cannot be undone through the AWS API: redeploy the stack")
     return undo
 
 
