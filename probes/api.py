@@ -181,22 +181,27 @@ def stage_deployed(inv: Inventory, exp: Any) -> Finding:
                    "op=replace,path=/accessLogSettings/destinationArn,value=<arn>")
 def stage_access_logging(inv: Inventory, exp: Any) -> Finding:
     stage = _need_stage(inv)
-    name = _stage_name(inv)
     settings = stage.get("accessLogSettings") or {}
-    dest, fmt = settings.get("destinationArn"), settings.get("format")
+    return access_logging(inv, _stage_name(inv), settings, settings.get("destinationArn"),
+                          settings.get("format"), accessLogSettings=settings)
+
+
+def access_logging(inv: Inventory, name: str, settings: dict, dest: str | None, fmt: str | None,
+                   **evidence: Any) -> Finding:
+    """A stage's access logging (REST or HTTP API alike): a destination and a format, and a
+    destination log group that exists."""
     if not dest or not fmt:
         observed = "has no access logging" if not settings else (
             f"has access logging without a {'destination ARN' if not dest else 'format'}")
-        return failed(name, observed, "access logs with a destination ARN and a format",
-                      accessLogSettings=settings)
+        return failed(name, observed, "access logs with a destination ARN and a format", **evidence)
     if ":log-group:" in dest:
         group = dest.split(":log-group:", 1)[1].removesuffix(":*")
         if reads.log_group(inv, group) is None:
             return failed(name, f"sends access logs to log group {group}, which does not exist",
                           "an existing destination log group",
                           f"Create log group {group} (with retention) or point the stage at "
-                          "an existing one", accessLogSettings=settings)
-    return passed(name, f"writes access logs to {dest}", accessLogSettings=settings)
+                          "an existing one", **evidence)
+    return passed(name, f"writes access logs to {dest}", **evidence)
 
 
 @probe(layer="api", component="stage", title="The API stage publishes CloudWatch metrics",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+from probes import api as api_probes
 from probes import evaluators, graph, jwt_check, reads
 from probes.inventory import Inventory
 from probes.registry import probe
@@ -206,26 +207,27 @@ def http_routes_authorized(inv: Inventory, exp: Any) -> list[Finding]:
 def http_jwt_issuer_is_stack_pool(inv: Inventory, exp: Any) -> list[Finding]:
     pool = graph.role(inv, "user_pool") or ""
     want = stack_issuer(inv)
+
+    def judge(name: str, auth: dict) -> Finding:
+        issuer = jwt_issuer(auth)
+        if not trusts_issuer(auth, want):
+            return failed(name, f"trusts issuer {issuer or 'none'}", f"issuer {want} (this stack's user pool {pool})",
+                          issuer=issuer, userPool=pool)
+        return passed(name, f"trusts issuer {issuer} (user pool {pool})", issuer=issuer)
+    return _judge_authorizers(inv, exp, f"a JWT authorizer with issuer {want}", judge)
+
+
+def _judge_authorizers(inv: Inventory, exp: Any, wanted: str,
+                       judge: Callable[[str, dict], Finding]) -> list[Finding]:
+    """``judge(name, authorizer)`` for each JWT authorizer the protected routes use; absent
+    (``wanted`` said) where there is none or a route names one that does not exist."""
     auths = jwt_authorizers_in_use(inv, exp)
     if not auths:
-        return [absent(f"JWT authorizer of {_api_name(inv)}",
-                       f"protected routes to use a JWT authorizer with issuer {want}",
+        return [absent(f"JWT authorizer of {_api_name(inv)}", f"protected routes to use {wanted}",
                        "Create a JWT authorizer for the user pool and attach it to the routes")]
-    findings = []
-    for aid, auth in auths.items():
-        name = f"JWT authorizer {aid} of {_api_name(inv)}"
-        if auth is None:
-            findings.append(absent(name, f"a JWT authorizer with issuer {want}"))
-            continue
-        issuer = jwt_issuer(auth)
-        name = f"JWT authorizer {auth.get('Name')} ({aid}) of {_api_name(inv)}"
-        if not trusts_issuer(auth, want):
-            findings.append(failed(name, f"trusts issuer {issuer or 'none'}",
-                                   f"issuer {want} (this stack's user pool {pool})",
-                                   issuer=issuer, userPool=pool))
-        else:
-            findings.append(passed(name, f"trusts issuer {issuer} (user pool {pool})", issuer=issuer))
-    return findings
+    return [absent(f"JWT authorizer {aid} of {_api_name(inv)}", wanted) if auth is None
+            else judge(f"JWT authorizer {auth.get('Name')} ({aid}) of {_api_name(inv)}", auth)
+            for aid, auth in auths.items()]
 
 
 @probe(layer="auth", component="app-client", needs=("http_api", "user_pool_client"),
@@ -236,26 +238,15 @@ def http_jwt_issuer_is_stack_pool(inv: Inventory, exp: Any) -> list[Finding]:
                    "<client id>): API Gateway rejects tokens whose aud/client_id is not listed")
 def http_jwt_audience_has_stack_client(inv: Inventory, exp: Any) -> list[Finding]:
     client = graph.role(inv, "user_pool_client")
-    auths = jwt_authorizers_in_use(inv, exp)
-    if not auths:
-        return [absent(f"JWT authorizer of {_api_name(inv)}",
-                       f"protected routes to use a JWT authorizer whose audience holds app client {client}",
-                       "Create a JWT authorizer for the user pool and attach it to the routes")]
-    findings = []
-    for aid, auth in auths.items():
-        if auth is None:
-            findings.append(absent(f"JWT authorizer {aid} of {_api_name(inv)}",
-                                   f"a JWT authorizer whose audience holds app client {client}"))
-            continue
-        name = f"JWT authorizer {auth.get('Name')} ({aid}) of {_api_name(inv)}"
+
+    def judge(name: str, auth: dict) -> Finding:
         audience = jwt_audience(auth)
         if client not in audience:
-            findings.append(failed(name, f"accepts audience {', '.join(audience) or 'none'}",
-                                   f"the audience to include this stack's app client {client}",
-                                   audience=audience, client=client))
-        else:
-            findings.append(passed(name, f"accepts tokens of app client {client}", audience=audience))
-    return findings
+            return failed(name, f"accepts audience {', '.join(audience) or 'none'}",
+                          f"the audience to include this stack's app client {client}",
+                          audience=audience, client=client)
+        return passed(name, f"accepts tokens of app client {client}", audience=audience)
+    return _judge_authorizers(inv, exp, f"a JWT authorizer whose audience holds app client {client}", judge)
 
 
 # ---- private integration ----------------------------------------------------------------
@@ -388,17 +379,5 @@ def http_stage_throttling(inv: Inventory, exp: Any, stage: dict, name: str) -> F
 @_on_stage
 def http_stage_access_logging(inv: Inventory, exp: Any, stage: dict, name: str) -> Finding:
     settings = stage.get("AccessLogSettings") or {}
-    dest, fmt = settings.get("DestinationArn"), settings.get("Format")
-    if not dest or not fmt:
-        observed = "has no access logging" if not settings else (
-            f"has access logging without a {'destination ARN' if not dest else 'format'}")
-        return failed(name, observed, "access logs with a destination ARN and a format",
-                      AccessLogSettings=settings)
-    if ":log-group:" in dest:
-        group = dest.split(":log-group:", 1)[1].removesuffix(":*")
-        if reads.log_group(inv, group) is None:
-            return failed(name, f"sends access logs to log group {group}, which does not exist",
-                          "an existing destination log group",
-                          f"Create log group {group} (with retention) or point the stage at an existing one",
-                          AccessLogSettings=settings)
-    return passed(name, f"writes access logs to {dest}", AccessLogSettings=settings)
+    return api_probes.access_logging(inv, name, settings, settings.get("DestinationArn"),
+                                     settings.get("Format"), AccessLogSettings=settings)
