@@ -48,6 +48,8 @@ def test_a_method_made_public_keeps_its_integration_and_settings(method):
     ([("replace", "/authorizationType", "AWS_IAM"), ("add", "/authorizationScopes", "a/b")],
      "only supported for the COGNITO_USER_POOLS"),
     ([("replace", "/httpMethod", "POST")], "Invalid patch path '/httpMethod'"),
+    ([("replace", "/requestValidatorId", "nope1")], "Invalid Request Validator identifier"),
+    ([("add", "/requestParameters/header.X-Id", "true")], "Invalid request parameter name"),
 ])
 def test_refusals_change_nothing(method, ops, message):
     apigw, api, root, auth = method
