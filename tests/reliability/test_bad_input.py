@@ -161,3 +161,13 @@ def test_account_guard_stops_before_any_call_but_sts(emulator, tmp_path):
     calls = aws_calls(reports)
     assert calls["sent"] == {"sts:GetCallerIdentity": 1}, calls
     assert calls["mutations_sent"] == [] and calls["mutations_refused"] == []
+
+
+@pytest.mark.parametrize("option", ["--markers", "--fixtures"])
+def test_showing_markers_or_fixtures_deploys_nothing(tmp_path, option):
+    """pytest shows and exits: the README's `pytest --markers` must not start the emulator,
+    deploy the bundled stack and tear it down first."""
+    code, out = run([option], tmp_path / "reports", timeout=60)
+    assert code == 0, out
+    assert "tearing down" not in out and "deploying" not in out, out
+    assert "@pytest.mark.database" in out or "run_state" in out, out
